@@ -1,0 +1,29 @@
+// address.h - sockaddr <-> {ip, port, family}.
+#pragma once
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <cstddef>
+
+namespace pn {
+
+struct SockAddr {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  sockaddr* sa() { return reinterpret_cast<sockaddr*>(&storage); }
+  int family() const { return storage.ss_family; }
+};
+
+// Longest textual IPv6 address with a zone id, plus NUL.
+constexpr size_t kMaxIpLen = 64;
+
+// Parses a numeric IPv4 or IPv6 literal (with an optional "%zone" for IPv6).
+// Returns 0, or -EINVAL when `ip` is not an IP literal or `port` is outside 0..65535.
+int addr_from_ip(const char* ip, int port, SockAddr* out);
+
+// Formats `sa` as text. `family` receives 4 or 6. Returns 0 or -EAFNOSUPPORT.
+int addr_to_ip(const sockaddr* sa, char* ip, size_t ip_len, int* port, int* family);
+
+}  // namespace pn

@@ -1,0 +1,112 @@
+// loop.h - one I/O thread: a poller, a wake-up, a command queue and an outbox.
+//
+// The JS thread never touches a socket the loop owns except through the
+// one-shot calls in socket_ops.h. Everything else is a Command posted here;
+// the loop's answers are Events collected in an outbox, which the bridge takes
+// as a whole (take_events) after the loop rings the doorbell. The doorbell rings
+// only when the outbox goes from empty to non-empty, so a busy JS thread gets
+// one call per batch, not one per event.
+//
+// Handles are named by (slot, gen): the JS side allocates them and never reuses
+// a slot with the same generation, so a command or event for a closed handle is
+// recognised by its stale generation and dropped.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+#include <sys/uio.h>
+
+#include "poller.h"
+
+namespace pn {
+
+enum EventType : int32_t {
+  kEvConnect = 1,       // status: 0 or -errno of the non-blocking connect
+  kEvData = 2,          // data/len: bytes read (malloc'd; ownership moves with the event)
+  kEvEof = 3,           // peer sent FIN and every byte before it was delivered
+  kEvReadError = 4,     // status: -errno of a failed read (ECONNRESET...); reading stopped
+  kEvWriteDone = 5,     // status: 0 or -errno; one per CmdWrite, in order
+  kEvShutdownDone = 6,  // status: 0 or -errno; after every earlier write completed
+  kEvConnection = 7,    // listener accepted `fd` (ownership moves with the event)
+  kEvAcceptError = 8,   // status: -errno from accept() that is not transient
+  kEvClosed = 9,        // the handle's fd is closed; the last event for (slot, gen)
+};
+
+struct Event {
+  int32_t type = 0;
+  uint32_t slot = 0;
+  uint32_t gen = 0;
+  int32_t status = 0;
+  int32_t fd = -1;       // kEvConnection
+  uint32_t len = 0;      // kEvData
+  char* data = nullptr;  // kEvData: malloc'd, freed with free()
+};
+
+// Frees what an event owns (data, or an accepted fd) when it will not be
+// delivered, e.g. at teardown.
+void discard_event(Event& ev);
+
+enum CommandType : int32_t {
+  kCmdAdoptConnecting = 1,  // fd from tcp_connect_start; answer kEvConnect
+  kCmdAdoptConnected = 2,   // accepted fd; `flag` = start reading at once
+  kCmdAdoptListener = 3,    // fd from tcp_listen; accept and post kEvConnection
+  kCmdReadStart = 4,
+  kCmdReadStop = 5,
+  kCmdWrite = 6,            // iov/iovcnt: caller keeps the memory alive until kEvWriteDone
+  kCmdShutdown = 7,         // FIN after queued writes; answer kEvShutdownDone
+  kCmdClose = 8,            // cancel queued writes (kEvWriteDone -ECANCELED each,
+                            // kEvShutdownDone -ECANCELED if pending), close fd, kEvClosed
+  kCmdStop = 9,             // internal: end the thread
+};
+
+struct Command {
+  int32_t type = 0;
+  uint32_t slot = 0;
+  uint32_t gen = 0;
+  int32_t fd = -1;
+  bool flag = false;
+  iovec* iov = nullptr;  // kCmdWrite: new[]'d array, the loop takes ownership
+  uint32_t iovcnt = 0;
+};
+
+class Loop {
+ public:
+  using Doorbell = void (*)(void* ctx);
+
+  Loop() = default;
+  ~Loop();  // stops the thread if running
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  // Starts the thread. `bell(ctx)` is called from the loop thread whenever the
+  // outbox goes from empty to non-empty. Returns 0 or -errno.
+  int start(Doorbell bell, void* ctx);
+  // Stops and joins the thread, closes every fd it owns, discards pending
+  // commands and events. Safe to call twice. Any thread but the loop's own.
+  void stop();
+
+  // Any thread. Never blocks on I/O; wakes the loop only if it is sleeping.
+  void post(const Command& cmd);
+  void post(const Command* cmds, size_t n);
+
+  // Any thread (the bridge's JS thread): moves every pending event into `out`
+  // (appended, in order) and lets throttled sockets read again.
+  void take_events(std::vector<Event>& out);
+
+  // Per-socket cap on bytes sitting in the outbox; above it the socket stops
+  // reading until the outbox is taken, so JS memory stays bounded.
+  static constexpr size_t kOutboxBytesPerSocket = 512 * 1024;
+  // Per-socket, per-wake read budget (fairness between sockets).
+  static constexpr size_t kReadBudget = 256 * 1024;
+
+ private:
+  // Implementation state (poller, wake-up fd, command queue, outbox, the
+  // handles this loop owns keyed by slot) is the implementer's to shape;
+  // only the public interface above is the contract with the bridge.
+};
+
+}  // namespace pn

@@ -1,0 +1,32 @@
+// pool.h - the I/O threads.
+//
+// A fixed set of Loops started together. The JS side picks the loop for each
+// new handle (round robin) and remembers it, so a command always goes straight
+// to the loop that owns the handle with no shared lookup table.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "loop.h"
+
+namespace pn {
+
+class Pool {
+ public:
+  // Number of loops to start: PROTONET_IO_THREADS if set to 1..64, else a
+  // default for the machine's core count (one loop per two cores, at least 1,
+  // at most 4: the JS thread needs a core of its own).
+  static int default_size();
+
+  ~Pool();
+  int start(int n, Loop::Doorbell bell, void* ctx);  // 0 or -errno (nothing left running)
+  void stop();                                       // stops and joins every loop
+  int size() const { return static_cast<int>(loops_.size()); }
+  Loop& loop(int i) { return *loops_[i]; }
+
+ private:
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+}  // namespace pn

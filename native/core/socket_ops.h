@@ -1,0 +1,46 @@
+// socket_ops.h - one-shot, non-blocking operations on a socket fd.
+//
+// None of these can block, so the bridge may call them from the JS thread (the
+// same way libuv runs uv_tcp_connect/bind/listen on Node's main thread):
+// creating and connecting a socket, bind+listen, names, options and the
+// try-write fast path. Everything that waits for readiness lives in a Loop.
+// All return 0 (or a byte count) on success and a negative errno on failure.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "address.h"
+
+namespace pn {
+
+// Creates a non-blocking, close-on-exec TCP socket for `remote`'s family,
+// optionally binds it to `local` (may be null), and starts a connect().
+// On success *fd_out is the socket: the connect is in progress or done, and the
+// owning Loop learns which when the socket turns writable (adopt it with
+// Loop::post(CmdAdoptConnecting)). On failure nothing is left open.
+int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out);
+
+// Creates a non-blocking TCP listening socket: SO_REUSEADDR, IPV6_V6ONLY as
+// asked (ignored for IPv4), bind, listen(backlog). On failure nothing is left
+// open and *syscall_out names the call that failed ("bind" or "listen"; Node
+// reports both as 'listen' with the libuv quirk that bind errors surface there).
+int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
+               const char** syscall_out);
+
+int sock_name(int fd, SockAddr* out);
+int peer_name(int fd, SockAddr* out);
+
+int set_nodelay(int fd, bool enable);
+// `delay_secs` <= 0 keeps the kernel's idle time.
+int set_keepalive(int fd, bool enable, int delay_secs);
+
+// One writev() that never blocks: bytes written (maybe fewer than asked, maybe
+// 0 when the kernel buffer is full) or a negative errno (never -EAGAIN).
+// Uses MSG_NOSIGNAL semantics so a closed peer gives -EPIPE, not SIGPIPE.
+ssize_t try_writev(int fd, const iovec* iov, int iovcnt);
+
+// close() that retries nothing and ignores EINTR (Linux closes the fd anyway).
+void close_fd(int fd);
+
+}  // namespace pn
