@@ -73,6 +73,8 @@ struct Command {
   uint32_t iovcnt = 0;
 };
 
+class LoopCore;  // loop_core.h: the implementation, private to native/core
+
 class Loop {
  public:
   using Doorbell = void (*)(void* ctx);
@@ -107,6 +109,13 @@ class Loop {
   // Implementation state (poller, wake-up fd, command queue, outbox, the
   // handles this loop owns keyed by slot) is the implementer's to shape;
   // only the public interface above is the contract with the bridge.
+  //
+  // Kept behind a pointer so the bridge never compiles against it. It lives
+  // from start() to the destructor, so post() after stop() is still safe (the
+  // command is discarded: adopted fds closed, iov arrays freed). A plain
+  // owning pointer (deleted in ~Loop) because `Loop() = default` is inline and
+  // LoopCore is incomplete here.
+  LoopCore* core_ = nullptr;
 };
 
 }  // namespace pn

@@ -1,0 +1,23 @@
+// handle.h - what a Loop keeps per (slot, gen): the base of Tcp and Listener.
+#pragma once
+
+#include <cstdint>
+
+namespace pn {
+
+enum class HandleKind : uint8_t { kTcp, kListener };
+
+struct Handle {
+  Handle(HandleKind k, int f, uint32_t s, uint32_t g) : kind(k), fd(f), slot(s), gen(g) {}
+
+  HandleKind kind;
+  int fd;
+  uint32_t slot;
+  uint32_t gen;
+  // What the poller has for this fd. Interest 0 means "not registered at all":
+  // a level-triggered EPOLLHUP on an fd nobody listens to would spin the loop.
+  uint32_t interest = 0;
+  bool registered = false;
+};
+
+}  // namespace pn

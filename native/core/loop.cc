@@ -1,0 +1,448 @@
+// loop.cc - the I/O thread: commands in, readiness, events out (see loop_core.h).
+#include "loop.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <new>
+
+#include "loop_core.h"
+#include "socket_ops.h"
+
+namespace pn {
+
+// ---------------------------------------------------------------- Loop (public)
+
+Loop::~Loop() {
+  stop();
+  delete core_;
+}
+
+int Loop::start(Doorbell bell, void* ctx) {
+  if (core_ != nullptr) return -EALREADY;  // one life per Loop
+  LoopCore* core = new (std::nothrow) LoopCore(bell, ctx);
+  if (core == nullptr) return -ENOMEM;
+  int err = core->init();
+  if (err == 0) err = core->start_thread();
+  if (err != 0) {
+    delete core;
+    return err;
+  }
+  core_ = core;
+  return 0;
+}
+
+void Loop::stop() {
+  if (core_ != nullptr) core_->stop_and_join();
+}
+
+void Loop::post(const Command& cmd) { post(&cmd, 1); }
+
+void Loop::post(const Command* cmds, size_t n) {
+  if (core_ != nullptr) {
+    core_->post(cmds, n);
+    return;
+  }
+  // Never started: nobody will ever own what the commands carry.
+  for (size_t i = 0; i < n; i++) {
+    Command c = cmds[i];
+    LoopCore::discard_command(c);
+  }
+}
+
+void Loop::take_events(std::vector<Event>& out) {
+  if (core_ != nullptr) core_->take(out);
+}
+
+void discard_event(Event& ev) {
+  if (ev.type == kEvData) {
+    free(ev.data);
+    ev.data = nullptr;
+    ev.len = 0;
+  } else if (ev.type == kEvConnection) {
+    close_fd(ev.fd);
+    ev.fd = -1;
+  }
+}
+
+// ------------------------------------------------------------ setup / teardown
+
+LoopCore::~LoopCore() {
+  stop_and_join();  // no-op when already stopped
+  if (wake_fd_ >= 0) close_fd(wake_fd_);
+}
+
+int LoopCore::init() {
+  int err = poller_.init();
+  if (err != 0) return err;
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) return -errno;
+  // The wake-up fd is told apart from handles by its registration pointer.
+  return poller_.add(wake_fd_, kPollReadable, &wake_fd_);
+}
+
+int LoopCore::start_thread() {
+  // The I/O thread takes no process signals: they belong to the host runtime's
+  // own thread, and a blocked set also keeps epoll_wait free of EINTR.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&thread_, nullptr, &LoopCore::thread_main, this);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (err != 0) return -err;
+  thread_started_ = true;
+  return 0;
+}
+
+void* LoopCore::thread_main(void* arg) {
+  pthread_setname_np(pthread_self(), "protonet-io");
+  static_cast<LoopCore*>(arg)->run();
+  return nullptr;
+}
+
+void LoopCore::stop_and_join() {
+  if (!thread_started_) return;
+  Command stop;
+  stop.type = kCmdStop;
+  post(&stop, 1);
+  pthread_join(thread_, nullptr);
+  thread_started_ = false;
+  teardown();
+}
+
+void LoopCore::discard_command(Command& cmd) {
+  switch (cmd.type) {
+    case kCmdAdoptConnecting:
+    case kCmdAdoptConnected:
+    case kCmdAdoptListener:
+      close_fd(cmd.fd);
+      cmd.fd = -1;
+      break;
+    case kCmdWrite:
+      delete[] cmd.iov;
+      cmd.iov = nullptr;
+      break;
+    default:
+      break;
+  }
+}
+
+// Runs after the thread is joined: everything is ours, nothing is delivered.
+void LoopCore::teardown() {
+  for (auto& kv : handles_) {
+    Handle* h = kv.second;
+    close_fd(h->fd);
+    if (h->kind == HandleKind::kTcp) {
+      Tcp* t = static_cast<Tcp*>(h);
+      for (size_t i = t->wq_head; i < t->wq.size(); i++) delete[] t->wq[i].iov;
+      delete t;
+    } else {
+      delete static_cast<Listener*>(h);
+    }
+  }
+  handles_.clear();
+  throttled_.clear();
+  paused_.clear();
+  batch_tcps_.clear();
+  throttled_count_.store(0);
+  for (Event& ev : batch_) discard_event(ev);
+  batch_.clear();
+  for (Command& c : work_) discard_command(c);
+  work_.clear();
+
+  std::vector<Command> cmds;
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    closed_ = true;
+    cmds.swap(cmds_);
+  }
+  for (Command& c : cmds) discard_command(c);
+
+  std::vector<Event> events;
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    events.swap(outbox_);
+  }
+  for (Event& ev : events) discard_event(ev);
+
+  free(spare_);
+  spare_ = nullptr;
+}
+
+// ------------------------------------------------------------- any thread
+
+void LoopCore::post(const Command* cmds, size_t n) {
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    if (!closed_) {
+      cmds_.insert(cmds_.end(), cmds, cmds + n);
+      n = 0;
+    }
+  }
+  if (n == 0) {
+    wake();
+    return;
+  }
+  // Stopped: the loop will never see these.
+  for (size_t i = 0; i < n; i++) {
+    Command c = cmds[i];
+    discard_command(c);
+  }
+}
+
+void LoopCore::wake() {
+  // Dekker with run(): the loop stores sleeping_=true and then re-checks the
+  // queue (under cmd_mu_) and the epoch; a producer publishes first and loads
+  // sleeping_ after. One of the two sees the other, so no wake-up is lost.
+  // exchange() makes only the first of several producers pay the syscall.
+  if (sleeping_.load() && sleeping_.exchange(false)) {
+    uint64_t one = 1;
+    ssize_t r = write(wake_fd_, &one, sizeof(one));
+    (void)r;  // EAGAIN: the counter is already non-zero, the loop wakes anyway
+  }
+}
+
+void LoopCore::take(std::vector<Event>& out) {
+  bool took;
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    took = !outbox_.empty();
+    if (took) {
+      if (out.empty()) {
+        out.swap(outbox_);  // hands back the caller's (cleared) capacity
+      } else {
+        out.insert(out.end(), outbox_.begin(), outbox_.end());
+        outbox_.clear();
+      }
+      epoch_.store(++out_epoch_);
+    }
+  }
+  // Throttled sockets wait for exactly this: let the loop re-arm them.
+  if (took && throttled_count_.load() > 0) wake();
+}
+
+// ------------------------------------------------------------- loop thread
+
+void LoopCore::run() {
+  PollEvent events[kMaxPollEvents];
+  for (;;) {
+    if (!drain_commands()) return;
+    resume_throttled();
+
+    // Events produced by commands (immediate write completions, closes...)
+    // must not wait behind a blocking poll: then only peek at readiness.
+    int timeout = batch_.empty() ? next_timeout_ms() : 0;
+    if (timeout != 0) {
+      sleeping_.store(true);
+      if (must_not_sleep()) {
+        sleeping_.store(false);
+        timeout = 0;
+      }
+    }
+    int n = poller_.wait(events, kMaxPollEvents, timeout);
+    if (timeout != 0) sleeping_.store(false);
+
+    // No handle is freed while this batch is dispatched (only commands close
+    // handles), so the registration pointers stay valid.
+    for (int i = 0; i < n; i++) dispatch(events[i]);
+    if (!paused_.empty()) run_listener_timers();
+    publish();
+  }
+}
+
+bool LoopCore::must_not_sleep() {
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    if (!cmds_.empty()) return true;
+  }
+  return !throttled_.empty() && epoch_.load() != seen_epoch_;
+}
+
+int LoopCore::next_timeout_ms() {
+  if (paused_.empty()) return -1;
+  int64_t now = now_ms();
+  int64_t first = paused_[0]->retry_at_ms;
+  for (Listener* l : paused_)
+    if (l->retry_at_ms < first) first = l->retry_at_ms;
+  // +1: never wake a hair early and spin once on a not-yet-due timer.
+  return first <= now ? 0 : static_cast<int>(first - now) + 1;
+}
+
+int64_t LoopCore::now_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool LoopCore::drain_commands() {
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    work_.swap(cmds_);
+  }
+  for (Command& cmd : work_) handle_command(cmd);
+  work_.clear();
+  return !stopping_;
+}
+
+void LoopCore::handle_command(Command& cmd) {
+  switch (cmd.type) {
+    case kCmdAdoptConnecting:
+    case kCmdAdoptConnected:
+    case kCmdAdoptListener:
+      adopt(cmd);
+      cmd.fd = -1;
+      return;
+    case kCmdStop:
+      stopping_ = true;
+      return;
+    default:
+      break;
+  }
+
+  auto it = handles_.find(cmd.slot);
+  if (it == handles_.end() || it->second->gen != cmd.gen) {
+    // A command for a handle that is gone (or a newer one in the same slot).
+    discard_command(cmd);
+    return;
+  }
+  Handle* h = it->second;
+  if (cmd.type == kCmdClose) {
+    close_handle(h);
+    return;
+  }
+  if (h->kind != HandleKind::kTcp) {
+    // Stream commands on a listener: a bridge bug, answered so nothing hangs.
+    if (cmd.type == kCmdWrite) emit(kEvWriteDone, h, -ENOTCONN);
+    if (cmd.type == kCmdShutdown) emit(kEvShutdownDone, h, -ENOTCONN);
+    discard_command(cmd);
+    return;
+  }
+  Tcp* t = static_cast<Tcp*>(h);
+  switch (cmd.type) {
+    case kCmdReadStart:
+      tcp_read_start(t);
+      break;
+    case kCmdReadStop:
+      tcp_read_stop(t);
+      break;
+    case kCmdWrite:
+      tcp_write(t, cmd.iov, cmd.iovcnt);
+      cmd.iov = nullptr;
+      break;
+    case kCmdShutdown:
+      tcp_shutdown(t);
+      break;
+    default:
+      discard_command(cmd);
+      break;
+  }
+}
+
+void LoopCore::adopt(const Command& cmd) {
+  if (handles_.count(cmd.slot) != 0) {
+    // The slot is still live: the bridge reused it before kEvClosed. Keeping
+    // the old handle is the only safe choice; the new fd must not leak.
+    close_fd(cmd.fd);
+    return;
+  }
+  if (cmd.type == kCmdAdoptListener) {
+    Listener* l = new Listener(cmd.fd, cmd.slot, cmd.gen);
+    handles_.emplace(cmd.slot, l);
+    listener_adopt(l);
+    return;
+  }
+  Tcp* t = new Tcp(cmd.fd, cmd.slot, cmd.gen);
+  handles_.emplace(cmd.slot, t);
+  tcp_adopt(t, cmd.type == kCmdAdoptConnecting, cmd.flag);
+}
+
+void LoopCore::close_handle(Handle* h) {
+  if (h->registered) poller_.remove(h->fd);
+  h->registered = false;
+  close_fd(h->fd);
+  handles_.erase(h->slot);
+  if (h->kind == HandleKind::kTcp) {
+    Tcp* t = static_cast<Tcp*>(h);
+    tcp_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
+    emit(kEvClosed, h, 0);
+    delete t;
+  } else {
+    Listener* l = static_cast<Listener*>(h);
+    for (size_t i = 0; i < paused_.size(); i++) {
+      if (paused_[i] == l) {
+        paused_[i] = paused_.back();
+        paused_.pop_back();
+        break;
+      }
+    }
+    emit(kEvClosed, h, 0);
+    delete l;
+  }
+}
+
+int LoopCore::set_interest(Handle* h, uint32_t want) {
+  if (want == 0) {
+    if (h->registered) poller_.remove(h->fd);
+    h->registered = false;
+    h->interest = 0;
+    return 0;
+  }
+  if (!h->registered) {
+    int err = poller_.add(h->fd, want, h);
+    if (err != 0) return err;
+    h->registered = true;
+  } else if (h->interest != want) {
+    int err = poller_.modify(h->fd, want, h);
+    if (err != 0) return err;
+  }
+  h->interest = want;
+  return 0;
+}
+
+void LoopCore::dispatch(const PollEvent& pe) {
+  if (pe.data == &wake_fd_) {
+    uint64_t count;
+    ssize_t r = read(wake_fd_, &count, sizeof(count));
+    (void)r;
+    return;
+  }
+  Handle* h = static_cast<Handle*>(pe.data);
+  if (h->kind == HandleKind::kTcp)
+    tcp_ready(static_cast<Tcp*>(h), pe.events);
+  else
+    listener_ready(static_cast<Listener*>(h));
+}
+
+void LoopCore::publish() {
+  if (batch_.empty()) return;
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(out_mu_);
+    was_empty = outbox_.empty();
+    if (was_empty) {
+      outbox_.swap(batch_);
+    } else {
+      outbox_.insert(outbox_.end(), batch_.begin(), batch_.end());
+    }
+    // Bytes published under one epoch are all taken by the next take().
+    for (Tcp* t : batch_tcps_) {
+      if (t->pub_epoch != out_epoch_) {
+        t->pub_epoch = out_epoch_;
+        t->pub_bytes = 0;
+      }
+      t->pub_bytes += t->batch_bytes;
+      t->batch_bytes = 0;
+      t->in_batch = false;
+    }
+  }
+  batch_.clear();
+  batch_tcps_.clear();
+  // stop() joins this thread, so the bell never rings after stop() returns.
+  if (was_empty && !stopping_) bell_(ctx_);
+}
+
+}  // namespace pn

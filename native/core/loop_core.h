@@ -1,0 +1,151 @@
+// loop_core.h - the inside of a Loop (private to native/core).
+//
+// Threads: post() and take() run on any thread and touch only the members in
+// the "shared" block (each under its mutex, or atomic). Everything else belongs
+// to the loop thread alone, from start_thread() until join().
+//
+// One iteration of run(), like libuv's uv_run and Redis's aeProcessEvents:
+//   1. drain commands (swap the queue out under the lock, handle them unlocked)
+//   2. let throttled sockets read again if the bridge took the outbox
+//   3. wait for readiness (not at all if step 1 produced events to publish)
+//   4. handle ready handles: read, flush writes, accept
+//   5. publish this iteration's events under one lock; ring the doorbell only
+//      if the outbox was empty, so a busy bridge sees one call per batch.
+#pragma once
+
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include <atomic>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "handle.h"
+#include "listener.h"
+#include "loop.h"
+#include "poller.h"
+#include "tcp.h"
+
+namespace pn {
+
+class LoopCore {
+ public:
+  LoopCore(Loop::Doorbell bell, void* ctx) : bell_(bell), ctx_(ctx) {}
+  ~LoopCore();
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+
+  int init();          // poller + wake-up fd; 0 or -errno
+  int start_thread();  // 0 or -errno
+  // Posts kCmdStop, joins, then closes and frees everything left (the loop
+  // thread is gone, so no locking games). Later posts are discarded.
+  void stop_and_join();
+
+  // Any thread.
+  void post(const Command* cmds, size_t n);
+  void take(std::vector<Event>& out);
+
+  static void discard_command(Command& cmd);
+  static int64_t now_ms();  // CLOCK_MONOTONIC
+
+ private:
+  static void* thread_main(void* arg);
+  void run();
+  void wake();  // any thread: write the eventfd if the loop sleeps
+
+  // --- loop thread: loop.cc ---
+  bool drain_commands();  // false once kCmdStop was seen
+  void handle_command(Command& cmd);
+  void adopt(const Command& cmd);
+  void close_handle(Handle* h);
+  bool must_not_sleep();
+  int next_timeout_ms();
+  void dispatch(const PollEvent& pe);
+  void publish();
+  void teardown();
+  void emit(int32_t type, const Handle* h, int32_t status) {
+    Event ev;
+    ev.type = type;
+    ev.slot = h->slot;
+    ev.gen = h->gen;
+    ev.status = status;
+    batch_.push_back(ev);
+  }
+  // Registers, re-registers or deregisters so the poller holds `want`
+  // (0 = off the poller). 0 or -errno from epoll_ctl.
+  int set_interest(Handle* h, uint32_t want);
+
+  // --- loop thread: tcp.cc ---
+  void tcp_adopt(Tcp* t, bool connecting, bool reading);
+  void tcp_ready(Tcp* t, uint32_t events);
+  void tcp_finish_connect(Tcp* t);
+  void tcp_read_start(Tcp* t);
+  void tcp_read_stop(Tcp* t);
+  void tcp_write(Tcp* t, iovec* iov, uint32_t cnt);
+  void tcp_shutdown(Tcp* t);
+  void tcp_close(Tcp* t);  // cancels queued work; the fd is closed by close_handle
+  bool tcp_read(Tcp* t, bool peer_closed);
+  bool tcp_flush(Tcp* t);
+  void tcp_complete_heads(Tcp* t);
+  void tcp_fail_writes(Tcp* t, int err);
+  void tcp_maybe_shutdown(Tcp* t);
+  void tcp_update(Tcp* t);
+  uint32_t tcp_want(const Tcp* t) const;
+  size_t outbox_load(const Tcp* t, uint64_t epoch) const;
+  void tcp_throttle(Tcp* t);
+  void resume_throttled();
+
+  // --- loop thread: listener.cc ---
+  void listener_adopt(Listener* l);
+  void listener_ready(Listener* l);
+  void listener_pause(Listener* l, int64_t retry_ms);
+  void listener_update(Listener* l);
+  void run_listener_timers();
+
+  // ===== shared =====
+  Loop::Doorbell bell_;
+  void* ctx_;
+  int wake_fd_ = -1;
+  pthread_t thread_{};
+  bool thread_started_ = false;  // owner thread only (start/stop)
+
+  std::mutex cmd_mu_;
+  std::vector<Command> cmds_;  // guarded by cmd_mu_
+  bool closed_ = false;        // guarded by cmd_mu_: stopped, discard posts
+
+  std::mutex out_mu_;
+  std::vector<Event> outbox_;  // guarded by out_mu_
+  uint64_t out_epoch_ = 0;     // guarded by out_mu_; +1 per take that took something
+
+  // Mirror of out_epoch_ readable without the lock, and the number of throttled
+  // sockets: take() wakes the loop only when someone waits for the outbox to drain.
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<int> throttled_count_{0};
+  // True while the loop is in (or about to enter) a blocking wait: producers
+  // write the eventfd only then, so a busy loop is woken with no syscall.
+  std::atomic<bool> sleeping_{false};
+
+  // ===== loop thread only =====
+  Poller poller_;
+  bool stopping_ = false;
+  std::unordered_map<uint32_t, Handle*> handles_;
+  std::vector<Command> work_;        // commands being handled (swapped with cmds_)
+  std::vector<Event> batch_;         // this iteration's events
+  std::vector<Tcp*> batch_tcps_;     // sockets with kEvData bytes in batch_
+  std::vector<Tcp*> throttled_;      // sockets paused by outbox backpressure
+  std::vector<Listener*> paused_;    // listeners waiting out EMFILE & co.
+  uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked
+  char* spare_ = nullptr;            // read buffer (kReadChunk), handed over when well used
+  iovec gather_[IOV_MAX];            // scratch for writes spanning several requests
+
+  static constexpr size_t kReadChunk = 64 * 1024;
+  static constexpr int kMaxPollEvents = 256;
+  static constexpr int kAcceptBudget = 128;
+  static constexpr int kAcceptRetryMs = 100;
+};
+
+}  // namespace pn

@@ -1,0 +1,49 @@
+// pool.cc - start and stop the I/O threads together.
+#include "pool.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <new>
+
+namespace pn {
+
+int Pool::default_size() {
+  if (const char* env = getenv("PROTONET_IO_THREADS")) {
+    char* end = nullptr;
+    long n = strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= 64) return static_cast<int>(n);
+  }
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  long n = cpus / 2;
+  if (n < 1) n = 1;
+  if (n > 4) n = 4;  // the JS thread needs a core of its own
+  return static_cast<int>(n);
+}
+
+Pool::~Pool() { stop(); }
+
+int Pool::start(int n, Loop::Doorbell bell, void* ctx) {
+  if (!loops_.empty()) return -EALREADY;
+  if (n < 1) return -EINVAL;
+  loops_.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; i++) {
+    Loop* loop = new (std::nothrow) Loop();
+    int err = loop == nullptr ? -ENOMEM : loop->start(bell, ctx);
+    if (err != 0) {
+      delete loop;
+      stop();  // nothing left running
+      return err;
+    }
+    loops_.emplace_back(loop);
+  }
+  return 0;
+}
+
+void Pool::stop() {
+  for (auto& loop : loops_) loop->stop();
+  loops_.clear();
+}
+
+}  // namespace pn

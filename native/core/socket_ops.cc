@@ -1,0 +1,132 @@
+// socket_ops.cc - the non-blocking one-shot socket calls (see socket_ops.h).
+#include "socket_ops.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+namespace pn {
+
+namespace {
+
+int new_tcp_socket(int family) {
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return fd < 0 ? -errno : fd;
+}
+
+int set_int_opt(int fd, int level, int name, int value) {
+  if (setsockopt(fd, level, name, &value, sizeof(value)) != 0) return -errno;
+  return 0;
+}
+
+}  // namespace
+
+int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out) {
+  *fd_out = -1;
+  int fd = new_tcp_socket(remote.family());
+  if (fd < 0) return fd;
+
+  if (local != nullptr) {
+    // libuv's uv_tcp_bind sets SO_REUSEADDR too; Node's localAddress goes there.
+    int err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (err == 0 && bind(fd, local->sa(), local->len) != 0) err = -errno;
+    if (err != 0) {
+      close_fd(fd);
+      return err;
+    }
+  }
+
+  // EINTR on a non-blocking connect means the attempt goes on in the
+  // background, same as EINPROGRESS: the writable event tells the outcome.
+  if (connect(fd, remote.sa(), remote.len) != 0 && errno != EINPROGRESS && errno != EINTR) {
+    int err = -errno;  // e.g. ECONNREFUSED straight away on loopback
+    close_fd(fd);
+    return err;
+  }
+  *fd_out = fd;
+  return 0;
+}
+
+int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
+               const char** syscall_out) {
+  const char* unused;
+  if (syscall_out == nullptr) syscall_out = &unused;
+  *fd_out = -1;
+
+  int fd = new_tcp_socket(local.family());
+  if (fd < 0) {
+    *syscall_out = "socket";
+    return fd;
+  }
+  int err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  if (err == 0 && local.family() == AF_INET6)
+    err = set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
+  if (err != 0) {
+    *syscall_out = "setsockopt";
+    close_fd(fd);
+    return err;
+  }
+  if (bind(fd, local.sa(), local.len) != 0) {
+    err = -errno;
+    *syscall_out = "bind";
+    close_fd(fd);
+    return err;
+  }
+  if (listen(fd, backlog) != 0) {
+    err = -errno;
+    *syscall_out = "listen";
+    close_fd(fd);
+    return err;
+  }
+  *fd_out = fd;
+  return 0;
+}
+
+int sock_name(int fd, SockAddr* out) {
+  *out = SockAddr{};
+  out->len = sizeof(out->storage);
+  if (getsockname(fd, out->sa(), &out->len) != 0) return -errno;
+  return 0;
+}
+
+int peer_name(int fd, SockAddr* out) {
+  *out = SockAddr{};
+  out->len = sizeof(out->storage);
+  if (getpeername(fd, out->sa(), &out->len) != 0) return -errno;
+  return 0;
+}
+
+int set_nodelay(int fd, bool enable) {
+  return set_int_opt(fd, IPPROTO_TCP, TCP_NODELAY, enable ? 1 : 0);
+}
+
+int set_keepalive(int fd, bool enable, int delay_secs) {
+  int err = set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
+  if (err != 0 || !enable || delay_secs <= 0) return err;
+  return set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, delay_secs);
+}
+
+ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = static_cast<size_t>(iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
+  for (;;) {
+    // sendmsg rather than writev: MSG_NOSIGNAL turns a closed peer into EPIPE
+    // without raising SIGPIPE in a process we do not own the handlers of.
+    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -errno;
+  }
+}
+
+void close_fd(int fd) {
+  if (fd >= 0) (void)close(fd);
+}
+
+}  // namespace pn

@@ -1,0 +1,351 @@
+// tcp.cc - the connected-socket state machine (see tcp.h), after libuv's
+// src/unix/stream.c: reads until EAGAIN or a budget, writes gathered with one
+// sendmsg, FIN once the write queue drains, first error sticks.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "loop_core.h"
+#include "socket_ops.h"
+
+namespace pn {
+
+void LoopCore::tcp_adopt(Tcp* t, bool connecting, bool reading) {
+  if (connecting) {
+    t->connecting = true;
+  } else {
+    t->connected = true;
+    t->reading = reading;
+  }
+  tcp_update(t);
+}
+
+uint32_t LoopCore::tcp_want(const Tcp* t) const {
+  if (t->connecting) return kPollWritable;
+  if (!t->connected) return 0;
+  uint32_t want = 0;
+  if (t->reading && !t->eof && !t->read_failed && !t->throttled) want |= kPollReadable;
+  if (!t->wq_empty() && t->write_err == 0) want |= kPollWritable;
+  return want;
+}
+
+void LoopCore::tcp_update(Tcp* t) {
+  uint32_t want = t->stalled ? 0 : tcp_want(t);
+  int err = set_interest(t, want);
+  if (err == 0) return;
+  // The poller refused the fd (ENOMEM, ENOSPC from max_user_watches...): fail
+  // whatever was waiting on it, so nothing hangs, then leave the poller.
+  if (t->connecting) {
+    t->connecting = false;
+    emit(kEvConnect, t, err);
+    tcp_fail_writes(t, err);
+  } else {
+    if (want & kPollReadable) {
+      t->read_failed = true;
+      emit(kEvReadError, t, err);
+    }
+    if (want & kPollWritable) tcp_fail_writes(t, err);
+  }
+  set_interest(t, 0);
+}
+
+void LoopCore::tcp_ready(Tcp* t, uint32_t events) {
+  if (t->connecting) {
+    tcp_finish_connect(t);
+    return;
+  }
+  // Reads first, as libuv does: after a reset the read reports ECONNRESET and
+  // a queued write then fails on its own (EPIPE).
+  bool progress = false;
+  if ((t->interest & kPollReadable) && (events & (kPollReadable | kPollPeerClosed | kPollError)))
+    progress |= tcp_read(t, (events & kPollPeerClosed) != 0);
+  if ((t->interest & kPollWritable) && (events & (kPollWritable | kPollError)) &&
+      !t->wq_empty() && t->write_err == 0)
+    progress |= tcp_flush(t);
+
+  if ((events & kPollError) && !progress) {
+    // An error/hang-up that neither a read nor a write turned into news. Take
+    // the pending error if there is one; otherwise leave the poller until the
+    // next command, since level-triggered epoll would report it forever.
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0 && (t->interest & kPollReadable) && !t->throttled) {
+      t->read_failed = true;
+      emit(kEvReadError, t, -err);
+    } else if (err != 0 && !t->wq_empty()) {
+      tcp_fail_writes(t, -err);
+    } else {
+      t->stalled = true;
+    }
+  }
+  tcp_update(t);
+}
+
+void LoopCore::tcp_finish_connect(Tcp* t) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  t->connecting = false;
+  if (err == 0) {
+    t->connected = true;
+    emit(kEvConnect, t, 0);
+    tcp_flush(t);  // writes and a shutdown may have been queued meanwhile
+  } else {
+    emit(kEvConnect, t, -err);
+    tcp_fail_writes(t, -err);
+  }
+  // A failed socket leaves the poller, but its fd stays open until kCmdClose:
+  // the bridge may still use the fd number on its own thread until then.
+  tcp_update(t);
+}
+
+void LoopCore::tcp_read_start(Tcp* t) {
+  t->reading = true;
+  t->stalled = false;
+  tcp_update(t);
+}
+
+void LoopCore::tcp_read_stop(Tcp* t) {
+  t->reading = false;
+  tcp_update(t);
+}
+
+size_t LoopCore::outbox_load(const Tcp* t, uint64_t epoch) const {
+  // Published bytes count only while no take() happened since they were
+  // published (pub_epoch is the outbox epoch at publish time).
+  return t->batch_bytes + (t->pub_epoch == epoch ? t->pub_bytes : 0);
+}
+
+void LoopCore::tcp_throttle(Tcp* t) {
+  t->throttled = true;
+  throttled_.push_back(t);
+  throttled_count_.fetch_add(1);  // seq_cst: pairs with take()'s epoch store
+}
+
+void LoopCore::resume_throttled() {
+  uint64_t epoch = epoch_.load();
+  if (epoch == seen_epoch_) return;
+  seen_epoch_ = epoch;
+  size_t keep = 0;
+  for (Tcp* t : throttled_) {
+    if (outbox_load(t, epoch) < Loop::kOutboxBytesPerSocket) {
+      t->throttled = false;
+      throttled_count_.fetch_sub(1);
+      tcp_update(t);
+    } else {
+      throttled_[keep++] = t;  // its bytes went out after the take: wait for the next
+    }
+  }
+  throttled_.resize(keep);
+}
+
+bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
+  const uint64_t epoch = epoch_.load();
+  size_t total = 0;
+  for (;;) {
+    if (outbox_load(t, epoch) >= Loop::kOutboxBytesPerSocket) {
+      tcp_throttle(t);
+      return total > 0;
+    }
+    if (spare_ == nullptr) spare_ = static_cast<char*>(malloc(kReadChunk));
+    if (spare_ == nullptr) {
+      t->read_failed = true;
+      emit(kEvReadError, t, -ENOMEM);
+      return true;
+    }
+    ssize_t n = read(t->fd, spare_, kReadChunk);
+    if (n > 0) {
+      Event ev;
+      ev.type = kEvData;
+      ev.slot = t->slot;
+      ev.gen = t->gen;
+      ev.len = static_cast<uint32_t>(n);
+      if (static_cast<size_t>(n) >= kReadChunk / 2) {
+        // Well used: hand the chunk over (trimmed) instead of copying it.
+        ev.data = spare_;
+        spare_ = nullptr;
+        if (static_cast<size_t>(n) < kReadChunk) {
+          char* p = static_cast<char*>(realloc(ev.data, static_cast<size_t>(n)));
+          if (p != nullptr) ev.data = p;
+        }
+      } else {
+        // A small read must not pin 64 KiB while JS holds it: copy it out.
+        ev.data = static_cast<char*>(malloc(static_cast<size_t>(n)));
+        if (ev.data == nullptr) {
+          t->read_failed = true;
+          emit(kEvReadError, t, -ENOMEM);
+          return true;
+        }
+        memcpy(ev.data, spare_, static_cast<size_t>(n));
+      }
+      batch_.push_back(ev);
+      t->batch_bytes += static_cast<size_t>(n);
+      if (!t->in_batch) {
+        t->in_batch = true;
+        batch_tcps_.push_back(t);
+      }
+      total += static_cast<size_t>(n);
+      if (total >= Loop::kReadBudget) return true;  // fairness: others get a turn
+      // A short read drained the socket: skip the read() that would say EAGAIN.
+      // After a FIN, read on to the 0 so EOF is not a whole iteration late.
+      if (static_cast<size_t>(n) < kReadChunk && !peer_closed) return true;
+      continue;
+    }
+    if (n == 0) {
+      t->eof = true;
+      emit(kEvEof, t, 0);
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return total > 0;
+    t->read_failed = true;
+    emit(kEvReadError, t, -errno);
+    return true;
+  }
+}
+
+// Emits kEvWriteDone(0) for every request at the head that has nothing left.
+void LoopCore::tcp_complete_heads(Tcp* t) {
+  while (!t->wq_empty()) {
+    WriteReq& r = t->wq[t->wq_head];
+    while (r.idx < r.cnt && r.iov[r.idx].iov_len == 0) r.idx++;
+    if (r.idx < r.cnt) break;
+    emit(kEvWriteDone, t, 0);
+    delete[] r.iov;
+    t->wq_head++;
+  }
+  if (t->wq_empty()) {
+    t->wq.clear();
+    t->wq_head = 0;
+  }
+}
+
+bool LoopCore::tcp_flush(Tcp* t) {
+  bool progress = false;
+  tcp_complete_heads(t);
+  while (!t->wq_empty()) {
+    // One request: send its iovecs in place. Several: gather them (up to
+    // IOV_MAX) so many small writes cost one syscall.
+    WriteReq& head = t->wq[t->wq_head];
+    iovec* iov;
+    size_t cnt = 0;
+    size_t asked = 0;
+    if (t->wq_head + 1 == t->wq.size() || head.cnt - head.idx >= IOV_MAX) {
+      iov = head.iov + head.idx;
+      cnt = std::min<size_t>(head.cnt - head.idx, IOV_MAX);
+      for (size_t i = 0; i < cnt; i++) asked += iov[i].iov_len;
+    } else {
+      iov = gather_;
+      for (size_t q = t->wq_head; q < t->wq.size() && cnt < IOV_MAX; q++) {
+        const WriteReq& r = t->wq[q];
+        for (uint32_t j = r.idx; j < r.cnt && cnt < IOV_MAX; j++) {
+          if (r.iov[j].iov_len == 0) continue;
+          gather_[cnt++] = r.iov[j];
+          asked += r.iov[j].iov_len;
+        }
+      }
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = cnt;
+    ssize_t n = sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      tcp_fail_writes(t, -errno);
+      return true;
+    }
+    progress = true;
+    // Advance the queue by n bytes, editing iovecs in place (the loop owns the
+    // arrays, not the bytes).
+    size_t left = static_cast<size_t>(n);
+    size_t q = t->wq_head;
+    while (left > 0) {
+      WriteReq& r = t->wq[q];
+      if (r.idx == r.cnt) {
+        q++;
+        continue;
+      }
+      iovec& v = r.iov[r.idx];
+      if (left >= v.iov_len) {
+        left -= v.iov_len;
+        v.iov_len = 0;
+        r.idx++;
+      } else {
+        v.iov_base = static_cast<char*>(v.iov_base) + left;
+        v.iov_len -= left;
+        left = 0;
+      }
+    }
+    tcp_complete_heads(t);
+    if (static_cast<size_t>(n) < asked) break;  // kernel buffer full: wait for EPOLLOUT
+  }
+  tcp_maybe_shutdown(t);
+  return progress;
+}
+
+void LoopCore::tcp_fail_writes(Tcp* t, int err) {
+  t->write_err = err;
+  for (size_t i = t->wq_head; i < t->wq.size(); i++) {
+    emit(kEvWriteDone, t, err);
+    delete[] t->wq[i].iov;
+  }
+  t->wq.clear();
+  t->wq_head = 0;
+  for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, err);
+}
+
+void LoopCore::tcp_maybe_shutdown(Tcp* t) {
+  if (t->shutdowns == 0 || !t->wq_empty() || !t->connected) return;
+  int status = t->write_err;
+  if (status == 0 && shutdown(t->fd, SHUT_WR) != 0) status = -errno;
+  for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
+}
+
+void LoopCore::tcp_write(Tcp* t, iovec* iov, uint32_t cnt) {
+  t->stalled = false;
+  if (t->write_err != 0) {
+    // The first error sticks: later writes fail at once, in order.
+    emit(kEvWriteDone, t, t->write_err);
+    delete[] iov;
+    return;
+  }
+  bool was_empty = t->wq_empty();
+  t->wq.push_back(WriteReq{iov, cnt, 0});
+  // Nothing ahead of it: write now rather than wait a poll round for EPOLLOUT.
+  if (was_empty && t->connected) tcp_flush(t);
+  tcp_update(t);
+}
+
+void LoopCore::tcp_shutdown(Tcp* t) {
+  t->stalled = false;
+  t->shutdowns++;
+  if (t->write_err != 0) {
+    for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, t->write_err);
+  } else {
+    tcp_maybe_shutdown(t);
+  }
+  tcp_update(t);
+}
+
+void LoopCore::tcp_close(Tcp* t) {
+  for (size_t i = t->wq_head; i < t->wq.size(); i++) {
+    emit(kEvWriteDone, t, -ECANCELED);
+    delete[] t->wq[i].iov;
+  }
+  t->wq.clear();
+  t->wq_head = 0;
+  for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, -ECANCELED);
+  if (t->throttled) {
+    throttled_.erase(std::find(throttled_.begin(), throttled_.end(), t));
+    throttled_count_.fetch_sub(1);
+  }
+  // Commands run between publishes, so t is never in batch_tcps_ here.
+}
+
+}  // namespace pn
