@@ -1,0 +1,70 @@
+// binding.ts - loads the addon (prebuilt or locally built) and types it.
+//
+// Every function returns 0 / a negative errno instead of throwing for system
+// errors; handle.ts turns those into Node-shaped errors.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** [type, slot, gen, value] per event; see native/napi/bridge.h. */
+export const RECORD_INTS = 4;
+
+export const enum Ev {
+  Connect = 1,
+  Data = 2,
+  Eof = 3,
+  ReadError = 4,
+  WriteDone = 5,
+  ShutdownDone = 6,
+  Connection = 7,
+  AcceptError = 8,
+  Closed = 9,
+}
+
+export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[]) => void;
+
+export interface NativeBinding {
+  /** Starts this environment's I/O threads; returns how many loops run. */
+  init(dispatch: Dispatch): number;
+  setRef(ref: boolean): void;
+  connect(slot: number, gen: number, loop: number, ip: string, port: number,
+    localIp?: string | null, localPort?: number): number;
+  listen(slot: number, gen: number, loop: number, ip: string, port: number, backlog: number,
+    ipv6Only: boolean): number;
+  adopt(slot: number, gen: number, loop: number, fd: number, startReading: boolean): void;
+  closeFd(fd: number): void;
+  readStart(slot: number, gen: number): void;
+  readStop(slot: number, gen: number): void;
+  /** 0: written now; 1: queued (an Ev.WriteDone follows); < 0: errno. */
+  writev(slot: number, gen: number, chunks: Uint8Array[]): number;
+  shutdown(slot: number, gen: number): number;
+  close(slot: number, gen: number): number;
+  sockname(slot: number, gen: number): [string, number, number] | number;
+  peername(slot: number, gen: number): [string, number, number] | number;
+  setNoDelay(slot: number, gen: number, enable: boolean): number;
+  setKeepAlive(slot: number, gen: number, enable: boolean, delaySecs: number): number;
+  errname(err: number): string;
+}
+
+// dist/ and build/ts/lib/ both sit two or three levels below the package root;
+// find the directory holding binding.gyp.
+function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return path.join(__dirname, '..');
+}
+
+/**
+ * The addon's functions. Filled on first use (loadNative), so that importing
+ * protonet costs nothing until a socket or server is made.
+ */
+export const native = {} as NativeBinding;
+
+export function loadNative(): void {
+  if (native.init !== undefined) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => NativeBinding;
+  Object.assign(native, load(packageRoot()));
+}

@@ -1,0 +1,40 @@
+// index.ts - the public surface: the same names as node:net.
+import { BlockList, SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
+
+import { normalizeArgs } from './args';
+import { Server, type ListenOptions, type ServerOptions } from './server';
+import {
+  Socket, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
+  setDefaultAutoSelectFamily, setDefaultAutoSelectFamilyAttemptTimeout,
+  type SocketOptions, type TcpConnectOptions,
+} from './socket';
+
+export type { ListenOptions, ServerOptions, SocketOptions, TcpConnectOptions };
+
+export function createServer(connectionListener?: (socket: Socket) => void): Server;
+export function createServer(options?: ServerOptions, connectionListener?: (socket: Socket) => void): Server;
+export function createServer(options?: ServerOptions | ((socket: Socket) => void),
+  connectionListener?: (socket: Socket) => void): Server {
+  return new Server(options as ServerOptions, connectionListener);
+}
+
+/** net.connect / net.createConnection in all of Node's argument forms. */
+export function connect(options: TcpConnectOptions & SocketOptions, connectionListener?: () => void): Socket;
+export function connect(port: number | string, host?: string, connectionListener?: () => void): Socket;
+export function connect(port: number | string, connectionListener?: () => void): Socket;
+export function connect(...args: unknown[]): Socket {
+  const normalized = normalizeArgs(args);
+  const [options] = normalized;
+  const socket = new Socket(options as SocketOptions);
+  if ((options as { timeout?: number }).timeout) socket.setTimeout((options as { timeout: number }).timeout);
+  return socket.connect(normalized as never);
+}
+
+export const createConnection = connect;
+export const Stream = Socket;
+
+export {
+  BlockList, Server, Socket, SocketAddress, isIP, isIPv4, isIPv6,
+  getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
+  setDefaultAutoSelectFamily, setDefaultAutoSelectFamilyAttemptTimeout,
+};

@@ -1,0 +1,114 @@
+// registry.ts - the JS side of the thread boundary.
+//
+// Owns the slot table (slot -> handle, with a generation per slot), starts
+// the addon's I/O threads on first use, receives every batch of loop events
+// through ONE dispatch call per doorbell, and keeps the process alive exactly
+// while a ref'd handle is active (our own count: Node-API's ref/unref of the
+// threadsafe function is a flag, not a counter).
+import { Ev, RECORD_INTS, loadNative, native } from './binding';
+
+/** What the registry needs from a handle: its identity and an event sink. */
+export interface Registered {
+  slot: number;
+  gen: number;
+  loop: number;
+  onEvent(type: Ev, value: number, buf: Buffer | undefined): void;
+}
+
+const handles: (Registered | undefined)[] = [];
+const gens: number[] = [];
+const freeSlots: number[] = [];
+let loopCount = 0;
+let nextLoop = 0;
+let activeRefs = 0;
+
+interface Batch {
+  records: Int32Array;
+  count: number;
+  buffers: Buffer[];
+  next: number;
+  nextBuffer: number;
+}
+const queue: Batch[] = [];
+let drainScheduled = false;
+
+function ensureStarted(): void {
+  if (loopCount === 0) {
+    loadNative();
+    loopCount = native.init(dispatch);
+  }
+}
+
+/** Gives `h` a fresh (slot, gen) and an I/O loop (round robin). */
+export function register(h: Registered): void {
+  ensureStarted();
+  const slot = freeSlots.length > 0 ? freeSlots.pop()! : handles.length;
+  // Generations stay within int32 because they travel in an Int32Array.
+  const gen = ((gens[slot] ?? 0) % 0x7fffffff) + 1;
+  gens[slot] = gen;
+  handles[slot] = h;
+  h.slot = slot;
+  h.gen = gen;
+  h.loop = nextLoop;
+  nextLoop = (nextLoop + 1) % loopCount;
+}
+
+/** Forgets `h` once the loop reported it closed; its slot may be reused. */
+export function unregister(h: Registered): void {
+  if (h.slot >= 0 && handles[h.slot] === h) {
+    handles[h.slot] = undefined;
+    freeSlots.push(h.slot);
+  }
+  h.slot = -1;
+}
+
+/** Counts a ref'd, active handle in or out; flips the doorbell's ref on 0 <-> 1. */
+export function addActiveRef(delta: 1 | -1): void {
+  const before = activeRefs;
+  activeRefs += delta;
+  if (before === 0 && activeRefs > 0) native.setRef(true);
+  else if (before > 0 && activeRefs === 0) native.setRef(false);
+}
+
+// Called by the addon once per doorbell with every event every loop had.
+function dispatch(records: Int32Array, count: number, buffers: Buffer[]): void {
+  queue.push({ records, count, buffers, next: 0, nextBuffer: 0 });
+  drain();
+}
+
+// Events of one socket are delivered in the order the loop produced them.
+// If a listener throws, the rest of the batch is kept and delivered on the
+// next turn, and the exception reaches 'uncaughtException' as any exception
+// from an I/O callback does in Node.
+function drain(): void {
+  drainScheduled = false;
+  while (queue.length > 0) {
+    const b = queue[0];
+    while (b.next < b.count) {
+      const o = b.next * RECORD_INTS;
+      b.next++;
+      const type = b.records[o] as Ev;
+      const slot = b.records[o + 1];
+      const gen = b.records[o + 2];
+      const value = b.records[o + 3];
+      const buf = type === Ev.Data ? b.buffers[b.nextBuffer++] : undefined;
+      const h = handles[slot];
+      if (h === undefined || h.gen !== gen) {
+        // A late event for a forgotten handle: nothing may leak from it.
+        if (type === Ev.Connection) native.closeFd(value);
+        continue;
+      }
+      try {
+        h.onEvent(type, value, buf);
+      } catch (err) {
+        if (b.next >= b.count) queue.shift();
+        if (queue.length > 0 && !drainScheduled) {
+          drainScheduled = true;
+          setImmediate(drain);
+        }
+        throw err;
+      }
+    }
+    queue.shift();
+  }
+}

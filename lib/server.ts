@@ -1,0 +1,252 @@
+// server.ts - class Server extends EventEmitter, node:net's Server on a
+// protonet listening TcpHandle.
+import * as dns from 'node:dns';
+import { EventEmitter } from 'node:events';
+import { getDefaultHighWaterMark } from 'node:stream';
+
+import { normalizeArgs, toNumber } from './args';
+import {
+  errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
+} from './errors';
+import { Socket } from './socket';
+import { TcpHandle, describeErr, type NameInfo } from './tcp_handle';
+import { invalidArgValue, validateNumber, validatePort } from './validate';
+
+export interface ServerOptions {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  highWaterMark?: number;
+}
+
+export interface ListenOptions {
+  port?: number | string | null;
+  host?: string;
+  backlog?: number;
+  exclusive?: boolean;
+  ipv6Only?: boolean;
+  path?: string;
+}
+
+const DEFAULT_IPV4_ADDR = '0.0.0.0';
+const DEFAULT_IPV6_ADDR = '::';
+
+export class Server extends EventEmitter {
+  _connections = 0;
+  _handle: TcpHandle | null = null;
+  _unref = false;
+  allowHalfOpen: boolean;
+  pauseOnConnect: boolean;
+  noDelay: boolean;
+  keepAlive: boolean;
+  keepAliveInitialDelay: number;
+  highWaterMark: number;
+  maxConnections?: number;
+  #listeningId = 1;
+
+  constructor(connectionListener?: (socket: Socket) => void);
+  constructor(options?: ServerOptions, connectionListener?: (socket: Socket) => void);
+  constructor(options?: ServerOptions | ((socket: Socket) => void), connectionListener?: (socket: Socket) => void) {
+    super();
+    let opts: ServerOptions;
+    if (typeof options === 'function') {
+      this.on('connection', options);
+      opts = {};
+    } else if (options == null || typeof options === 'object') {
+      opts = { ...options };
+      if (typeof connectionListener === 'function') this.on('connection', connectionListener);
+    } else {
+      throw invalidArgType('options', 'Object', options);
+    }
+    if (opts.keepAliveInitialDelay !== undefined) {
+      validateNumber(opts.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (opts.keepAliveInitialDelay < 0) opts.keepAliveInitialDelay = 0;
+    }
+    if (opts.highWaterMark !== undefined) validateNumber(opts.highWaterMark, 'options.highWaterMark');
+    this.allowHalfOpen = opts.allowHalfOpen || false;
+    this.pauseOnConnect = Boolean(opts.pauseOnConnect);
+    this.noDelay = Boolean(opts.noDelay);
+    this.keepAlive = Boolean(opts.keepAlive);
+    this.keepAliveInitialDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
+    this.highWaterMark = opts.highWaterMark ?? getDefaultHighWaterMark(false);
+  }
+
+  get listening(): boolean { return Boolean(this._handle); }
+
+  listen(port?: number | string | null, hostname?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string | null, hostname?: string, listeningListener?: () => void): this;
+  listen(port?: number | string | null, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | string | null, listeningListener?: () => void): this;
+  listen(options: ListenOptions, listeningListener?: () => void): this;
+  listen(...args: unknown[]): this {
+    const normalized = normalizeArgs(args);
+    const options = normalized[0] as ListenOptions & Record<string, unknown>;
+    const cb = normalized[1];
+    if (this._handle) throw simple.serverAlreadyListen();
+    if (cb !== null) this.once('listening', cb);
+    const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    this.#listeningId++;
+
+    if (args.length === 0 || typeof args[0] === 'function'
+      || (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
+      options.port = 0;
+    }
+    if (typeof options.port === 'number' || typeof options.port === 'string') {
+      validatePort(options.port, 'options.port');
+      const backlog = (options.backlog as number | undefined) || backlogFromArgs || 0;
+      const port = (options.port as number) | 0;
+      const ipv6Only = Boolean(options.ipv6Only);
+      if (options.host) {
+        this.#lookupAndListen(port, options.host, backlog, ipv6Only);
+      } else {
+        this.#setupListenHandle(null, port, 4, backlog, ipv6Only);
+      }
+      return this;
+    }
+    if (options.path) {
+      throw invalidArgValue('options.path', options.path, 'is not supported by protonet yet (Unix sockets)');
+    }
+    if (!('port' in options || 'path' in options)) {
+      throw invalidArgValue('options', options, 'must have the property "port" or "path"');
+    }
+    throw invalidArgValue('options', options);
+  }
+
+  #lookupAndListen(port: number, host: string, backlog: number, ipv6Only: boolean): void {
+    const id = this.#listeningId;
+    dns.lookup(host, (err, ip, family) => {
+      if (id !== this.#listeningId) return;
+      if (err) this.emit('error', err);
+      else this.#setupListenHandle(ip, port, ip ? family : 4, backlog, ipv6Only);
+    });
+  }
+
+  // Node's setupListenHandle: with no host, try '::' (dual-stack) and fall
+  // back to 0.0.0.0 where IPv6 is unavailable; errors and 'listening' come
+  // on the next tick.
+  #setupListenHandle(address: string | null, port: number, _family: number, backlog: number, ipv6Only: boolean): void {
+    const handle = new TcpHandle();
+    let err: number;
+    let addr: string;
+    const effectiveBacklog = backlog || 511;
+    if (!address) {
+      addr = DEFAULT_IPV6_ADDR;
+      err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
+      if (err !== 0 && describeErr(err)[0] !== 'EADDRINUSE') {
+        addr = DEFAULT_IPV4_ADDR;
+        err = handle.listen(addr, port, effectiveBacklog, false);
+      }
+    } else {
+      addr = address;
+      err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
+    }
+    if (err !== 0) {
+      const [code, errno, desc] = describeErr(err);
+      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', addr, port);
+      process.nextTick(() => this.emit('error', ex));
+      return;
+    }
+    this._handle = handle;
+    handle.onconnection = (status, client) => this.#onConnection(status, client);
+    if (this._unref) handle.unref();
+    process.nextTick(() => {
+      if (this._handle) this.emit('listening');
+    });
+  }
+
+  // Node's onconnection.
+  #onConnection(status: number, client: TcpHandle | null): void {
+    if (status !== 0 || client === null) {
+      const [code, errno] = describeErr(status);
+      this.emit('error', errnoException(code, errno, 'accept'));
+      return;
+    }
+    if (this.maxConnections && this._connections >= this.maxConnections) {
+      const local: Partial<NameInfo> = {};
+      const remote: Partial<NameInfo> = {};
+      client.getsockname(local);
+      client.getpeername(remote);
+      client.close();
+      this.emit('drop', {
+        localAddress: local.address, localPort: local.port, localFamily: local.family,
+        remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family,
+      });
+      return;
+    }
+    const socket = new Socket({
+      handle: client,
+      allowHalfOpen: this.allowHalfOpen,
+      pauseOnCreate: this.pauseOnConnect,
+      readable: true,
+      writable: true,
+      highWaterMark: this.highWaterMark,
+    });
+    if (this.noDelay) socket.setNoDelay(true);
+    if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
+    this._connections++;
+    socket.server = this;
+    socket._server = this;
+    this.emit('connection', socket);
+  }
+
+  address(): NameInfo | string | null {
+    if (this._handle) {
+      const out: Partial<NameInfo> = {};
+      const err = this._handle.getsockname(out);
+      if (err) {
+        const [code, errno] = describeErr(err);
+        throw errnoException(code, errno, 'address');
+      }
+      return out as NameInfo;
+    }
+    return null;
+  }
+
+  close(cb?: (err?: Error) => void): this {
+    if (typeof cb === 'function') {
+      if (!this._handle) {
+        this.once('close', () => cb(simple.serverNotRunning()));
+      } else {
+        this.once('close', cb);
+      }
+    }
+    if (this._handle) {
+      this._handle.close();
+      this._handle = null;
+    }
+    this._emitCloseIfDrained();
+    return this;
+  }
+
+  _emitCloseIfDrained(): void {
+    if (this._handle || this._connections) return;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  getConnections(cb: (err: Error | null, count: number) => void): this {
+    const count = this._connections;
+    process.nextTick(() => cb(null, count));
+    return this;
+  }
+
+  ref(): this {
+    this._unref = false;
+    this._handle?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this._unref = true;
+    this._handle?.unref();
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this._handle) return;
+    await new Promise<void>((resolve, reject) => this.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+export type { SystemError };

@@ -1,0 +1,756 @@
+// socket.ts - class Socket extends stream.Duplex, node:net's Socket on a
+// protonet TcpHandle.
+//
+// The stream machinery (buffering, 'end'/'finish' ordering, autoDestroy,
+// allowHalfOpen via Duplex) is Node's own stream.Duplex, configured as
+// node:net configures it; this class supplies what lib/net.js supplies: the
+// connect sequence, _read/_write/_writev/_final/_destroy against the handle,
+// and the properties users read. Comments name the Node behaviour matched.
+import * as dns from 'node:dns';
+import { constants as osConstants } from 'node:os';
+import { Duplex, type DuplexOptions } from 'node:stream';
+
+import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
+import {
+  errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, simple, type SystemError,
+} from './errors';
+import { TcpHandle, describeErr, type NameInfo, type WriteReq } from './tcp_handle';
+import {
+  getTimerDuration, invalidArgValue, isIP, validateBoolean, validateFunction, validateInt32,
+  validateNumber, validatePort,
+} from './validate';
+
+type Callback = (err?: Error | null) => void;
+type LookupFn = (hostname: string, options: dns.LookupOptions,
+  cb: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => void;
+
+export interface SocketOptions extends DuplexOptions {
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  readable?: boolean;
+  writable?: boolean;
+  /** @internal accepted connection */
+  handle?: TcpHandle;
+  /** @internal server pauseOnConnect */
+  pauseOnCreate?: boolean;
+  /** @internal */
+  manualStart?: boolean;
+}
+
+export interface TcpConnectOptions {
+  port: number | string;
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+  family?: number;
+  hints?: number;
+  lookup?: LookupFn;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  autoSelectFamily?: boolean;
+  autoSelectFamilyAttemptTimeout?: number;
+  timeout?: number;
+}
+
+let autoSelectFamilyDefault = true;
+let autoSelectFamilyAttemptTimeoutDefault = 250;
+
+export function getDefaultAutoSelectFamily(): boolean { return autoSelectFamilyDefault; }
+export function setDefaultAutoSelectFamily(value: boolean): void {
+  validateBoolean(value, 'value');
+  autoSelectFamilyDefault = value;
+}
+export function getDefaultAutoSelectFamilyAttemptTimeout(): number { return autoSelectFamilyAttemptTimeoutDefault; }
+export function setDefaultAutoSelectFamilyAttemptTimeout(value: number): void {
+  validateInt32(value, 'value', 1);
+  autoSelectFamilyAttemptTimeoutDefault = value < 10 ? 10 : value;
+}
+
+const kEmpty = Object.freeze({}) as Partial<NameInfo>;
+
+interface ConnectTarget { address: string; family: 4 | 6 }
+
+export class Socket extends Duplex {
+  connecting = false;
+  _hadError = false;
+  _handle: TcpHandle | null = null;
+  _host: string | null = null;
+  _parent: Socket | null = null;
+  _peername: Partial<NameInfo> | null = null;
+  _sockname: Partial<NameInfo> | null = null;
+  _pendingData: unknown = null;
+  _pendingEncoding = '';
+  server: unknown = null;
+  _server: unknown = null;
+  timeout = 0;
+  autoSelectFamilyAttemptedAddresses?: string[];
+
+  #noDelay: boolean;
+  #keepAlive: boolean;
+  #keepAliveDelay: number;
+  #timer: NodeJS.Timeout | null = null;
+  #lastWriteQueueSize = 0;
+  #bytesRead = 0;     // kept when the handle goes away
+  #bytesWritten = 0;
+  #connectAttempt: { cancel(): void } | null = null;
+
+  constructor(options?: SocketOptions | number) {
+    if (typeof options === 'number') {
+      throw invalidArgValue('options.fd', options, 'is not supported by protonet yet');
+    }
+    const opts: SocketOptions = { ...options };
+    if (opts.objectMode) throw simple.objectModeUnsupported('options.objectMode', opts.objectMode);
+    if (opts.readableObjectMode) throw simple.objectModeUnsupported('options.readableObjectMode', opts.readableObjectMode);
+    if (opts.writableObjectMode) throw simple.objectModeUnsupported('options.writableObjectMode', opts.writableObjectMode);
+    // As node:net: half-open off unless asked, 'close' emitted by us from the
+    // handle's close callback, strings passed through to _write undecoded.
+    opts.allowHalfOpen = Boolean(opts.allowHalfOpen);
+    opts.emitClose = false;
+    opts.autoDestroy = true;
+    opts.decodeStrings = false;
+    super(opts);
+
+    if (opts.handle) {
+      this._handle = opts.handle;
+    }
+    this.#noDelay = Boolean(opts.noDelay);
+    this.#keepAlive = Boolean(opts.keepAlive);
+    this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
+
+    this.on('end', onReadableStreamEnd);
+    if (this._handle) this.#initHandle(this._handle);
+
+    // An accepted connection starts reading at once unless the server pauses it.
+    if (this._handle && opts.readable !== false) {
+      if (opts.pauseOnCreate) {
+        this._handle.reading = false;
+        this._handle.readStop();
+        (this as unknown as { readableFlowing: boolean | null }).readableFlowing = false;
+      } else if (!opts.manualStart) {
+        this.read(0);
+      }
+    }
+  }
+
+  #initHandle(handle: TcpHandle): void {
+    handle.onread = (buf) => this.#onRead(buf);
+    handle.onreaderror = (status) => this.destroy(sysErrno(status, 'read'));
+  }
+
+  // ---- connecting ----
+
+  connect(options: TcpConnectOptions, connectionListener?: () => void): this;
+  connect(port: number | string, host?: string, connectionListener?: () => void): this;
+  connect(port: number | string, connectionListener?: () => void): this;
+  connect(...args: unknown[]): this {
+    let normalized: Normalized;
+    if (Array.isArray(args[0]) && (args[0] as Normalized)[normalizedArgs]) normalized = args[0] as Normalized;
+    else normalized = normalizeArgs(args);
+    const options = normalized[0];
+    const cb = normalized[1];
+
+    if (cb !== null) this.once('connect', cb);
+    if (this._parent?.connecting) return this;
+    // A socket reconnecting after 'end' gets its write() back.
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    if (this.destroyed) {
+      this._handle = null;
+      this._peername = null;
+      this._sockname = null;
+      (this as unknown as { _undestroy(): void })._undestroy();
+    }
+    if (options.path !== undefined && options.path !== null && options.path !== '') {
+      throw invalidArgValue('options.path', options.path, 'is not supported by protonet yet (Unix sockets)');
+    }
+    if (!this._handle) {
+      this._handle = new TcpHandle();
+      this.#initHandle(this._handle);
+    }
+    this._unrefTimer();
+    this.connecting = true;
+    this.#lookupAndConnect(options);
+    return this;
+  }
+
+  #lookupAndConnect(options: NormalizedOptions): void {
+    const localAddress = options.localAddress as string | undefined;
+    const localPort = options.localPort as number | undefined;
+    const host = (options.host as string | undefined) || 'localhost';
+    let port = options.port as number;
+    let autoSelectFamily = options.autoSelectFamily as boolean | undefined;
+    let attemptTimeout = options.autoSelectFamilyAttemptTimeout as number | undefined;
+
+    if (localAddress && !isIP(localAddress)) throw simple.invalidIpAddress(localAddress);
+    if (localPort) validateNumber(localPort, 'options.localPort');
+    if (typeof port !== 'undefined') {
+      if (typeof port !== 'number' && typeof port !== 'string') {
+        throw invalidArgType('options.port', ['number', 'string'], port);
+      }
+      validatePort(port);
+    }
+    port |= 0;
+    if (autoSelectFamily != null) validateBoolean(autoSelectFamily, 'options.autoSelectFamily');
+    else autoSelectFamily = autoSelectFamilyDefault;
+    if (attemptTimeout != null) {
+      validateInt32(attemptTimeout, 'options.autoSelectFamilyAttemptTimeout', 1);
+      if (attemptTimeout < 10) attemptTimeout = 10;
+    } else {
+      attemptTimeout = autoSelectFamilyAttemptTimeoutDefault;
+    }
+
+    // An IP literal needs no lookup: connect on the next tick, as Node does.
+    const addressType = isIP(host);
+    if (addressType) {
+      process.nextTick(() => {
+        if (this.connecting) this.#internalConnect([{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout!);
+      });
+      return;
+    }
+
+    if (options.lookup != null) validateFunction(options.lookup, 'options.lookup');
+    const lookup = (options.lookup as LookupFn | undefined) ?? (dns.lookup as unknown as LookupFn);
+    const family = socketToDnsFamily(options.family);
+    const dnsopts: dns.LookupOptions = { family, hints: (options.hints as number | undefined) || 0 };
+    if (process.platform !== 'win32' && family !== 4 && family !== 6 && dnsopts.hints === 0) {
+      dnsopts.hints = dns.ADDRCONFIG;
+    }
+    this._host = host;
+
+    if (family !== 4 && family !== 6 && !localAddress && autoSelectFamily) {
+      dnsopts.all = true;
+      lookup(host, dnsopts, (err, addresses) => {
+        if (!this.connecting) return;
+        if (err) {
+          this.emit('lookup', err, undefined, undefined, host);
+          process.nextTick(() => this.destroy(err));
+          return;
+        }
+        const list = addresses as dns.LookupAddress[];
+        const groups: [ConnectTarget[], ConnectTarget[]] = [[], []];
+        let preferred: 4 | 6 | 0 = 0;
+        for (const { address, family: fam } of list) {
+          this.emit('lookup', err, address, fam, host);
+          if (!this.connecting) return;
+          if (isIP(address) && (fam === 4 || fam === 6)) {
+            if (!preferred) preferred = fam;
+            const group = groups[fam === preferred ? 0 : 1];
+            if (!group.some((t) => t.address === address)) group.push({ address, family: fam });
+          }
+        }
+        if (groups[0].length === 0 && groups[1].length === 0) {
+          const first = list[0];
+          const e = first && !isIP(first.address) ? simple.invalidIpAddress(first.address)
+            : simple.invalidAddressFamily(first?.family, options.host, options.port);
+          process.nextTick(() => this.destroy(e));
+          return;
+        }
+        // Alternate families, preferred first (RFC 8305 ordering as Node does).
+        const targets: ConnectTarget[] = [];
+        for (let i = 0; i < Math.max(groups[0].length, groups[1].length); i++) {
+          if (i < groups[0].length) targets.push(groups[0][i]);
+          if (i < groups[1].length) targets.push(groups[1][i]);
+        }
+        this._unrefTimer();
+        this.#internalConnect(targets, port, localAddress, localPort, attemptTimeout!);
+      });
+      return;
+    }
+
+    lookup(host, dnsopts, (err, ip, addrType) => {
+      this.emit('lookup', err, ip, addrType, host);
+      if (!this.connecting) return;
+      if (err) {
+        process.nextTick(() => this.destroy(err));
+      } else if (!isIP(ip as string)) {
+        const e = simple.invalidIpAddress(ip);
+        process.nextTick(() => this.destroy(e));
+      } else if (addrType !== 4 && addrType !== 6) {
+        const e = simple.invalidAddressFamily(addrType, options.host, options.port);
+        process.nextTick(() => this.destroy(e));
+      } else {
+        this._unrefTimer();
+        this.#internalConnect([{ address: ip as string, family: addrType }], port, localAddress, localPort, attemptTimeout!);
+      }
+    });
+  }
+
+  // Tries each target in turn (one target: a plain connect). With several,
+  // an attempt that fails or outlasts `attemptTimeout` moves to the next, as
+  // Node's autoSelectFamily does; the last failure is reported.
+  #internalConnect(targets: ConnectTarget[], port: number, localAddress: string | undefined,
+    localPort: number | undefined, attemptTimeout: number): void {
+    const multi = targets.length > 1;
+    if (multi) this.autoSelectFamilyAttemptedAddresses = [];
+    const errors: SystemError[] = [];
+    let index = 0;
+
+    const attempt = (): void => {
+      const { address, family } = targets[index];
+      const handle = index === 0 ? this._handle! : new TcpHandle();
+      if (handle !== this._handle) {
+        this._handle = handle;
+        this.#initHandle(handle);
+      }
+      if (multi) this.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
+      const local = localAddress || localPort ? (localAddress || (family === 4 ? '0.0.0.0' : '::')) : undefined;
+      this.emit('connectionAttempt', address, port, family);
+      let timer: NodeJS.Timeout | null = null;
+      const details = local && localPort ? `${local}:${localPort}` : undefined;
+
+      handle.onconnect = (status) => {
+        if (timer) clearTimeout(timer);
+        this.#connectAttempt = null;
+        if (this.destroyed) return;
+        if (status === 0) {
+          this.#afterConnect();
+          return;
+        }
+        const ex = sysHostPort(status, 'connect', address, port, details);
+        if (details) {
+          ex.localAddress = local;
+          ex.localPort = localPort;
+        }
+        this.emit('connectionAttemptFailed', address, port, family, ex);
+        errors.push(ex);
+        if (multi && index + 1 < targets.length) {
+          handle.close();
+          index++;
+          attempt();
+        } else {
+          this.destroy(multi ? aggregate(errors) : ex);
+        }
+      };
+
+      const err = handle.connect(address, port, local, localPort);
+      if (err) {
+        const ex = sysHostPort(err, 'connect', address, port, details);
+        if (multi && index + 1 < targets.length) {
+          errors.push(ex);
+          handle.close();
+          index++;
+          attempt();
+        } else {
+          this.destroy(multi ? aggregate([...errors, ex]) : ex);
+        }
+        return;
+      }
+      if (multi && index + 1 < targets.length) {
+        timer = setTimeout(() => {
+          this.emit('connectionAttemptTimeout', address, port, family);
+          handle.onconnect = null;
+          handle.close();
+          index++;
+          attempt();
+        }, attemptTimeout);
+        timer.unref();
+        this.#connectAttempt = { cancel: () => clearTimeout(timer!) };
+      }
+    };
+    attempt();
+  }
+
+  // Node's afterConnect on success: options, then 'connect' and 'ready' in
+  // one go, then the first read unless paused.
+  #afterConnect(): void {
+    this.connecting = false;
+    this._sockname = null;
+    this._unrefTimer();
+    const handle = this._handle!;
+    if (this.#noDelay) handle.setNoDelay(true);
+    if (this.#keepAlive) handle.setKeepAlive(true, this.#keepAliveDelay);
+    this.emit('connect');
+    this.emit('ready');
+    if (!this.isPaused()) this.read(0);
+  }
+
+  // ---- reading ----
+
+  override _read(_size: number): void {
+    if (this.connecting || !this._handle) {
+      this.once('connect', () => this._read(_size));
+    } else if (!this._handle.reading) {
+      this.#tryReadStart();
+    }
+  }
+
+  #tryReadStart(): void {
+    this._handle!.reading = true;
+    const err = this._handle!.readStart();
+    if (err) this.destroy(sysErrno(err, 'read'));
+  }
+
+  // Node's onStreamRead: push; stop the handle when the stream is full.
+  #onRead(buf: Buffer | null): void {
+    if (buf === null) {
+      // EOF: end the readable side; 'end' follows once buffered data is read.
+      if (this.destroyed) return;
+      this.push(null);
+      this.read(0);
+      return;
+    }
+    if (this.destroyed) return;
+    this._unrefTimer();
+    const ok = this.push(buf);
+    const handle = this._handle;
+    if (!ok && handle && handle.reading) {
+      handle.reading = false;
+      handle.readStop();
+    }
+  }
+
+  // ---- writing ----
+
+  override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, cb: Callback): void {
+    this.#writeGeneric(true, chunks, '', cb);
+  }
+
+  override _write(data: unknown, encoding: BufferEncoding, cb: Callback): void {
+    this.#writeGeneric(false, data, encoding, cb);
+  }
+
+  #writeGeneric(writev: boolean, data: unknown, encoding: string, cb: Callback): void {
+    // Writes made while connecting wait for 'connect' (the stream buffers the
+    // rest); if the socket closes first they fail like Node's.
+    if (this.connecting) {
+      this._pendingData = data;
+      this._pendingEncoding = encoding;
+      const onClose = (): void => cb(simple.socketClosedBeforeConnection());
+      this.once('connect', () => {
+        this.off('close', onClose);
+        this.#writeGeneric(writev, data, encoding, cb);
+      });
+      this.once('close', onClose);
+      return;
+    }
+    this._pendingData = null;
+    this._pendingEncoding = '';
+    const handle = this._handle;
+    if (!handle) {
+      cb(simple.socketClosed());
+      return;
+    }
+    this._unrefTimer();
+
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    const add = (chunk: unknown, enc: string): void => {
+      const u8 = toBytes(chunk, enc);
+      chunks.push(u8);
+      bytes += u8.byteLength;
+    };
+    if (writev) for (const c of data as Array<{ chunk: unknown; encoding: string }>) add(c.chunk, c.encoding);
+    else add(data, encoding);
+
+    const req: WriteReq = {
+      bytes: 0,
+      async: false,
+      chunks: null,
+      oncomplete: (status) => this.#onWriteComplete(status, cb),
+    };
+    const err = handle.writev(req, chunks, bytes);
+    if (err !== 0) {
+      cb(sysErrno(err, 'write'));
+      return;
+    }
+    if (!req.async) {
+      cb();
+    } else {
+      this.#lastWriteQueueSize = req.bytes;
+    }
+  }
+
+  // Node's onWriteComplete.
+  #onWriteComplete(status: number, cb: Callback): void {
+    if (this.destroyed) {
+      cb(null);
+      return;
+    }
+    if (status < 0) {
+      cb(sysErrno(status, 'write'));
+      return;
+    }
+    this._unrefTimer();
+    this.#lastWriteQueueSize = 0;
+    cb(null);
+  }
+
+  // ---- ending and destroying ----
+
+  override _final(cb: Callback): void {
+    // A socket not connected yet ends once it is (Node's pending check: a
+    // socket that never connects never finishes either).
+    if (this.pending) {
+      this.once('connect', () => this._final(cb));
+      return;
+    }
+    if (!this._handle) {
+      cb();
+      return;
+    }
+    const err = this._handle.shutdown(() => cb());
+    if (err === enotconn()) {
+      cb();
+    } else if (err !== 0) {
+      cb(sysErrno(err, 'shutdown'));
+    }
+  }
+
+  override _destroy(exception: Error | null, cb: (err: Error | null) => void): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#connectAttempt?.cancel();
+    this.#connectAttempt = null;
+    this.connecting = false;
+    const handle = this._handle;
+    if (handle) {
+      const isException = Boolean(exception);
+      this.#bytesRead = handle.bytesRead;
+      this.#bytesWritten = handle.bytesWritten;
+      handle.onread = null;
+      handle.onconnect = null;
+      handle.close(() => this.emit('close', isException));
+      this._handle = null;
+      this._sockname = null;
+      cb(exception);
+    } else {
+      cb(exception);
+      process.nextTick(() => this.emit('close', Boolean(exception)));
+    }
+    const server = this._server as { _connections: number; _emitCloseIfDrained?: () => void } | null;
+    if (server) {
+      server._connections--;
+      server._emitCloseIfDrained?.();
+    }
+  }
+
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // ---- timeouts and options ----
+
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (this.destroyed) return this;
+    this.timeout = msecs;
+    const ms = getTimerDuration(msecs, 'msecs');
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (ms === 0) {
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.removeListener('timeout', callback);
+      }
+    } else {
+      this.#timer = setTimeout(() => this._onTimeout(), ms);
+      this.#timer.unref();
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.once('timeout', callback);
+      }
+    }
+    return this;
+  }
+
+  // A write still draining suppresses the timeout (Node's kLastWriteQueueSize).
+  _onTimeout(): void {
+    const handle = this._handle;
+    if (this.#lastWriteQueueSize > 0 && handle) {
+      if (this.#lastWriteQueueSize !== handle.writeQueueSize) {
+        this.#lastWriteQueueSize = handle.writeQueueSize;
+        this._unrefTimer();
+        return;
+      }
+    }
+    this.emit('timeout');
+  }
+
+  _unrefTimer(): void {
+    for (let s: Socket | null = this; s !== null; s = s._parent) s.#timer?.refresh();
+  }
+
+  setNoDelay(noDelay?: boolean): this {
+    const enable = Boolean(noDelay === undefined ? true : noDelay);
+    if (!this._handle || this.connecting) {
+      this.#noDelay = enable;
+      return this;
+    }
+    if (enable !== this.#noDelay) {
+      this.#noDelay = enable;
+      this._handle.setNoDelay(enable);
+    }
+    return this;
+  }
+
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    const on = Boolean(enable);
+    const delay = ~~((initialDelay ?? 0) / 1000);
+    if (!this._handle || this.connecting) {
+      this.#keepAlive = on;
+      this.#keepAliveDelay = delay;
+      return this;
+    }
+    if (on !== this.#keepAlive || (on && this.#keepAliveDelay !== delay)) {
+      this.#keepAlive = on;
+      this.#keepAliveDelay = delay;
+      this._handle.setKeepAlive(on, delay);
+    }
+    return this;
+  }
+
+  ref(): this {
+    this._handle?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this._handle?.unref();
+    return this;
+  }
+
+  // ---- names and state ----
+
+  address(): Partial<NameInfo> | Record<string, never> {
+    return this._getsockname();
+  }
+
+  _getsockname(): Partial<NameInfo> {
+    if (!this._handle) return {};
+    if (!this._sockname) {
+      this._sockname = {};
+      const err = this._handle.getsockname(this._sockname);
+      if (err !== 0) return {};
+    }
+    return this._sockname;
+  }
+
+  _getpeername(): Partial<NameInfo> {
+    if (!this._handle || this.connecting) return this._peername ?? kEmpty;
+    if (!this._peername) {
+      const out: Partial<NameInfo> = {};
+      const err = this._handle.getpeername(out);
+      if (err) return out;
+      this._peername = out;
+    }
+    return this._peername;
+  }
+
+  get remoteAddress(): string | undefined { return this._getpeername().address; }
+  get remoteFamily(): string | undefined { return this._getpeername().family; }
+  get remotePort(): number | undefined { return this._getpeername().port; }
+  get localAddress(): string | undefined { return this._getsockname().address; }
+  get localPort(): number | undefined { return this._getsockname().port; }
+  get localFamily(): string | undefined { return this._getsockname().family; }
+
+  get pending(): boolean { return !this._handle || this.connecting; }
+
+  get readyState(): string {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  get bufferSize(): number | undefined {
+    return this._handle ? this.writableLength : undefined;
+  }
+
+  get bytesRead(): number {
+    return this._handle ? this._handle.bytesRead : this.#bytesRead;
+  }
+
+  // Node counts what was handed to the handle plus what still waits in the
+  // stream's buffer or for the connection.
+  get bytesWritten(): number | undefined {
+    let bytes = this._handle ? this._handle.bytesWritten : this.#bytesWritten;
+    const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: unknown; encoding: BufferEncoding }> }).writableBuffer;
+    if (!buffered) return undefined;
+    for (const el of buffered) bytes += byteLength(el.chunk, el.encoding);
+    const data = this._pendingData;
+    if (Array.isArray(data)) {
+      for (const el of data as Array<{ chunk: unknown; encoding: BufferEncoding }>) bytes += byteLength(el.chunk, el.encoding);
+    } else if (data) {
+      bytes += byteLength(data, this._pendingEncoding as BufferEncoding);
+    }
+    return bytes;
+  }
+
+  override end(cb?: () => void): this;
+  override end(chunk: unknown, cb?: () => void): this;
+  override end(chunk: unknown, encoding?: BufferEncoding, cb?: () => void): this;
+  override end(...args: unknown[]): this {
+    (Duplex.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
+    return this;
+  }
+}
+
+// Node's onReadableStreamEnd: after the peer's FIN, a socket that is not
+// half-open refuses further writes with EPIPE.
+function onReadableStreamEnd(this: Socket): void {
+  if (!this.allowHalfOpen) {
+    this.write = writeAfterFIN as Socket['write'];
+  }
+}
+
+function writeAfterFIN(this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+  if (!this.writableEnded) {
+    return (Duplex.prototype.write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
+  }
+  if (typeof encoding === 'function') {
+    cb = encoding;
+  }
+  const er = genericNodeError('This socket has been ended by the other party', { code: 'EPIPE' });
+  if (typeof cb === 'function') process.nextTick(cb as (e: Error) => void, er);
+  this.destroy(er);
+  return false;
+}
+
+function socketToDnsFamily(family: unknown): 0 | 4 | 6 {
+  switch (family) {
+    case 'IPv4': return 4;
+    case 'IPv6': return 6;
+    case 4: return 4;
+    case 6: return 6;
+    default: return 0;
+  }
+}
+
+function toBytes(chunk: unknown, encoding: string): Uint8Array {
+  if (typeof chunk === 'string') return Buffer.from(chunk, (encoding || 'utf8') as BufferEncoding);
+  if (chunk instanceof Uint8Array) return chunk;
+  const view = chunk as ArrayBufferView;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function byteLength(chunk: unknown, encoding: BufferEncoding): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding);
+  return (chunk as ArrayBufferView).byteLength;
+}
+
+// The handle's "not connected" answer to shutdown (Node finishes at once).
+function enotconn(): number {
+  return -osConstants.errno.ENOTCONN;
+}
+
+function sysErrno(err: number, syscall: string): SystemError {
+  const [code, errno] = describeErr(err);
+  return errnoException(code, errno, syscall);
+}
+
+function sysHostPort(err: number, syscall: string, address: string, port: number, details?: string): SystemError {
+  const [code, errno] = describeErr(err);
+  return exceptionWithHostPort(code, errno, syscall, address, port, details);
+}
+
+function aggregate(errors: SystemError[]): Error {
+  const err = new AggregateError(errors, errors.map((e) => e.message).join('; ')) as AggregateError & { code?: string };
+  err.code = errors[0]?.code;
+  return err;
+}

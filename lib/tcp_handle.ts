@@ -1,0 +1,292 @@
+// tcp_handle.ts - a native TCP handle as the JS classes see it.
+//
+// Plays the part of Node's tcp_wrap for socket.ts and server.ts: connect,
+// listen, readStart/readStop, writev, shutdown, close, names and options, and
+// callbacks (onconnect, onread, onconnection) driven by loop events. It also
+// tracks whether the handle is "active" in libuv's sense (reading, connecting,
+// writing, shutting down, listening or closing), because only an active,
+// ref'd handle keeps the process alive, exactly as in Node.
+import { constants as osConstants } from 'node:os';
+
+import { Ev, native } from './binding';
+import { systemErrorInfo } from './errors';
+import { addActiveRef, register, unregister, type Registered } from './registry';
+
+export interface WriteReq {
+  bytes: number;
+  async: boolean;
+  chunks: Uint8Array[] | null; // kept alive until the loop wrote them
+  oncomplete: (status: number) => void;
+}
+
+export interface NameInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+const ECONNREFUSED_NAME = 'ECONNREFUSED';
+// What libuv answers for an operation on a handle that is not open.
+const UV_EBADF = -osConstants.errno.EBADF;
+const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
+
+export class TcpHandle implements Registered {
+  slot = -1;
+  gen = 0;
+  loop = 0;
+
+  /** The native side holds an fd for this handle (until Ev.Closed). */
+  #open = false;
+  #closing = false;
+  #refed = true;
+  #counted = false;
+  #connecting = false;
+  #listening = false;
+  #eof = false;
+  #shutdownCb: ((status: number) => void) | null = null;
+  #closeCbs: (() => void)[] = [];
+  #writes: WriteReq[] = [];
+
+  reading = false;
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** Bytes handed to the loop and not yet reported written (libuv's write_queue_size). */
+  writeQueueSize = 0;
+
+  onconnect: ((status: number) => void) | null = null;
+  /** A chunk, or null at EOF. */
+  onread: ((buf: Buffer | null) => void) | null = null;
+  onreaderror: ((status: number) => void) | null = null;
+  onconnection: ((status: number, client: TcpHandle | null) => void) | null = null;
+
+  get isOpen(): boolean { return this.#open && !this.#closing; }
+
+  // ---- opening ----
+
+  /** Starts a connect; 0, or a negative errno (nothing was opened). */
+  connect(ip: string, port: number, localIp?: string, localPort?: number): number {
+    register(this);
+    const err = native.connect(this.slot, this.gen, this.loop, ip, port, localIp ?? null, localPort ?? 0);
+    if (err === 0) {
+      this.#open = true;
+      this.#connecting = true;
+      this.#sync();
+      return 0;
+    }
+    unregister(this);
+    // libuv reports a refused loopback connect asynchronously, never from
+    // connect() itself; keep that timing so events keep Node's order.
+    if (native.errname(err) === ECONNREFUSED_NAME) {
+      this.#connecting = true;
+      setImmediate(() => {
+        this.#connecting = false;
+        if (!this.#closing) this.onconnect?.(err);
+      });
+      return 0;
+    }
+    return err;
+  }
+
+  listen(ip: string, port: number, backlog: number, ipv6Only: boolean): number {
+    register(this);
+    const err = native.listen(this.slot, this.gen, this.loop, ip, port, backlog, ipv6Only);
+    if (err !== 0) {
+      unregister(this);
+      return err;
+    }
+    this.#open = true;
+    this.#listening = true;
+    this.#sync();
+    return 0;
+  }
+
+  /** Takes ownership of an accepted fd. Reading starts when readStart() is called. */
+  static adopt(fd: number): TcpHandle {
+    const h = new TcpHandle();
+    register(h);
+    h.#open = true;
+    native.adopt(h.slot, h.gen, h.loop, fd, false);
+    h.#sync();
+    return h;
+  }
+
+  // ---- reading ----
+
+  readStart(): number {
+    if (!this.isOpen || this.#eof) return 0;
+    this.reading = true;
+    native.readStart(this.slot, this.gen);
+    this.#sync();
+    return 0;
+  }
+
+  readStop(): number {
+    if (!this.isOpen) return 0;
+    this.reading = false;
+    native.readStop(this.slot, this.gen);
+    this.#sync();
+    return 0;
+  }
+
+  // ---- writing ----
+
+  /** 0 with req.async telling whether a completion follows, or a negative errno. */
+  writev(req: WriteReq, chunks: Uint8Array[], bytes: number): number {
+    if (!this.isOpen) return UV_EBADF;
+    const r = native.writev(this.slot, this.gen, chunks);
+    if (r < 0) return r;
+    this.bytesWritten += bytes;
+    req.bytes = bytes;
+    if (r === 0) {
+      req.async = false;
+      return 0;
+    }
+    req.async = true;
+    req.chunks = chunks;
+    this.writeQueueSize += bytes;
+    this.#writes.push(req);
+    this.#sync();
+    return 0;
+  }
+
+  /** 0 (oncomplete follows) or a negative errno. */
+  shutdown(oncomplete: (status: number) => void): number {
+    if (!this.isOpen) return UV_ENOTCONN;
+    const err = native.shutdown(this.slot, this.gen);
+    if (err !== 0) return err;
+    this.#shutdownCb = oncomplete;
+    this.#sync();
+    return 0;
+  }
+
+  // ---- closing ----
+
+  close(cb?: () => void): void {
+    if (cb) this.#closeCbs.push(cb);
+    if (this.#closing) return;
+    this.#closing = true;
+    this.reading = false;
+    if (this.#open) {
+      native.close(this.slot, this.gen);
+      this.#sync();
+    } else {
+      // Like uv_close on a handle that never opened: the callback still
+      // comes on a later turn of the loop, never synchronously.
+      setImmediate(() => this.#finishClose());
+    }
+  }
+
+  #finishClose(): void {
+    this.#open = false;
+    this.#connecting = false;
+    this.#listening = false;
+    this.reading = false;
+    this.#sync();
+    const cbs = this.#closeCbs;
+    this.#closeCbs = [];
+    for (const cb of cbs) cb();
+  }
+
+  // ---- liveness ----
+
+  ref(): void { this.#refed = true; this.#sync(); }
+  unref(): void { this.#refed = false; this.#sync(); }
+  hasRef(): boolean { return this.#refed; }
+
+  // libuv's notion of an active handle, counted only while ref'd.
+  #sync(): void {
+    const active = this.#open && (this.#closing || this.#connecting || this.#listening || this.reading
+      || this.#writes.length > 0 || this.#shutdownCb !== null);
+    const counted = active && this.#refed;
+    if (counted !== this.#counted) {
+      this.#counted = counted;
+      addActiveRef(counted ? 1 : -1);
+    }
+  }
+
+  // ---- names and options (one-shot calls on the JS thread) ----
+
+  getsockname(out: Partial<NameInfo>): number { return this.#name(out, false); }
+  getpeername(out: Partial<NameInfo>): number { return this.#name(out, true); }
+
+  #name(out: Partial<NameInfo>, peer: boolean): number {
+    if (!this.isOpen) return UV_EBADF;
+    const r = peer ? native.peername(this.slot, this.gen) : native.sockname(this.slot, this.gen);
+    if (typeof r === 'number') return r;
+    out.address = r[0];
+    out.family = r[2] === 6 ? 'IPv6' : 'IPv4';
+    out.port = r[1];
+    return 0;
+  }
+
+  setNoDelay(enable: boolean): number {
+    return this.isOpen ? native.setNoDelay(this.slot, this.gen, enable) : 0;
+  }
+
+  setKeepAlive(enable: boolean, delaySecs: number): number {
+    return this.isOpen ? native.setKeepAlive(this.slot, this.gen, enable, delaySecs) : 0;
+  }
+
+  // ---- events from the loop ----
+
+  onEvent(type: Ev, value: number, buf: Buffer | undefined): void {
+    switch (type) {
+      case Ev.Connect:
+        this.#connecting = false;
+        this.#sync();
+        if (!this.#closing) this.onconnect?.(value);
+        return;
+      case Ev.Data:
+        if (this.#closing) return;
+        this.bytesRead += buf!.length;
+        this.onread?.(buf!);
+        return;
+      case Ev.Eof:
+        this.#eof = true;
+        this.reading = false;
+        this.#sync();
+        if (!this.#closing) this.onread?.(null);
+        return;
+      case Ev.ReadError:
+        this.reading = false;
+        this.#sync();
+        if (!this.#closing) this.onreaderror?.(value);
+        return;
+      case Ev.WriteDone: {
+        const req = this.#writes.shift();
+        if (req === undefined) return;
+        this.writeQueueSize -= req.bytes;
+        req.chunks = null;
+        this.#sync();
+        req.oncomplete(value);
+        return;
+      }
+      case Ev.ShutdownDone: {
+        const cb = this.#shutdownCb;
+        this.#shutdownCb = null;
+        this.#sync();
+        cb?.(value);
+        return;
+      }
+      case Ev.Connection:
+        if (this.#closing || this.onconnection === null) {
+          native.closeFd(value);
+          return;
+        }
+        this.onconnection(0, TcpHandle.adopt(value));
+        return;
+      case Ev.AcceptError:
+        if (!this.#closing) this.onconnection?.(value, null);
+        return;
+      case Ev.Closed:
+        unregister(this);
+        this.#finishClose();
+        return;
+    }
+  }
+}
+
+/** [code, Node errno, description] for a negative errno the core returned. */
+export function describeErr(err: number): [string, number, string] {
+  return systemErrorInfo(native.errname(err), err);
+}

@@ -1,0 +1,97 @@
+// addon.cc - module init, per-environment instance data, teardown.
+//
+// Context-aware: every environment (main thread, worker, Deno/Bun realm) gets
+// its own Instance with its own I/O threads, created by init(dispatch) on
+// first use. Teardown order matters (see DESIGN.md "Teardown"): our cleanup
+// hook is added after the threadsafe function exists, so it runs before the
+// function's own hook: it stops and joins the loops first, so no loop thread
+// can touch the function once the environment starts dying.
+#include <napi.h>
+
+#include "bridge.h"
+#include "handles.h"
+#include "instance.h"
+
+namespace pn {
+namespace {
+
+void teardown(void* arg) {
+  auto* inst = static_cast<Instance*>(arg);
+  if (inst->stopped) return;
+  inst->stopped = true;
+  inst->pool.stop();  // joins threads, closes fds, discards untaken events
+  if (inst->tsfn != nullptr) {
+    napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
+    inst->tsfn = nullptr;
+  }
+}
+
+void delete_instance(Napi::Env, Instance* inst) {
+  teardown(inst);
+  delete inst;
+}
+
+// init(dispatch) -> number of I/O loops. Starts the threads of this environment.
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (env.GetInstanceData<Instance>() != nullptr) {
+    Napi::Error::New(env, "protonet: init() called twice").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto* inst = new Instance();
+  inst->env = env;
+  napi_value name;
+  napi_create_string_utf8(env, "protonet:dispatch", NAPI_AUTO_LENGTH, &name);
+  napi_status st = napi_create_threadsafe_function(
+      env, info[0], nullptr, name, /*max_queue_size*/ 0, /*initial_thread_count*/ 1,
+      /*finalize_data*/ nullptr, /*finalize_cb*/ nullptr, inst, bridge_call_js, &inst->tsfn);
+  if (st != napi_ok) {
+    delete inst;
+    Napi::Error::New(env, "protonet: cannot create the dispatch function").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // No handle is open yet: do not keep the process alive.
+  napi_unref_threadsafe_function(env, inst->tsfn);
+  inst->tsfn_refed = false;
+
+  int err = inst->pool.start(Pool::default_size(), bridge_ring, inst);
+  if (err != 0) {
+    napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
+    delete inst;
+    Napi::Error::New(env, "protonet: cannot start I/O threads").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  napi_add_env_cleanup_hook(env, teardown, inst);
+  env.SetInstanceData<Instance, delete_instance>(inst);
+  return Napi::Number::New(env, inst->pool.size());
+}
+
+// setRef(bool): JS counts its ref'd handles and flips this on 0 <-> 1
+// (napi_ref/unref_threadsafe_function are not counted).
+Napi::Value SetRef(const Napi::CallbackInfo& info) {
+  Instance* inst = info.Env().GetInstanceData<Instance>();
+  bool want = info[0].ToBoolean().Value();
+  if (inst != nullptr && inst->tsfn != nullptr && want != inst->tsfn_refed) {
+    if (want) napi_ref_threadsafe_function(info.Env(), inst->tsfn);
+    else napi_unref_threadsafe_function(info.Env(), inst->tsfn);
+    inst->tsfn_refed = want;
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init, "init"));
+  exports.Set("setRef", Napi::Function::New(env, SetRef, "setRef"));
+  register_handles(env, exports);
+  return exports;
+}
+
+}  // namespace pn
+
+static Napi::Object InitProtonet(Napi::Env env, Napi::Object exports) {
+  return pn::ModuleInit(env, exports);
+}
+
+NODE_API_MODULE(protonet, InitProtonet)

@@ -1,0 +1,20 @@
+// bridge.h - loop events -> one threadsafe-function call -> one JS dispatch.
+#pragma once
+
+#include <node_api.h>
+
+#include "instance.h"
+
+namespace pn {
+
+// Loop::Doorbell: called on a loop thread when its outbox becomes non-empty.
+void bridge_ring(void* instance);
+
+// The threadsafe function's call_js callback (JS thread): takes every loop's
+// outbox and calls the JS dispatcher once with a packed record array.
+void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* data);
+
+// Packs the per-event record layout shared with lib/binding.ts.
+constexpr int kRecordInts = 4;  // [type, slot, gen, value]
+
+}  // namespace pn

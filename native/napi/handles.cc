@@ -1,0 +1,286 @@
+// handles.cc - the functions JS calls. Thin: convert arguments, call the core,
+// return 0 / a negative errno (never throw for a system error; JS builds
+// Node-shaped errors). Only a call with arguments of the wrong JS type throws,
+// which would be a bug in lib/, not in user code: lib/ validates first.
+#include "handles.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "address.h"
+#include "bridge.h"
+#include "errors.h"
+#include "socket_ops.h"
+
+namespace pn {
+namespace {
+
+Instance* instance(const Napi::CallbackInfo& info) {
+  return info.Env().GetInstanceData<Instance>();
+}
+
+uint32_t u32(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Uint32Value();
+}
+int32_t i32(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+Napi::Value status(const Napi::CallbackInfo& info, int err) {
+  return Napi::Number::New(info.Env(), err);
+}
+
+// Records the fd for (slot, gen) on `loop` and hands it to the loop.
+void adopt(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, int fd, int32_t cmd_type,
+           bool flag) {
+  SlotInfo& s = inst->claim(slot);
+  s = SlotInfo{};
+  s.fd = fd;
+  s.gen = gen;
+  s.loop = loop;
+  Command cmd;
+  cmd.type = cmd_type;
+  cmd.slot = slot;
+  cmd.gen = gen;
+  cmd.fd = fd;
+  cmd.flag = flag;
+  inst->pool.loop(static_cast<int>(loop)).post(cmd);
+}
+
+void post_simple(Instance* inst, const SlotInfo& s, uint32_t slot, int32_t type) {
+  Command cmd;
+  cmd.type = type;
+  cmd.slot = slot;
+  cmd.gen = s.gen;
+  inst->pool.loop(static_cast<int>(s.loop)).post(cmd);
+}
+
+// Optional (ip, port) pair at info[i], info[i+1]; ip null/undefined = none.
+int parse_local(const Napi::CallbackInfo& info, size_t i, SockAddr* out, bool* present) {
+  *present = false;
+  if (info.Length() <= i || !info[i].IsString()) return 0;
+  *present = true;
+  std::string ip = info[i].As<Napi::String>().Utf8Value();
+  int port = info.Length() > i + 1 && info[i + 1].IsNumber() ? i32(info, i + 1) : 0;
+  return addr_from_ip(ip.c_str(), port, out);
+}
+
+// connect(slot, gen, loop, ip, port, localIp?, localPort?) -> 0 | -errno
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0), gen = u32(info, 1), loop = u32(info, 2);
+  std::string ip = info[3].As<Napi::String>().Utf8Value();
+  SockAddr remote, local;
+  int err = addr_from_ip(ip.c_str(), i32(info, 4), &remote);
+  if (err) return status(info, err);
+  bool has_local = false;
+  err = parse_local(info, 5, &local, &has_local);
+  if (err) return status(info, err);
+  int fd = -1;
+  err = tcp_connect_start(remote, has_local ? &local : nullptr, &fd);
+  if (err) return status(info, err);
+  adopt(inst, slot, gen, loop, fd, kCmdAdoptConnecting, false);
+  return status(info, 0);
+}
+
+// listen(slot, gen, loop, ip, port, backlog, ipv6Only) -> 0 | -errno
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0), gen = u32(info, 1), loop = u32(info, 2);
+  std::string ip = info[3].As<Napi::String>().Utf8Value();
+  SockAddr local;
+  int err = addr_from_ip(ip.c_str(), i32(info, 4), &local);
+  if (err) return status(info, err);
+  int fd = -1;
+  const char* syscall = nullptr;
+  err = tcp_listen(local, i32(info, 5), info[6].ToBoolean().Value(), &fd, &syscall);
+  if (err) return status(info, err);
+  adopt(inst, slot, gen, loop, fd, kCmdAdoptListener, false);
+  return status(info, 0);
+}
+
+// adopt(slot, gen, loop, fd, startReading): an fd from a kEvConnection.
+Napi::Value Adopt(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  adopt(inst, u32(info, 0), u32(info, 1), u32(info, 2), i32(info, 3), kCmdAdoptConnected,
+        info[4].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
+// closeFd(fd): an accepted fd JS decided not to keep.
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  close_fd(i32(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value ReadStart(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  if (SlotInfo* s = inst->live(slot, u32(info, 1))) post_simple(inst, *s, slot, kCmdReadStart);
+  return info.Env().Undefined();
+}
+
+Napi::Value ReadStop(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  if (SlotInfo* s = inst->live(slot, u32(info, 1))) post_simple(inst, *s, slot, kCmdReadStop);
+  return info.Env().Undefined();
+}
+
+// writev(slot, gen, chunks: ArrayBufferView[]) -> 0 written now (synchronous
+// completion) | 1 queued (a kEvWriteDone follows; JS keeps `chunks` alive
+// until then) | -errno.
+//
+// libuv's try-write idea: when nothing of this socket is queued on its loop,
+// write straight from the JS thread (one non-blocking sendmsg) and queue only
+// what the kernel did not take. Safe because the loop's queue is empty and
+// the fd stays open until JS itself asks to close it.
+Napi::Value Writev(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  SlotInfo* s = inst->live(slot, u32(info, 1));
+  if (s == nullptr || s->closing) return status(info, -EBADF);
+  Napi::Array chunks = info[2].As<Napi::Array>();
+  const uint32_t n = chunks.Length();
+
+  constexpr uint32_t kStackIov = 64;
+  iovec stack_iov[kStackIov];
+  iovec* iov = n <= kStackIov ? stack_iov : new iovec[n];
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v = chunks.Get(i);
+    void* data = nullptr;
+    size_t len = 0;
+    napi_typedarray_type type;
+    napi_value ab;
+    size_t offset;
+    bool is_typed = false;
+    napi_is_typedarray(info.Env(), v, &is_typed);
+    if (is_typed) {
+      size_t count = 0;
+      napi_get_typedarray_info(info.Env(), v, &type, &count, &data, &ab, &offset);
+      static const size_t kSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 8};
+      len = count * (static_cast<size_t>(type) < 12 ? kSize[type] : 1);
+    } else {
+      napi_get_dataview_info(info.Env(), v, &len, &data, &ab, &offset);
+    }
+    iov[i].iov_base = data;
+    iov[i].iov_len = len;
+    total += len;
+  }
+
+  size_t done = 0;
+  if (s->writes_in_flight == 0) {
+    ssize_t w = try_writev(s->fd, iov, static_cast<int>(n));
+    if (w < 0) {
+      if (iov != stack_iov) delete[] iov;
+      return status(info, static_cast<int>(w));
+    }
+    done = static_cast<size_t>(w);
+    if (done == total) {
+      if (iov != stack_iov) delete[] iov;
+      return status(info, 0);
+    }
+  }
+
+  // Queue the remainder: skip what was written, hand a fresh array to the loop.
+  uint32_t first = 0;
+  while (first < n && done >= iov[first].iov_len) done -= iov[first++].iov_len;
+  uint32_t rest = n - first;
+  iovec* q = new iovec[rest];
+  for (uint32_t i = 0; i < rest; i++) q[i] = iov[first + i];
+  if (rest > 0) {
+    q[0].iov_base = static_cast<char*>(q[0].iov_base) + done;
+    q[0].iov_len -= done;
+  }
+  if (iov != stack_iov) delete[] iov;
+
+  Command cmd;
+  cmd.type = kCmdWrite;
+  cmd.slot = slot;
+  cmd.gen = s->gen;
+  cmd.iov = q;
+  cmd.iovcnt = rest;
+  s->writes_in_flight++;
+  inst->pool.loop(static_cast<int>(s->loop)).post(cmd);
+  return status(info, 1);
+}
+
+// shutdown(slot, gen) -> 0 (a kEvShutdownDone follows) | -errno
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  SlotInfo* s = inst->live(slot, u32(info, 1));
+  if (s == nullptr || s->closing) return status(info, -ENOTCONN);
+  post_simple(inst, *s, slot, kCmdShutdown);
+  return status(info, 0);
+}
+
+// close(slot, gen): a kEvClosed follows.
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  SlotInfo* s = inst->live(slot, u32(info, 1));
+  if (s == nullptr || s->closing) return status(info, -EBADF);
+  s->closing = true;
+  post_simple(inst, *s, slot, kCmdClose);
+  return status(info, 0);
+}
+
+// Returns [ip, port, family] or a negative errno.
+Napi::Value name_of(const Napi::CallbackInfo& info, bool peer) {
+  Instance* inst = instance(info);
+  SlotInfo* s = inst->live(u32(info, 0), u32(info, 1));
+  if (s == nullptr) return status(info, -EBADF);
+  SockAddr addr;
+  int err = peer ? peer_name(s->fd, &addr) : sock_name(s->fd, &addr);
+  if (err) return status(info, err);
+  char ip[kMaxIpLen];
+  int port = 0, family = 0;
+  err = addr_to_ip(addr.sa(), ip, sizeof ip, &port, &family);
+  if (err) return status(info, err);
+  Napi::Array out = Napi::Array::New(info.Env(), 3);
+  out.Set(0u, Napi::String::New(info.Env(), ip));
+  out.Set(1u, Napi::Number::New(info.Env(), port));
+  out.Set(2u, Napi::Number::New(info.Env(), family));
+  return out;
+}
+Napi::Value SockName(const Napi::CallbackInfo& info) { return name_of(info, false); }
+Napi::Value PeerName(const Napi::CallbackInfo& info) { return name_of(info, true); }
+
+Napi::Value SetNoDelay(const Napi::CallbackInfo& info) {
+  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
+  if (s == nullptr) return status(info, -EBADF);
+  return status(info, set_nodelay(s->fd, info[2].ToBoolean().Value()));
+}
+
+Napi::Value SetKeepAlive(const Napi::CallbackInfo& info) {
+  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
+  if (s == nullptr) return status(info, -EBADF);
+  return status(info, set_keepalive(s->fd, info[2].ToBoolean().Value(), i32(info, 3)));
+}
+
+Napi::Value ErrName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), err_name(i32(info, 0)));
+}
+
+}  // namespace
+
+void register_handles(Napi::Env env, Napi::Object exports) {
+  exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
+  exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+  exports.Set("adopt", Napi::Function::New(env, Adopt, "adopt"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("readStart", Napi::Function::New(env, ReadStart, "readStart"));
+  exports.Set("readStop", Napi::Function::New(env, ReadStop, "readStop"));
+  exports.Set("writev", Napi::Function::New(env, Writev, "writev"));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("sockname", Napi::Function::New(env, SockName, "sockname"));
+  exports.Set("peername", Napi::Function::New(env, PeerName, "peername"));
+  exports.Set("setNoDelay", Napi::Function::New(env, SetNoDelay, "setNoDelay"));
+  exports.Set("setKeepAlive", Napi::Function::New(env, SetKeepAlive, "setKeepAlive"));
+  exports.Set("errname", Napi::Function::New(env, ErrName, "errname"));
+}
+
+}  // namespace pn

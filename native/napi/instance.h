@@ -1,0 +1,53 @@
+// instance.h - per-environment state of the addon.
+//
+// One Instance per Node-API environment (main thread, each worker, each
+// Deno/Bun realm): its own I/O threads, its own doorbell and its own view of
+// the handles JS opened. Only the JS thread of that environment touches the
+// fields below, except `pool` (whose loops run their own threads) and `tsfn`
+// (called from loop threads through the doorbell).
+#pragma once
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "loop.h"
+#include "pool.h"
+
+namespace pn {
+
+// What the bridge knows of a handle JS opened, indexed by JS's slot number.
+// The fd stays valid until the loop reports kEvClosed: loops close fds only on
+// kCmdClose, which lets the JS thread use it for one-shot calls (names,
+// options, try-write) in between.
+struct SlotInfo {
+  int fd = -1;
+  uint32_t gen = 0;
+  uint32_t loop = 0;
+  uint32_t writes_in_flight = 0;  // kCmdWrite posted, kEvWriteDone not yet taken
+  bool closing = false;           // kCmdClose posted
+};
+
+struct Instance {
+  napi_env env = nullptr;
+  Pool pool;
+  napi_threadsafe_function tsfn = nullptr;
+  bool stopped = false;
+  bool tsfn_refed = true;
+  std::vector<SlotInfo> slots;
+  std::vector<Event> events;  // scratch for one dispatch, reused
+
+  // Returns the slot's info if (slot, gen) is live, else null.
+  SlotInfo* live(uint32_t slot, uint32_t gen) {
+    if (slot >= slots.size()) return nullptr;
+    SlotInfo& s = slots[slot];
+    return (s.fd >= 0 && s.gen == gen) ? &s : nullptr;
+  }
+  SlotInfo& claim(uint32_t slot) {
+    if (slot >= slots.size()) slots.resize(slot + 1);
+    return slots[slot];
+  }
+};
+
+}  // namespace pn
