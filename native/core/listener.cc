@@ -28,7 +28,6 @@ void LoopCore::listener_ready(Listener* l) {
       ev.gen = l->gen;
       ev.fd = fd;
       batch_.push_back(ev);
-      l->pause_reported = false;
       continue;
     }
     int err = errno;
@@ -37,6 +36,10 @@ void LoopCore::listener_ready(Listener* l) {
 #if EWOULDBLOCK != EAGAIN
       case EWOULDBLOCK:
 #endif
+        // Caught up with the queue. Only now is an fd shortage over: Linux
+        // allocates the fd before looking at the queue, so at the limit even
+        // an empty queue says EMFILE (a success alone proves nothing).
+        l->pause_reported = false;
         return;
       case EINTR:
       case ECONNABORTED:  // the peer gave up while queued: nothing to report

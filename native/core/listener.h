@@ -14,7 +14,8 @@ struct Listener : Handle {
   // so the listener leaves the poller until retry_at_ms (monotonic).
   bool paused = false;
   int64_t retry_at_ms = 0;
-  // The pause error is reported once per episode, not on every retry.
+  // The pause error is reported once per episode (until accept() says EAGAIN
+  // again), not on every retry.
   bool pause_reported = false;
   // accept() failed in a way that will never heal (EBADF, EINVAL...).
   bool dead = false;

@@ -1,0 +1,292 @@
+// harness.h - drive a pn::Loop from a test: a doorbell that signals a condition
+// variable, a log of every event taken (owned here, freed at the end), bounded
+// waits for a given event, and socket helpers on 127.0.0.1.
+#pragma once
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "errors.h"
+#include "loop.h"
+#include "socket_ops.h"
+
+namespace pt {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kWaitMs = 5000;
+
+inline int64_t ms_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+inline void sleep_ms(int ms) { usleep(static_cast<useconds_t>(ms) * 1000); }
+
+// Process CPU time (user+sys) in ms: a spinning loop thread shows up here.
+inline int64_t cpu_ms() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+inline int count_open_fds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  CHECK(d != nullptr);
+  while (readdir(d) != nullptr) n++;
+  closedir(d);
+  return n - 3;  // ".", ".." and the DIR's own fd
+}
+
+inline bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+class TestLoop {
+ public:
+  TestLoop() { CHECK_EQ(loop.start(&TestLoop::ring, this), 0); }
+  ~TestLoop() {
+    loop.stop();
+    for (pn::Event& ev : log) pn::discard_event(ev);
+  }
+
+  static void ring(void* p) {
+    TestLoop* self = static_cast<TestLoop*>(p);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->rung_ = true;
+    self->bells_++;
+    self->cv_.notify_all();
+  }
+
+  // Waits up to `ms` for the doorbell, then takes whatever is in the outbox.
+  // True if new events arrived.
+  bool pull(int ms) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return rung_; });
+      rung_ = false;
+    }
+    size_t before = log.size();
+    loop.take_events(log);
+    return log.size() > before;
+  }
+
+  long bells() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bells_;
+  }
+
+  // Index of the nth (1-based) event of `type` for `slot` in the log, waiting
+  // up to `ms` for it; -1 on timeout.
+  long wait_for(uint32_t slot, int type, int nth = 1, int ms = kWaitMs) {
+    auto t0 = Clock::now();
+    for (;;) {
+      int seen = 0;
+      for (size_t i = 0; i < log.size(); i++) {
+        if (log[i].slot == slot && log[i].type == type && ++seen == nth) return static_cast<long>(i);
+      }
+      int64_t left = ms - ms_since(t0);
+      if (left <= 0) return -1;
+      pull(static_cast<int>(left));
+    }
+  }
+
+  // Like wait_for, but fails the test on timeout and returns the event.
+  pn::Event& expect(uint32_t slot, int type, int nth = 1, int ms = kWaitMs) {
+    long i = wait_for(slot, type, nth, ms);
+    if (i < 0) {
+      fprintf(stderr, "timed out waiting for event type %d #%d on slot %u; log:\n", type, nth, slot);
+      dump();
+    }
+    CHECK(i >= 0);
+    return log[static_cast<size_t>(i)];
+  }
+
+  int count(uint32_t slot, int type) const {
+    int n = 0;
+    for (const pn::Event& ev : log)
+      if (ev.slot == slot && ev.type == type) n++;
+    return n;
+  }
+
+  std::string data_of(uint32_t slot) const {
+    std::string s;
+    for (const pn::Event& ev : log)
+      if (ev.slot == slot && ev.type == pn::kEvData) s.append(ev.data, ev.len);
+    return s;
+  }
+
+  // Types of the events for `slot`, in order, kEvData runs collapsed to one.
+  std::vector<int> sequence(uint32_t slot) const {
+    std::vector<int> seq;
+    for (const pn::Event& ev : log) {
+      if (ev.slot != slot) continue;
+      if (ev.type == pn::kEvData && !seq.empty() && seq.back() == pn::kEvData) continue;
+      seq.push_back(ev.type);
+    }
+    return seq;
+  }
+
+  void dump() const {
+    for (const pn::Event& ev : log)
+      fprintf(stderr, "  slot %u gen %u type %d status %d (%s) len %u fd %d\n", ev.slot, ev.gen,
+              ev.type, ev.status, ev.status ? pn::err_name(ev.status) : "", ev.len, ev.fd);
+  }
+
+  // --- commands ---
+  void cmd(int type, uint32_t slot, uint32_t gen = 1, int fd = -1, bool flag = false) {
+    pn::Command c;
+    c.type = type;
+    c.slot = slot;
+    c.gen = gen;
+    c.fd = fd;
+    c.flag = flag;
+    loop.post(c);
+  }
+  // The bytes must stay alive until kEvWriteDone (callers use static or log-owned memory).
+  void write(uint32_t slot, const void* data, size_t len, uint32_t gen = 1) {
+    pn::Command c;
+    c.type = pn::kCmdWrite;
+    c.slot = slot;
+    c.gen = gen;
+    c.iov = new iovec[1];
+    c.iov[0].iov_base = const_cast<void*>(data);
+    c.iov[0].iov_len = len;
+    c.iovcnt = 1;
+    loop.post(c);
+  }
+
+  pn::Loop loop;
+  std::vector<pn::Event> log;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool rung_ = false;
+  long bells_ = 0;
+};
+
+// A listening socket on 127.0.0.1 with a kernel-chosen port.
+inline int listen_local(int* port) {
+  pn::SockAddr addr;
+  CHECK_EQ(pn::addr_from_ip("127.0.0.1", 0, &addr), 0);
+  int fd = -1;
+  const char* sys = nullptr;
+  CHECK_EQ(pn::tcp_listen(addr, 128, false, &fd, &sys), 0);
+  pn::SockAddr bound;
+  CHECK_EQ(pn::sock_name(fd, &bound), 0);
+  char ip[pn::kMaxIpLen];
+  int family = 0;
+  CHECK_EQ(pn::addr_to_ip(bound.sa(), ip, sizeof(ip), port, &family), 0);
+  return fd;
+}
+
+inline pn::SockAddr local_addr(int port) {
+  pn::SockAddr addr;
+  CHECK_EQ(pn::addr_from_ip("127.0.0.1", port, &addr), 0);
+  return addr;
+}
+
+// A port on 127.0.0.1 that nothing listens on (bound once, then released).
+inline int closed_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  pn::SockAddr addr = local_addr(0);
+  CHECK_EQ(bind(fd, addr.sa(), addr.len), 0);
+  pn::SockAddr bound;
+  CHECK_EQ(pn::sock_name(fd, &bound), 0);
+  int port = ntohs(reinterpret_cast<sockaddr_in*>(&bound.storage)->sin_port);
+  close(fd);
+  return port;
+}
+
+// A plain blocking client socket connected to 127.0.0.1:port (off the loop).
+inline int raw_connect(int port, int rcvbuf = 0) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK(fd >= 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  pn::SockAddr addr = local_addr(port);
+  CHECK_EQ(connect(fd, addr.sa(), addr.len), 0);
+  return fd;
+}
+
+// accept() with a deadline (the listener fd is non-blocking). The result is
+// non-blocking by default, as the loop requires of every fd it adopts; pass
+// false for a blocking fd the test reads itself.
+inline int raw_accept(int lfd, bool nonblock = true) {
+  pollfd p{lfd, POLLIN, 0};
+  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+  int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+  CHECK(fd >= 0);
+  return fd;
+}
+
+// Reads exactly n bytes from a blocking fd (bounded by SO_RCVTIMEO).
+inline std::string raw_read_n(int fd, size_t n) {
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string s(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, &s[got], n - got);
+    CHECK(r > 0);
+    got += static_cast<size_t>(r);
+  }
+  return s;
+}
+
+// Deterministic test bytes that differ at every offset of a long run.
+inline std::string pattern(size_t n, uint32_t seed = 1) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    s[i] = static_cast<char>(x);
+  }
+  return s;
+}
+
+// Listener on slot `ls`, client connecting on slot `cs`, accepted socket
+// adopted on slot `ss`; both ends reading when `reading`.
+struct Pair {
+  int port = 0;
+  int lfd = -1;
+};
+
+inline void make_pair(TestLoop& t, uint32_t ls, uint32_t cs, uint32_t ss, bool reading,
+                      Pair* out = nullptr) {
+  int port = 0;
+  int lfd = listen_local(&port);
+  t.cmd(pn::kCmdAdoptListener, ls, 1, lfd);
+  int cfd = -1;
+  pn::SockAddr remote = local_addr(port);
+  CHECK_EQ(pn::tcp_connect_start(remote, nullptr, &cfd), 0);
+  t.cmd(pn::kCmdAdoptConnecting, cs, 1, cfd);
+  CHECK_EQ(t.expect(cs, pn::kEvConnect).status, 0);
+  pn::Event& conn = t.expect(ls, pn::kEvConnection);
+  int sfd = conn.fd;
+  conn.fd = -1;  // ownership moves to the loop
+  CHECK(sfd >= 0);
+  t.cmd(pn::kCmdAdoptConnected, ss, 1, sfd, reading);
+  if (reading) t.cmd(pn::kCmdReadStart, cs);
+  if (out) {
+    out->port = port;
+    out->lfd = lfd;
+  }
+}
+
+}  // namespace pt

@@ -1,0 +1,96 @@
+// loop_listener_test - accepting: many connections, EMFILE without a busy
+// loop, closing a listener.
+#include <sys/resource.h>
+
+#include "harness.h"
+
+using namespace pt;
+
+enum : uint32_t { kListener = 1 };
+
+static void test_accepts_many_connections() {
+  TestLoop t;
+  int port = 0;
+  int lfd = listen_local(&port);
+  t.cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
+  const int kConns = 300;  // more than one wake's accept budget
+  std::vector<int> clients;
+  for (int i = 0; i < kConns; i++) clients.push_back(raw_connect(port));
+  t.expect(kListener, pn::kEvConnection, kConns);
+  for (pn::Event& ev : t.log) {
+    if (ev.type != pn::kEvConnection) continue;
+    CHECK(ev.fd >= 0);
+    CHECK(fcntl(ev.fd, F_GETFL) & O_NONBLOCK);
+    CHECK(fcntl(ev.fd, F_GETFD) & FD_CLOEXEC);
+  }
+  for (int fd : clients) close(fd);
+  t.cmd(pn::kCmdClose, kListener);
+  t.expect(kListener, pn::kEvClosed);
+  CHECK(!fd_is_open(lfd));
+  // Accepted fds left in the log are closed by discard_event at the end.
+}
+
+static void test_emfile_reports_once_and_does_not_spin() {
+  TestLoop t;
+  int port = 0;
+  int lfd = listen_local(&port);
+  t.cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
+  int client1 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int client2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  // Use up every fd under a lowered limit.
+  rlimit old;
+  CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(count_open_fds() + 16);
+  if (setrlimit(RLIMIT_NOFILE, &low) != 0) {
+    fprintf(stderr, "  (setrlimit failed: skipped)\n");
+    return;
+  }
+  std::vector<int> fillers;
+  for (;;) {
+    int fd = dup(0);
+    if (fd < 0) {
+      CHECK_EQ(errno, EMFILE);
+      break;
+    }
+    fillers.push_back(fd);
+  }
+
+  pn::SockAddr addr = local_addr(port);
+  CHECK_EQ(connect(client1, addr.sa(), addr.len), 0);  // queued in the backlog
+  CHECK_EQ(t.expect(kListener, pn::kEvAcceptError).status, -EMFILE);
+
+  // Retries every ~100 ms without reporting again, and without burning CPU.
+  int64_t cpu0 = cpu_ms();
+  sleep_ms(400);
+  t.pull(10);
+  if (t.count(kListener, pn::kEvAcceptError) != 1) t.dump();
+  CHECK_EQ(t.count(kListener, pn::kEvAcceptError), 1);
+  CHECK_EQ(t.count(kListener, pn::kEvConnection), 0);
+  CHECK(cpu_ms() - cpu0 < 100);
+
+  // A free fd: the next retry accepts the waiting connection.
+  close(fillers.back());
+  fillers.pop_back();
+  pn::Event& conn = t.expect(kListener, pn::kEvConnection);
+  CHECK(conn.fd >= 0);
+  close(conn.fd);
+  conn.fd = -1;
+
+  for (int fd : fillers) close(fd);
+  CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+
+  // Healthy again: accepts at once.
+  CHECK_EQ(connect(client2, addr.sa(), addr.len), 0);
+  t.expect(kListener, pn::kEvConnection, 2);
+  CHECK_EQ(t.count(kListener, pn::kEvAcceptError), 1);
+  close(client1);
+  close(client2);
+}
+
+int main() {
+  TEST(accepts_many_connections);
+  TEST(emfile_reports_once_and_does_not_spin);
+  return 0;
+}

@@ -1,0 +1,188 @@
+// socket_ops_test - the one-shot calls the bridge makes on the JS thread.
+#include <netinet/tcp.h>
+
+#include "harness.h"
+
+using namespace pt;
+
+static void test_listen_reports_bind_failure() {
+  int port = 0;
+  int lfd = listen_local(&port);
+  int fd = -1;
+  const char* sys = nullptr;
+  int fds = count_open_fds();
+  CHECK_EQ(pn::tcp_listen(local_addr(port), 128, false, &fd, &sys), -EADDRINUSE);
+  CHECK_STREQ(sys, "bind");
+  CHECK_EQ(fd, -1);
+  CHECK_EQ(count_open_fds(), fds);  // nothing left open
+  close(lfd);
+}
+
+static void test_listen_is_nonblocking_cloexec_reuseaddr() {
+  int port = 0;
+  int lfd = listen_local(&port);
+  CHECK(port > 0);
+  CHECK(fcntl(lfd, F_GETFL) & O_NONBLOCK);
+  CHECK(fcntl(lfd, F_GETFD) & FD_CLOEXEC);
+  int v = 0;
+  socklen_t len = sizeof(v);
+  CHECK_EQ(getsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &v, &len), 0);
+  CHECK_EQ(v, 1);
+  close(lfd);
+}
+
+static void test_dual_stack_listen() {
+  pn::SockAddr any6;
+  CHECK_EQ(pn::addr_from_ip("::", 0, &any6), 0);
+  int fd = -1;
+  const char* sys = nullptr;
+  int err = pn::tcp_listen(any6, 16, false, &fd, &sys);
+  if (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL) return;  // no IPv6 here
+  CHECK_EQ(err, 0);
+  int v = -1;
+  socklen_t len = sizeof(v);
+  CHECK_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len), 0);
+  CHECK_EQ(v, 0);
+  pn::SockAddr bound;
+  CHECK_EQ(pn::sock_name(fd, &bound), 0);
+  char ip[pn::kMaxIpLen];
+  int port, family;
+  CHECK_EQ(pn::addr_to_ip(bound.sa(), ip, sizeof(ip), &port, &family), 0);
+  CHECK_EQ(family, 6);
+  int c = raw_connect(port);  // IPv4 client reaches the dual-stack listener
+  int s = raw_accept(fd, false);
+  pn::SockAddr peer;
+  CHECK_EQ(pn::peer_name(s, &peer), 0);
+  CHECK_EQ(pn::addr_to_ip(peer.sa(), ip, sizeof(ip), &port, &family), 0);
+  CHECK_STREQ(ip, "::ffff:127.0.0.1");
+  close(c);
+  close(s);
+  close(fd);
+
+  CHECK_EQ(pn::tcp_listen(any6, 16, true, &fd, &sys), 0);
+  CHECK_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len), 0);
+  CHECK_EQ(v, 1);
+  close(fd);
+}
+
+static void test_connect_start_and_names() {
+  int port = 0;
+  int lfd = listen_local(&port);
+  int fd = -1;
+  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
+  CHECK(fd >= 0);
+  CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK);
+  int s = raw_accept(lfd, false);
+  pollfd p{fd, POLLOUT, 0};
+  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+  pn::SockAddr a;
+  CHECK_EQ(pn::peer_name(fd, &a), 0);
+  char ip[pn::kMaxIpLen];
+  int rport, family;
+  CHECK_EQ(pn::addr_to_ip(a.sa(), ip, sizeof(ip), &rport, &family), 0);
+  CHECK_STREQ(ip, "127.0.0.1");
+  CHECK_EQ(rport, port);
+
+  CHECK_EQ(pn::set_nodelay(fd, true), 0);
+  int v = 0;
+  socklen_t len = sizeof(v);
+  getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len);
+  CHECK_EQ(v, 1);
+  CHECK_EQ(pn::set_keepalive(fd, true, 30), 0);
+  getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len);
+  CHECK_EQ(v, 30);
+  getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+  CHECK_EQ(v, 1);
+  CHECK_EQ(pn::set_keepalive(fd, false, 0), 0);
+  getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+  CHECK_EQ(v, 0);
+  CHECK_EQ(pn::set_nodelay(-1, true), -EBADF);
+
+  pn::close_fd(fd);
+  close(s);
+  close(lfd);
+}
+
+static void test_connect_with_local_bind() {
+  int port = 0;
+  int lfd = listen_local(&port);
+  pn::SockAddr local = local_addr(0);
+  int fd = -1;
+  CHECK_EQ(pn::tcp_connect_start(local_addr(port), &local, &fd), 0);
+  int s = raw_accept(lfd, false);
+  pn::SockAddr me;
+  CHECK_EQ(pn::sock_name(fd, &me), 0);
+  CHECK_EQ(me.family(), AF_INET);
+  close(s);
+  pn::close_fd(fd);
+  close(lfd);
+}
+
+static void test_connect_refused_leaves_nothing_open() {
+  int fds = count_open_fds();
+  int fd = -1;
+  int err = pn::tcp_connect_start(local_addr(closed_port()), nullptr, &fd);
+  if (err == 0) {
+    // Refusal arrives asynchronously: SO_ERROR tells.
+    pollfd p{fd, POLLOUT, 0};
+    CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+    int so = 0;
+    socklen_t len = sizeof(so);
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len);
+    CHECK_EQ(so, ECONNREFUSED);
+    pn::close_fd(fd);
+  } else {
+    CHECK_EQ(err, -ECONNREFUSED);
+    CHECK_EQ(fd, -1);
+  }
+  CHECK_EQ(count_open_fds(), fds);
+}
+
+static void test_try_writev_never_raises_sigpipe() {
+  int port = 0;
+  int lfd = listen_local(&port);
+  int fd = -1;
+  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
+  int s = raw_accept(lfd, false);
+  pollfd p{fd, POLLOUT, 0};
+  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+
+  char a[] = "hello ", b[] = "world";
+  iovec iov[2] = {{a, 6}, {b, 5}};
+  CHECK_EQ(pn::try_writev(fd, iov, 2), 11);
+  CHECK(raw_read_n(s, 11) == "hello world");
+
+  // Fill the kernel buffers: try_writev says 0, never -EAGAIN, never blocks.
+  static char big[1 << 16];
+  iovec bigv{big, sizeof(big)};
+  ssize_t n;
+  int rounds = 0;
+  while ((n = pn::try_writev(fd, &bigv, 1)) > 0) CHECK(++rounds < 100000);
+  CHECK_EQ(n, 0);
+
+  // Reset by the peer: an error code, and no SIGPIPE (which would kill us).
+  linger lg{1, 0};
+  setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  close(s);
+  sleep_ms(50);
+  for (int i = 0; i < 3; i++) {
+    n = pn::try_writev(fd, iov, 2);
+    if (n < 0) break;
+  }
+  CHECK(n == -EPIPE || n == -ECONNRESET);
+  n = pn::try_writev(fd, iov, 2);
+  CHECK_EQ(n, -EPIPE);
+  pn::close_fd(fd);
+  close(lfd);
+}
+
+int main() {
+  TEST(listen_reports_bind_failure);
+  TEST(listen_is_nonblocking_cloexec_reuseaddr);
+  TEST(dual_stack_listen);
+  TEST(connect_start_and_names);
+  TEST(connect_with_local_bind);
+  TEST(connect_refused_leaves_nothing_open);
+  TEST(try_writev_never_raises_sigpipe);
+  return 0;
+}
