@@ -12,7 +12,9 @@
  * scenario with rec.port(); any other port number becomes 'EPHEMERAL'); errors become
  * {kind, name, message, code, errno, syscall, address, port, ...}; consecutive 'data'
  * events are coalesced into one entry with the total length (and the text when short),
- * because chunk boundaries are not deterministic.
+ * because chunk boundaries are not deterministic; for the same reason runs of 'readable'
+ * (which stream internals emit per chunk even without listeners) collapse into one, and a
+ * 'readable' between two 'data' events is folded away.
  */
 import { createHash, Hash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
@@ -210,7 +212,13 @@ export class Recorder {
         addChunk(acc, chunk);
         return;
       }
-      const last = log[log.length - 1];
+      let last = log[log.length - 1];
+      // 'readable' between two 'data' entries only reflects chunking: fold it away.
+      const prev = log[log.length - 2];
+      if (!t.opts.chunks && last && last[0] === 'readable' && prev && prev[0] === 'data' && this.dataAcc.has(prev)) {
+        log.pop();
+        last = prev;
+      }
       if (!t.opts.chunks && last && last[0] === 'data' && this.dataAcc.has(last)) {
         addChunk(this.dataAcc.get(last)!, chunk);
         return;
@@ -222,6 +230,8 @@ export class Recorder {
       log.push(entry);
       return;
     }
+    // Runs of 'readable' (emitted by stream internals once per chunk) are chunk-dependent.
+    if (ev === 'readable' && !t.opts.chunks && log.length > 0 && log[log.length - 1][0] === 'readable') return;
     log.push([ev, ...this.normArgs(ev, args)]);
   }
 
