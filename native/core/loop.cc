@@ -442,7 +442,7 @@ void LoopCore::publish() {
   batch_.clear();
   batch_tcps_.clear();
   // stop() joins this thread, so the bell never rings after stop() returns.
-  if (was_empty && !stopping_) bell_(ctx_);
+  if (was_empty && !stopping_ && bell_ != nullptr) bell_(ctx_);
 }
 
 }  // namespace pn
