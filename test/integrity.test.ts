@@ -58,6 +58,23 @@ describe(`integrity (${implName})`, function () {
           150000,
         );
         timers.add(deadline);
+        // Fail fast on a stall: no byte received for 15 s.
+        let lastReceived = -1;
+        const watchdog = setInterval(() => {
+          if (received === lastReceived) {
+            clearTimeout(deadline);
+            clearInterval(watchdog);
+            reject(
+              new Error(
+                `stalled: nothing received for 15 s; sent ${sent}, received ${received} of ${TOTAL} bytes; ` +
+                  `client paused=${client.isPaused()} readableLength=${client.readableLength} writableLength=${client.writableLength}`,
+              ),
+            );
+          }
+          lastReceived = received;
+        }, 15000);
+        timers.add(watchdog as unknown as NodeJS.Timeout);
+        client.on('close', () => clearInterval(watchdog));
         client.on('error', (e) => {
           clearTimeout(deadline);
           reject(e);
@@ -78,6 +95,7 @@ describe(`integrity (${implName})`, function () {
         });
         client.on('end', () => {
           clearTimeout(deadline);
+          clearInterval(watchdog);
           resolve();
         });
       });
@@ -99,7 +117,10 @@ describe(`integrity (${implName})`, function () {
       expect(dataEvents).to.be.greaterThan(1);
       if (!client.closed) await once(client, 'close', 5000, 'client');
     } finally {
-      for (const t of timers) clearTimeout(t);
+      for (const t of timers) {
+        clearTimeout(t);
+        clearInterval(t);
+      }
       for (const s of sockets) s.destroy();
       if (server.listening) await closeServer(server).catch(() => undefined);
     }

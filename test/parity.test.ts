@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type * as netTypes from 'node:net';
-import type { NetLike } from './helpers/impl';
+import { nodeNet, NetLike } from './helpers/impl';
 import { parity } from './helpers/parity';
 import type { Recorder, TrackOptions } from './helpers/recorder';
 import { closeServer, delay, freePort, listen, once, prngBytes, until } from './helpers/util';
@@ -359,7 +359,8 @@ describe('parity with node:net', function () {
 
     parity('bytesRead and bytesWritten count a transfer on both ends', async (net, rec) => {
       const { server, port } = await startServer(net, rec, (s) => {
-        s.on('data', (d: Buffer) => s.write(d.subarray(0, Math.ceil(d.length / 2))));
+        s.resume();
+        s.write('r'.repeat(503));
         s.on('close', () => rec.note('serverSocket', 'bytes at close', s.bytesRead, s.bytesWritten));
       });
       const c = net.connect(port, '127.0.0.1');
@@ -377,7 +378,7 @@ describe('parity with node:net', function () {
 
   describe('errors', function () {
     parity('connection refused: error fields, then close(true)', async (net, rec) => {
-      const port = await freePort(net);
+      const port = await freePort(nodeNet);
       rec.port(port);
       const c = net.connect(port, '127.0.0.1');
       rec.track('client', c);
@@ -386,8 +387,19 @@ describe('parity with node:net', function () {
       rec.note('client', 'after close', state(c));
     });
 
+    parity("a closed server's port refuses connections once close() has called back", async (net, rec) => {
+      const s = net.createServer();
+      rec.track('server', s);
+      const port = await listen(s, 0, '127.0.0.1');
+      rec.port(port);
+      await closeServer(s);
+      const c = net.connect(port, '127.0.0.1');
+      rec.track('client', c);
+      await once(c, 'close');
+    });
+
     parity('connection refused on ::1 names the IPv6 address', async (net, rec) => {
-      const port = await freePort(net, '::1');
+      const port = await freePort(nodeNet, '::1');
       rec.port(port);
       const c = net.connect({ port, host: '::1' });
       rec.track('client', c);
@@ -437,7 +449,21 @@ describe('parity with node:net', function () {
       await finish(c, server);
     });
 
-    parity("write after the peer ended (allowHalfOpen false): EPIPE 'This socket has been ended by the other party'", async (net, rec) => {
+    parity("write one tick after the peer's 'end' (allowHalfOpen false): EPIPE 'This socket has been ended by the other party'", async (net, rec) => {
+      const { server, port } = await startServer(net, rec, (s) => {
+        s.resume();
+        s.end();
+      });
+      const c = net.connect(port, '127.0.0.1');
+      rec.track('client', c);
+      c.resume();
+      c.on('end', () =>
+        process.nextTick(() => rec.attempt('client', 'write after FIN', () => c.write('x', rec.cb('client', 'write cb')))),
+      );
+      await finish(c, server);
+    });
+
+    parity("write in a setImmediate after the peer's 'end': EPIPE to the callback, 'close' only after it", async (net, rec) => {
       const { server, port } = await startServer(net, rec, (s) => {
         s.resume();
         s.end();
@@ -452,12 +478,14 @@ describe('parity with node:net', function () {
     });
 
     parity("resetAndDestroy() on the server side gives the client 'read ECONNRESET'", async (net, rec) => {
-      const { server, port } = await startServer(net, rec, (s) => {
-        setTimeout(() => s.resetAndDestroy(), 30);
-      });
+      const { server, port, sockets } = await startServer(net, rec);
       const c = net.connect(port, '127.0.0.1');
       rec.track('client', c);
       c.resume();
+      await once(c, 'connect');
+      await until(() => sockets.length === 1, 5000, 'server connection');
+      await delay(30);
+      rec.attempt('serverSocket', 'resetAndDestroy()', () => sockets[0].resetAndDestroy() === sockets[0]);
       await finish(c, server);
     });
 
@@ -711,8 +739,10 @@ describe('parity with node:net', function () {
 
   describe('server lifecycle', function () {
     parity("server events: 'listening', 'connection' per client, 'close' after close()", async (net, rec) => {
+      const serverSockets: Sock[] = [];
       const server = net.createServer((s: Sock) => {
         rec.track('serverSocket', s);
+        serverSockets.push(s);
         s.end('x');
       });
       rec.track('server', server);
@@ -727,6 +757,7 @@ describe('parity with node:net', function () {
         c.resume();
         await once(c, 'close');
       }
+      await until(() => serverSockets.length === 2 && serverSockets.every((s) => s.closed), 5000, 'server sockets closed');
       await new Promise<void>((resolve) =>
         server.getConnections((err, n) => {
           rec.note('server', 'getConnections', err, n);

@@ -26,6 +26,12 @@ export async function runSide(net: NetLike, scenario: Scenario, timeoutMs: numbe
   let timer: NodeJS.Timeout | undefined;
   let failure: string | undefined;
   let unclosed: string[] = [];
+  // An exception thrown from inside the implementation (a timer, a callback) is part of its
+  // behaviour: log it on this side instead of letting mocha fail whichever test runs then.
+  const savedUncaught = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  const onUncaught = (e: unknown): void => rec.note('(process)', 'uncaught exception', rec.normError(e));
+  process.on('uncaughtException', onUncaught);
   try {
     await Promise.race([
       scenario(net, rec),
@@ -42,8 +48,27 @@ export async function runSide(net: NetLike, scenario: Scenario, timeoutMs: numbe
     clearTimeout(timer);
     rec.freeze();
     await rec.cleanup();
+    process.removeListener('uncaughtException', onUncaught);
+    for (const l of savedUncaught) process.on('uncaughtException', l as NodeJS.UncaughtExceptionListener);
   }
   return { logs: rec.result(), failure, unclosed };
+}
+
+/** Per object: the first entry where the two logs differ (the quickest way to read a failure). */
+function firstDiffs(a: SideResult, b: SideResult): string {
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(a.logs), ...Object.keys(b.logs)])) {
+    const x = a.logs[name] ?? [];
+    const y = b.logs[name] ?? [];
+    const n = Math.max(x.length, y.length);
+    for (let i = 0; i < n; i++) {
+      if (JSON.stringify(x[i]) !== JSON.stringify(y[i])) {
+        out.push(`  ${name}[${i}]: node:net ${JSON.stringify(x[i])} vs ${implName} ${JSON.stringify(y[i])}`);
+        break;
+      }
+    }
+  }
+  return out.length ? `first differences:\n${out.join('\n')}\n` : '';
 }
 
 function show(r: SideResult): string {
@@ -70,7 +95,7 @@ export function parity(title: string, scenario: Scenario, opts: ParityOptions = 
     const net = impl();
     const got = await runSide(net, scenario, timeoutMs);
     const header = `event logs differ (expected = node:net, actual = ${implName})`;
-    const detail = `\n--- node:net ---\n${show(ref)}\n--- ${implName} ---\n${show(got)}\n`;
+    const detail = `\n${firstDiffs(ref, got)}--- node:net ---\n${show(ref)}\n--- ${implName} ---\n${show(got)}\n`;
     expect(got.failure, `${header}: scenario failed on ${implName}${detail}`).to.equal(undefined);
     expect(got.logs, `${header}${detail}`).to.deep.equal(ref.logs);
     expect(got.unclosed, `${header}${detail}`).to.deep.equal([]);
