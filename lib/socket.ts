@@ -519,7 +519,8 @@ export class Socket extends Duplex {
       cb(exception);
     } else {
       cb(exception);
-      process.nextTick(() => this.emit('close', Boolean(exception)));
+      // Node emits this 'close' without the hadError argument.
+      process.nextTick(() => this.emit('close'));
     }
     const server = this._server as { _connections: number; _emitCloseIfDrained?: () => void } | null;
     if (server) {

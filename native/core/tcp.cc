@@ -79,9 +79,11 @@ void LoopCore::tcp_ready(Tcp* t, uint32_t events) {
       emit(kEvReadError, t, -err);
     } else if (err != 0 && !t->wq_empty()) {
       tcp_fail_writes(t, -err);
-    } else {
+    } else if (!t->throttled) {
       t->stalled = true;
     }
+    // A throttled socket is out of the poller already; resume_throttled()
+    // re-arms it and the read then drains what is left and finds the EOF.
   }
   tcp_update(t);
 }
@@ -135,6 +137,7 @@ void LoopCore::resume_throttled() {
   for (Tcp* t : throttled_) {
     if (outbox_load(t, epoch) < Loop::kOutboxBytesPerSocket) {
       t->throttled = false;
+      t->stalled = false;  // a hang-up seen while throttled must be read now
       throttled_count_.fetch_sub(1);
       tcp_update(t);
     } else {
