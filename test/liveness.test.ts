@@ -138,6 +138,20 @@ s.listen(0, '127.0.0.1', () => { say('listening'); s.close(() => say('closed'));
     }
   });
 
+  it('exits promptly (code 0) when close() is called synchronously right after listen()', async function () {
+    const body = `
+const s = net.createServer();
+s.listen(0, '127.0.0.1');
+s.close(() => say('closed'));
+`;
+    for (const useNode of [true, false]) {
+      const o = await runChild(body, useNode, [], { hardLimitMs: 8000 });
+      const who = useNode ? 'node:net' : implName;
+      expect(summary(o), `${who}: ${o.stderr}`).to.deep.equal({ code: 0, signal: null, killedByTest: false, lines: ['closed'] });
+      expect(o.elapsed - at(o, 'closed'), `${who}: ms from close to exit`).to.be.lessThan(3000);
+    }
+  });
+
   it('stays alive while a connected socket is open and exits soon after the peer closes it', async function () {
     const body = `
 const c = net.connect(Number(process.argv[2]), '127.0.0.1');

@@ -803,6 +803,23 @@ describe('parity with node:net', function () {
       await delay(50);
     });
 
+    parity("close() right after listen(): no 'listening', callbacks and 'close' as in node:net", async (net, rec) => {
+      const s = net.createServer();
+      rec.track('server', s);
+      s.listen(0, '127.0.0.1', rec.cb('server', 'listen cb'));
+      rec.note('server', 'after listen()', s.listening);
+      s.close(rec.cb('server', 'close cb'));
+      rec.note('server', 'after close()', s.listening, s.address());
+      await delay(100);
+      const t = net.createServer();
+      rec.track('server with options', t);
+      t.listen({ port: 0, host: '127.0.0.1' });
+      await once(t, 'listening');
+      t.close(rec.cb('server with options', 'close cb'));
+      t.close(rec.cb('server with options', 'second close cb'));
+      await delay(100);
+    });
+
     parity('listen() twice throws ERR_SERVER_ALREADY_LISTEN', async (net, rec) => {
       const server = net.createServer();
       rec.track('server', server);

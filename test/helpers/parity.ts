@@ -54,21 +54,22 @@ export async function runSide(net: NetLike, scenario: Scenario, timeoutMs: numbe
   return { logs: rec.result(), failure, unclosed };
 }
 
-/** Per object: the first entry where the two logs differ (the quickest way to read a failure). */
+/** Per object: the first entries (up to 8) where the two logs differ, index by index. */
 function firstDiffs(a: SideResult, b: SideResult): string {
   const out: string[] = [];
   for (const name of new Set([...Object.keys(a.logs), ...Object.keys(b.logs)])) {
     const x = a.logs[name] ?? [];
     const y = b.logs[name] ?? [];
     const n = Math.max(x.length, y.length);
-    for (let i = 0; i < n; i++) {
+    let shown = 0;
+    for (let i = 0; i < n && shown < 8; i++) {
       if (JSON.stringify(x[i]) !== JSON.stringify(y[i])) {
-        out.push(`  ${name}[${i}]: node:net ${JSON.stringify(x[i])} vs ${implName} ${JSON.stringify(y[i])}`);
-        break;
+        out.push(`  ${name}[${i}]: node:net ${JSON.stringify(x[i])}\n  ${' '.repeat(name.length + String(i).length + 4)}${implName} ${JSON.stringify(y[i])}`);
+        shown++;
       }
     }
   }
-  return out.length ? `first differences:\n${out.join('\n')}\n` : '';
+  return out.length ? `differences (by index):\n${out.join('\n')}\n` : '';
 }
 
 function show(r: SideResult): string {
