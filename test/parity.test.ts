@@ -903,6 +903,78 @@ describe('parity with node:net', function () {
       calls('after close');
     });
 
+    parity('writes queued while connecting are delivered in order and their callbacks run in order', async (net, rec) => {
+      let got = '';
+      const { server, port } = await startServer(net, rec, (s) => s.on('data', (d: Buffer) => (got += d)));
+      const c = net.connect(port, '127.0.0.1');
+      rec.track('client', c);
+      for (let i = 0; i < 5; i++) rec.note('client', `write ${i} returned`, c.write(`w${i};`, rec.cb('client', `cb ${i}`)));
+      rec.note('client', 'writableLength while connecting', c.writableLength);
+      c.end();
+      await finish(c, server);
+      expect(got).to.equal('w0;w1;w2;w3;w4;');
+    });
+
+    parity('end() on a socket that never connects: same events (no finish/close) as node:net', async (net, rec) => {
+      const c = new net.Socket();
+      rec.track('client', c, { noClose: true });
+      rec.note('client', 'end returned this', c.end(rec.cb('client', 'end cb')) === c);
+      await delay(100);
+      rec.note('client', 'after 100 ms', state(c), c.writableEnded, c.writableFinished);
+      c.destroy();
+      await delay(20);
+    });
+
+    parity("connect({timeout}) emits 'timeout' on an idle connection", async (net, rec) => {
+      const { server, port } = await startServer(net, rec, (s) => s.resume());
+      const c = net.connect({ port, host: '127.0.0.1', timeout: 100 });
+      rec.track('client', c);
+      rec.note('client', 'timeout property', c.timeout);
+      await once(c, 'timeout', 3000);
+      c.end();
+      await finish(c, server);
+    });
+
+    parity('noDelay/keepAlive options on connect() and createServer() are accepted', async (net, rec) => {
+      const { server, port } = await startServer(net, rec, (s) => s.end('ok'), {
+        opts: { noDelay: true, keepAlive: true, keepAliveInitialDelay: 1000 },
+      });
+      const c = net.connect({ port, host: '127.0.0.1', noDelay: true, keepAlive: true, keepAliveInitialDelay: 500 });
+      rec.track('client', c);
+      c.resume();
+      await finish(c, server);
+    });
+
+    parity("a custom lookup function is used: 'lookup' event arguments and connect", async (net, rec) => {
+      const { server, port } = await startServer(net, rec, (s) => s.end('ok'));
+      const calls: unknown[] = [];
+      const lookup = ((host: string, opts: { all?: boolean; family?: number }, cb: (...a: unknown[]) => void): void => {
+        calls.push([host, opts.all === true, opts.family ?? null]);
+        if (opts.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+        else cb(null, '127.0.0.1', 4);
+      }) as unknown as netTypes.LookupFunction;
+      const c = net.connect({ port, host: 'protonet.test', lookup });
+      rec.track('client', c);
+      c.resume();
+      await finish(c, server);
+      rec.note('client', 'lookup calls', calls.length > 0, calls[0]);
+    });
+
+    parity('a failing lookup: error fields (ENOTFOUND from the lookup) and close(true)', async (net, rec) => {
+      const lookup = ((host: string, _opts: unknown, cb: (...a: unknown[]) => void): void => {
+        const e = Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), {
+          code: 'ENOTFOUND',
+          errno: -3008,
+          syscall: 'getaddrinfo',
+          hostname: host,
+        });
+        cb(e);
+      }) as unknown as netTypes.LookupFunction;
+      const c = net.connect({ port: 1, host: 'nowhere.test', lookup });
+      rec.track('client', c);
+      await once(c, 'close');
+    });
+
     parity('exports: same public names and kinds as node:net', async (net, rec) => {
       const names = Object.keys(net).filter((k) => !k.startsWith('_')).sort();
       rec.note('exports', 'names', names);
