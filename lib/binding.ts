@@ -36,8 +36,14 @@ export interface NativeBinding {
   readStop(slot: number, gen: number): void;
   /** 0: written now; 1: queued (an Ev.WriteDone follows); < 0: errno. */
   writev(slot: number, gen: number, chunks: Uint8Array[]): number;
+  /** 1: FIN sent now, 0: queued behind writes (an Ev.ShutdownDone follows either way); < 0: errno. */
   shutdown(slot: number, gen: number): number;
   close(slot: number, gen: number): number;
+  /** Close with RST (SO_LINGER 0); an Ev.Closed follows. */
+  reset(slot: number, gen: number): number;
+  /** Adopts a caller's connected stream socket fd. */
+  open(slot: number, gen: number, loop: number, fd: number): number;
+  guessHandleType(fd: number): string;
   sockname(slot: number, gen: number): [string, number, number] | number;
   peername(slot: number, gen: number): [string, number, number] | number;
   setNoDelay(slot: number, gen: number, enable: boolean): number;

@@ -33,7 +33,7 @@ export function nodeError(Base: ErrorCtor, code: string, message: string): Error
 /** "Received type number (5)", "Received null", "Received an instance of Foo". */
 export function describeReceived(value: unknown): string {
   if (value == null) return ` Received ${value}`;
-  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
+  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name ?? ''}`;
   if (typeof value === 'object') {
     const ctor = (value as { constructor?: { name?: string } }).constructor;
     if (ctor?.name) return ` Received an instance of ${ctor.name}`;
@@ -95,9 +95,28 @@ export function socketBadPort(name: string, port: unknown, allowZero = true): Er
     `${name} should be ${op} 0 and < 65536.${describeReceived(port)}.`);
 }
 
+// Node groups the digits of large integers: 9_007_199_254_740_992.
+function addNumericalSeparator(digits: string): string {
+  let res = '';
+  let i = digits.length;
+  const start = digits[0] === '-' ? 1 : 0;
+  for (; i >= start + 4; i -= 3) res = `_${digits.slice(i - 3, i)}${res}`;
+  return `${digits.slice(0, i)}${res}`;
+}
+
 export function outOfRange(name: string, range: string, received: unknown): Error {
+  let shown: string;
+  if (Number.isInteger(received) && Math.abs(received as number) > 2 ** 32) {
+    shown = addNumericalSeparator(String(received));
+  } else if (typeof received === 'bigint') {
+    shown = String(received);
+    if (received > 2n ** 32n || received < -(2n ** 32n)) shown = addNumericalSeparator(shown);
+    shown += 'n';
+  } else {
+    shown = inspect(received);
+  }
   return nodeError(RangeError, 'ERR_OUT_OF_RANGE',
-    `The value of "${name}" is out of range. It must be ${range}. Received ${inspect(received)}`);
+    `The value of "${name}" is out of range. It must be ${range}. Received ${shown}`);
 }
 
 export const simple = {

@@ -30,6 +30,10 @@ export interface ListenOptions {
   path?: string;
 }
 
+function toInt32(value: unknown): number {
+  return Number(value) | 0;
+}
+
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
 const DEFAULT_IPV6_ADDR = '::';
 
@@ -95,7 +99,8 @@ export class Server extends EventEmitter {
     }
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
-      const backlog = (options.backlog as number | undefined) || backlogFromArgs || 0;
+      // Node hands the backlog to the handle as an int32 (ToInt32 coercion).
+      const backlog = toInt32((options.backlog as number | undefined) || backlogFromArgs || 0);
       const port = (options.port as number) | 0;
       const ipv6Only = Boolean(options.ipv6Only);
       if (options.host) {
@@ -205,6 +210,8 @@ export class Server extends EventEmitter {
   }
 
   close(cb?: (err?: Error) => void): this {
+    // A lookup still in flight for an earlier listen() must not bind now.
+    this.#listeningId++;
     if (typeof cb === 'function') {
       if (!this._handle) {
         this.once('close', () => cb(simple.serverNotRunning()));

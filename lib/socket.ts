@@ -12,9 +12,9 @@ import { Duplex, type DuplexOptions } from 'node:stream';
 
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
 import {
-  errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, simple, type SystemError,
+  errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, nodeError, simple, type SystemError,
 } from './errors';
-import { TcpHandle, describeErr, type NameInfo, type WriteReq } from './tcp_handle';
+import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
   getTimerDuration, invalidArgValue, isIP, validateBoolean, validateFunction, validateInt32,
   validateNumber, validatePort,
@@ -31,6 +31,7 @@ export interface SocketOptions extends DuplexOptions {
   keepAliveInitialDelay?: number;
   readable?: boolean;
   writable?: boolean;
+  fd?: number;
   /** @internal accepted connection */
   handle?: TcpHandle;
   /** @internal server pauseOnConnect */
@@ -98,10 +99,8 @@ export class Socket extends Duplex {
   #connectAttempt: { cancel(): void } | null = null;
 
   constructor(options?: SocketOptions | number) {
-    if (typeof options === 'number') {
-      throw invalidArgValue('options.fd', options, 'is not supported by protonet yet');
-    }
-    const opts: SocketOptions = { ...options };
+    // Legacy form: new Socket(fd).
+    const opts: SocketOptions = typeof options === 'number' ? { fd: options } : { ...options };
     if (opts.objectMode) throw simple.objectModeUnsupported('options.objectMode', opts.objectMode);
     if (opts.readableObjectMode) throw simple.objectModeUnsupported('options.readableObjectMode', opts.readableObjectMode);
     if (opts.writableObjectMode) throw simple.objectModeUnsupported('options.writableObjectMode', opts.writableObjectMode);
@@ -115,6 +114,15 @@ export class Socket extends Duplex {
 
     if (opts.handle) {
       this._handle = opts.handle;
+    } else if (opts.fd !== undefined) {
+      // Node's createHandle: only stream sockets can become a Socket.
+      validateInt32(opts.fd, 'fd', 0);
+      const type = guessHandleType(opts.fd);
+      if (type !== 'TCP' && type !== 'PIPE') throw nodeError(TypeError, 'ERR_INVALID_FD_TYPE', `Unsupported fd type: ${type}`);
+      const handle = new TcpHandle();
+      const err = handle.open(opts.fd);
+      if (err) throw sysErrno(err, 'open');
+      this._handle = handle;
     }
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
@@ -153,6 +161,9 @@ export class Socket extends Duplex {
     const cb = normalized[1];
 
     if (cb !== null) this.once('connect', cb);
+    if (options.port === undefined && options.path == null) {
+      throw simple.missingArgs('options', 'port', 'path');
+    }
     if (this._parent?.connecting) return this;
     // A socket reconnecting after 'end' gets its write() back.
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
@@ -213,7 +224,7 @@ export class Socket extends Duplex {
     if (options.lookup != null) validateFunction(options.lookup, 'options.lookup');
     const lookup = (options.lookup as LookupFn | undefined) ?? (dns.lookup as unknown as LookupFn);
     const family = socketToDnsFamily(options.family);
-    const dnsopts: dns.LookupOptions = { family, hints: (options.hints as number | undefined) || 0 };
+    const dnsopts = { family, hints: (options.hints as number | undefined) || 0 } as dns.LookupOptions;
     if (process.platform !== 'win32' && family !== 4 && family !== 6 && dnsopts.hints === 0) {
       dnsopts.hints = dns.ADDRCONFIG;
     }
@@ -491,7 +502,7 @@ export class Socket extends Duplex {
       return;
     }
     const err = this._handle.shutdown(() => cb());
-    if (err === enotconn()) {
+    if (err === 1 || err === enotconn()) {
       cb();
     } else if (err !== 0) {
       cb(sysErrno(err, 'shutdown'));
@@ -513,7 +524,13 @@ export class Socket extends Duplex {
       this.#bytesWritten = handle.bytesWritten;
       handle.onread = null;
       handle.onconnect = null;
-      handle.close(() => this.emit('close', isException));
+      if (this.#resetOnClose) {
+        this.#resetOnClose = false;
+        const err = handle.reset(() => this.emit('close', isException));
+        if (err) this.emit('error', sysErrno(err, 'reset'));
+      } else {
+        handle.close(() => this.emit('close', isException));
+      }
       this._handle = null;
       this._sockname = null;
       cb(exception);
@@ -527,6 +544,24 @@ export class Socket extends Duplex {
       server._connections--;
       server._emitCloseIfDrained?.();
     }
+  }
+
+  /** Closes with a TCP RST: the peer sees ECONNRESET. */
+  resetAndDestroy(): this {
+    if (this._handle) {
+      if (this.connecting) this.once('connect', () => this.#reset());
+      else this.#reset();
+    } else {
+      this.destroy(simple.socketClosed());
+    }
+    return this;
+  }
+
+  #resetOnClose = false;
+
+  #reset(): this {
+    this.#resetOnClose = true;
+    return this.destroy();
   }
 
   destroySoon(): void {
@@ -713,13 +748,12 @@ function writeAfterFIN(this: Socket, chunk: unknown, encoding?: unknown, cb?: un
   return false;
 }
 
-function socketToDnsFamily(family: unknown): 0 | 4 | 6 {
+// Node maps the names and passes anything else through unchanged.
+function socketToDnsFamily(family: unknown): number | undefined {
   switch (family) {
     case 'IPv4': return 4;
     case 'IPv6': return 6;
-    case 4: return 4;
-    case 6: return 6;
-    default: return 0;
+    default: return family as number | undefined;
   }
 }
 

@@ -8,7 +8,7 @@
 // ref'd handle keeps the process alive, exactly as in Node.
 import { constants as osConstants } from 'node:os';
 
-import { Ev, native } from './binding';
+import { Ev, loadNative, native } from './binding';
 import { systemErrorInfo } from './errors';
 import { addActiveRef, register, unregister, type Registered } from './registry';
 
@@ -16,6 +16,7 @@ export interface WriteReq {
   bytes: number;
   async: boolean;
   chunks: Uint8Array[] | null; // kept alive until the loop wrote them
+  done?: boolean; // completed (cancelled) by close before the loop answered
   oncomplete: (status: number) => void;
 }
 
@@ -29,6 +30,7 @@ const ECONNREFUSED_NAME = 'ECONNREFUSED';
 // What libuv answers for an operation on a handle that is not open.
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
+const UV_ECANCELED = -osConstants.errno.ECANCELED;
 
 export class TcpHandle implements Registered {
   slot = -1;
@@ -44,6 +46,7 @@ export class TcpHandle implements Registered {
   #listening = false;
   #eof = false;
   #shutdownCb: ((status: number) => void) | null = null;
+  #shutdownCancelled = false;
   #closeCbs: (() => void)[] = [];
   #writes: WriteReq[] = [];
 
@@ -100,6 +103,19 @@ export class TcpHandle implements Registered {
     return 0;
   }
 
+  /** Wraps a caller's connected socket fd (new Socket({ fd })); 0 or -errno. */
+  open(fd: number): number {
+    register(this);
+    const err = native.open(this.slot, this.gen, this.loop, fd);
+    if (err !== 0) {
+      unregister(this);
+      return err;
+    }
+    this.#open = true;
+    this.#sync();
+    return 0;
+  }
+
   /** Takes ownership of an accepted fd. Reading starts when readStart() is called. */
   static adopt(fd: number): TcpHandle {
     const h = new TcpHandle();
@@ -149,13 +165,15 @@ export class TcpHandle implements Registered {
     return 0;
   }
 
-  /** 0 (oncomplete follows) or a negative errno. */
+  /** 1 (done now), 0 (oncomplete follows) or a negative errno. */
   shutdown(oncomplete: (status: number) => void): number {
     if (!this.isOpen) return UV_ENOTCONN;
-    const err = native.shutdown(this.slot, this.gen);
-    if (err !== 0) return err;
+    const r = native.shutdown(this.slot, this.gen);
+    if (r < 0) return r;
     this.#shutdownCb = oncomplete;
     this.#sync();
+    // 1: the FIN already went out from this thread; the completion still
+    // arrives as an event, as a separate callback like libuv's.
     return 0;
   }
 
@@ -166,25 +184,50 @@ export class TcpHandle implements Registered {
     if (this.#closing) return;
     this.#closing = true;
     this.reading = false;
-    if (this.#open) {
-      native.close(this.slot, this.gen);
-      this.#sync();
-    } else {
-      // Like uv_close on a handle that never opened: the callback still
-      // comes on a later turn of the loop, never synchronously.
-      setImmediate(() => this.#finishClose());
-    }
+    if (this.#open) native.close(this.slot, this.gen);
+    this.#scheduleCloseCallbacks();
   }
 
-  #finishClose(): void {
-    this.#open = false;
-    this.#connecting = false;
-    this.#listening = false;
+  /** Closes with RST instead of FIN (resetAndDestroy); 0 or -errno. */
+  reset(cb: () => void): number {
+    if (this.#closing || !this.#open) {
+      this.close(cb);
+      return 0;
+    }
+    this.#closeCbs.push(cb);
+    this.#closing = true;
     this.reading = false;
+    const err = native.reset(this.slot, this.gen);
+    this.#scheduleCloseCallbacks();
+    return err;
+  }
+
+  // libuv runs close callbacks in the closing phase of the loop iteration in
+  // which uv_close was called (after setImmediate callbacks queued before),
+  // and cancels pending writes and the shutdown first. The callbacks run on
+  // that schedule here; the loop closes the fd meanwhile, and its kEvClosed
+  // (which may come later) only frees the slot and the liveness count.
+  #scheduleCloseCallbacks(): void {
     this.#sync();
-    const cbs = this.#closeCbs;
-    this.#closeCbs = [];
-    for (const cb of cbs) cb();
+    setImmediate(() => {
+      for (const req of this.#writes) {
+        if (!req.done) {
+          req.done = true;
+          req.oncomplete(UV_ECANCELED);
+        }
+      }
+      const shutdownCb = this.#shutdownCb;
+      if (shutdownCb && !this.#shutdownCancelled) {
+        this.#shutdownCancelled = true;
+        shutdownCb(UV_ECANCELED);
+      }
+      this.#connecting = false;
+      this.#listening = false;
+      const cbs = this.#closeCbs;
+      this.#closeCbs = [];
+      for (const fn of cbs) fn();
+      this.#sync();
+    });
   }
 
   // ---- liveness ----
@@ -256,16 +299,19 @@ export class TcpHandle implements Registered {
         const req = this.#writes.shift();
         if (req === undefined) return;
         this.writeQueueSize -= req.bytes;
-        req.chunks = null;
+        req.chunks = null; // the loop is done with this memory
         this.#sync();
-        req.oncomplete(value);
+        if (!req.done) {
+          req.done = true;
+          req.oncomplete(value);
+        }
         return;
       }
       case Ev.ShutdownDone: {
         const cb = this.#shutdownCb;
         this.#shutdownCb = null;
         this.#sync();
-        cb?.(value);
+        if (cb && !this.#shutdownCancelled) cb(value);
         return;
       }
       case Ev.Connection:
@@ -279,14 +325,23 @@ export class TcpHandle implements Registered {
         if (!this.#closing) this.onconnection?.(value, null);
         return;
       case Ev.Closed:
+        // Every earlier event of this handle was delivered before this one.
         unregister(this);
-        this.#finishClose();
+        this.#open = false;
+        this.#writes = [];
+        this.#shutdownCb = null;
+        this.#sync();
         return;
     }
   }
 }
 
 /** [code, Node errno, description] for a negative errno the core returned. */
+export function guessHandleType(fd: number): string {
+  loadNative();
+  return native.guessHandleType(fd);
+}
+
 export function describeErr(err: number): [string, number, string] {
   return systemErrorInfo(native.errname(err), err);
 }

@@ -100,8 +100,13 @@ class Loop {
   void take_events(std::vector<Event>& out);
 
   // Per-socket cap on bytes sitting in the outbox; above it the socket stops
-  // reading until the outbox is taken, so JS memory stays bounded.
+  // reading until the outbox is taken, so JS memory stays bounded. The cap
+  // starts at kOutboxInitialBytes and doubles each time JS takes the outbox
+  // while the socket keeps reading (a bulk flow earns big batches), up to
+  // kOutboxBytesPerSocket; kCmdReadStop (JS's buffer is full) resets it, so a
+  // paused reader holds little more than one small batch.
   static constexpr size_t kOutboxBytesPerSocket = 512 * 1024;
+  static constexpr size_t kOutboxInitialBytes = 64 * 1024;
   // Per-socket, per-wake read budget (fairness between sockets).
   static constexpr size_t kReadBudget = 256 * 1024;
 

@@ -3,7 +3,9 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -127,6 +129,50 @@ ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
 
 void close_fd(int fd) {
   if (fd >= 0) (void)close(fd);
+}
+
+int shutdown_write(int fd) {
+  return ::shutdown(fd, SHUT_WR) == 0 ? 0 : -errno;
+}
+
+void stop_listening(int fd) {
+  ::shutdown(fd, SHUT_RDWR);
+}
+
+int set_linger_zero(int fd) {
+  linger l{};
+  l.l_onoff = 1;
+  l.l_linger = 0;
+  return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0 ? 0 : -errno;
+}
+
+const char* guess_handle_type(int fd) {
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) return "UNKNOWN";
+  if (S_ISREG(st.st_mode)) return "FILE";
+  if (S_ISCHR(st.st_mode)) return isatty(fd) ? "TTY" : "FILE";
+  if (S_ISFIFO(st.st_mode)) return "PIPE";
+  if (!S_ISSOCK(st.st_mode)) return "UNKNOWN";
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return "UNKNOWN";
+  sockaddr_storage ss{};
+  len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "UNKNOWN";
+  if (type == SOCK_STREAM) {
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) return "TCP";
+    if (ss.ss_family == AF_UNIX) return "PIPE";
+  } else if (type == SOCK_DGRAM) {
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) return "UDP";
+  }
+  return "UNKNOWN";
+}
+
+int set_nonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  if (flags & O_NONBLOCK) return 0;
+  return fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 ? 0 : -errno;
 }
 
 }  // namespace pn

@@ -40,6 +40,24 @@ int set_keepalive(int fd, bool enable, int delay_secs);
 // Uses MSG_NOSIGNAL semantics so a closed peer gives -EPIPE, not SIGPIPE.
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt);
 
+// shutdown(SHUT_WR) now: the caller knows nothing of this socket is queued.
+int shutdown_write(int fd);
+
+// Stops a listening socket at once (shutdown(SHUT_RDWR): Linux refuses new
+// connections and wakes accept() with EINVAL) while the fd stays valid for
+// the loop that owns it to close.
+void stop_listening(int fd);
+
+// SO_LINGER {on, 0}: the next close() sends RST instead of FIN (resetAndDestroy).
+int set_linger_zero(int fd);
+
+// What kind of descriptor `fd` is, in libuv's uv_guess_handle terms:
+// "TCP", "PIPE" (Unix stream socket or FIFO), "UDP", "TTY", "FILE" or "UNKNOWN".
+const char* guess_handle_type(int fd);
+
+// Stream sockets only: sets O_NONBLOCK so a loop may own the fd. 0 or -errno.
+int set_nonblocking(int fd);
+
 // close() that retries nothing and ignores EINTR (Linux closes the fd anyway).
 void close_fd(int fd);
 

@@ -114,6 +114,7 @@ void LoopCore::tcp_read_start(Tcp* t) {
 
 void LoopCore::tcp_read_stop(Tcp* t) {
   t->reading = false;
+  t->outbox_cap = Loop::kOutboxInitialBytes;  // JS is full: small batches again
   tcp_update(t);
 }
 
@@ -135,7 +136,9 @@ void LoopCore::resume_throttled() {
   seen_epoch_ = epoch;
   size_t keep = 0;
   for (Tcp* t : throttled_) {
-    if (outbox_load(t, epoch) < Loop::kOutboxBytesPerSocket) {
+    // JS took a full batch and has not stopped reading: a bigger batch next.
+    if (t->reading && t->outbox_cap < Loop::kOutboxBytesPerSocket) t->outbox_cap *= 2;
+    if (outbox_load(t, epoch) < t->outbox_cap) {
       t->throttled = false;
       t->stalled = false;  // a hang-up seen while throttled must be read now
       throttled_count_.fetch_sub(1);
@@ -151,7 +154,7 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
   const uint64_t epoch = epoch_.load();
   size_t total = 0;
   for (;;) {
-    if (outbox_load(t, epoch) >= Loop::kOutboxBytesPerSocket) {
+    if (outbox_load(t, epoch) >= t->outbox_cap) {
       tcp_throttle(t);
       return total > 0;
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "handle.h"
+#include "loop.h"
 
 namespace pn {
 
@@ -33,6 +34,7 @@ struct Tcp : Handle {
   bool eof = false;          // read() gave 0: no more reads, ever
   bool read_failed = false;  // read() gave an error: no more reads
   bool throttled = false;    // too many bytes waiting in the outbox
+  size_t outbox_cap = Loop::kOutboxInitialBytes;  // grows while JS keeps up
   bool stalled = false;      // error/hang-up reported but nothing to do: off the poller
                              // until the next command for this socket
   int write_err = 0;         // first write error (or connect error); sticky

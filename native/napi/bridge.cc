@@ -15,6 +15,11 @@
 
 namespace pn {
 
+void bridge_post_local(Instance* inst, const Event& ev) {
+  inst->local_events.push_back(ev);
+  napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
+}
+
 void bridge_ring(void* ctx) {
   auto* inst = static_cast<Instance*>(ctx);
   // Non-blocking with an unbounded queue: never waits. Fails only once the
@@ -65,6 +70,9 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
 
   std::vector<Event>& evs = inst->events;
   evs.clear();
+  // JS-thread completions first: they happened before anything a loop can
+  // have seen as their consequence (our FIN before the peer's EOF).
+  evs.swap(inst->local_events);
   for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
   if (evs.empty()) return;
 

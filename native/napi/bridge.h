@@ -10,6 +10,10 @@ namespace pn {
 // Loop::Doorbell: called on a loop thread when its outbox becomes non-empty.
 void bridge_ring(void* instance);
 
+// JS thread: queues an event produced on the JS thread itself and rings the
+// doorbell, so it is delivered as a later, separate call into JS.
+void bridge_post_local(Instance* inst, const Event& ev);
+
 // The threadsafe function's call_js callback (JS thread): takes every loop's
 // outbox and calls the JS dispatcher once with a packed record array.
 void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* data);

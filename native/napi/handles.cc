@@ -96,6 +96,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   err = tcp_listen(local, i32(info, 5), info[6].ToBoolean().Value(), &fd, &syscall);
   if (err) return status(info, err);
   adopt(inst, slot, gen, loop, fd, kCmdAdoptListener, false);
+  inst->slots[slot].listener = true;
   return status(info, 0);
 }
 
@@ -206,14 +207,57 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   return status(info, 1);
 }
 
-// shutdown(slot, gen) -> 0 (a kEvShutdownDone follows) | -errno
+// shutdown(slot, gen) -> 1 FIN sent now | 0 queued behind writes | -errno;
+// either way a kEvShutdownDone follows.
+//
+// With no write queued on the loop, the FIN is sent right here and the
+// completion is delivered through the doorbell: libuv calls back such a
+// shutdown in the same loop iteration, after the current callback's ticks
+// and before setImmediate callbacks, which a hop to the loop thread and back
+// could not promise.
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
   if (s == nullptr || s->closing) return status(info, -ENOTCONN);
+  if (s->writes_in_flight == 0) {
+    int err = shutdown_write(s->fd);
+    if (err != 0) return status(info, err);
+    Event ev;
+    ev.type = kEvShutdownDone;
+    ev.slot = slot;
+    ev.gen = s->gen;
+    bridge_post_local(inst, ev);
+    return status(info, 1);
+  }
   post_simple(inst, *s, slot, kCmdShutdown);
   return status(info, 0);
+}
+
+// reset(slot, gen): close with RST instead of FIN; a kEvClosed follows.
+Napi::Value Reset(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  SlotInfo* s = inst->live(slot, u32(info, 1));
+  if (s == nullptr || s->closing) return status(info, -EBADF);
+  int err = set_linger_zero(s->fd);
+  s->closing = true;
+  post_simple(inst, *s, slot, kCmdClose);
+  return status(info, err);
+}
+
+// open(slot, gen, loop, fd) -> 0 | -errno: a caller's connected stream socket.
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  int fd = i32(info, 3);
+  int err = set_nonblocking(fd);
+  if (err) return status(info, err);
+  adopt(inst, u32(info, 0), u32(info, 1), u32(info, 2), fd, kCmdAdoptConnected, false);
+  return status(info, 0);
+}
+
+Napi::Value GuessHandleType(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), guess_handle_type(i32(info, 0)));
 }
 
 // close(slot, gen): a kEvClosed follows.
@@ -223,6 +267,10 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   SlotInfo* s = inst->live(slot, u32(info, 1));
   if (s == nullptr || s->closing) return status(info, -EBADF);
   s->closing = true;
+  // uv_close closes a listening fd at once: the port refuses connections as
+  // soon as server.close() returns. The fd itself belongs to the loop until
+  // it processes the close, but shutdown() stops the listening right here.
+  if (s->listener) stop_listening(s->fd);
   post_simple(inst, *s, slot, kCmdClose);
   return status(info, 0);
 }
@@ -276,6 +324,9 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("writev", Napi::Function::New(env, Writev, "writev"));
   exports.Set("shutdown", Napi::Function::New(env, Shutdown, "shutdown"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("reset", Napi::Function::New(env, Reset, "reset"));
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("guessHandleType", Napi::Function::New(env, GuessHandleType, "guessHandleType"));
   exports.Set("sockname", Napi::Function::New(env, SockName, "sockname"));
   exports.Set("peername", Napi::Function::New(env, PeerName, "peername"));
   exports.Set("setNoDelay", Napi::Function::New(env, SetNoDelay, "setNoDelay"));

@@ -27,6 +27,7 @@ struct SlotInfo {
   uint32_t loop = 0;
   uint32_t writes_in_flight = 0;  // kCmdWrite posted, kEvWriteDone not yet taken
   bool closing = false;           // kCmdClose posted
+  bool listener = false;
 };
 
 struct Instance {
@@ -37,6 +38,11 @@ struct Instance {
   bool tsfn_refed = true;
   std::vector<SlotInfo> slots;
   std::vector<Event> events;  // scratch for one dispatch, reused
+  // Completions that happened on the JS thread itself (a shutdown done at
+  // once). They are delivered through the doorbell like loop events, so the
+  // callback runs as a separate I/O callback would in Node: after the current
+  // callback's nextTicks and microtasks, never synchronously.
+  std::vector<Event> local_events;
 
   // Returns the slot's info if (slot, gen) is live, else null.
   SlotInfo* live(uint32_t slot, uint32_t gen) {
