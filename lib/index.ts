@@ -38,3 +38,7 @@ export {
   getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamily, setDefaultAutoSelectFamilyAttemptTimeout,
 };
+
+// Node's http/https/tls on protonet (lib/http.ts, lib/https.ts).
+export { Agent, serveHttp, listenerOf, type AgentConnectOptions, type ServeListenArgs } from './http';
+export { HttpsAgent } from './https';

@@ -1,0 +1,203 @@
+// http.ts - Node's http (and https/tls) servers and clients on protonet sockets.
+//
+// Node's http.Server is a net.Server that reacts to 'connection' events; it
+// never needs its own listening handle to serve a socket. serveHttp() listens
+// with a protonet Server and feeds each accepted socket to the http server,
+// and makes the http server behave as if it were listening itself: listening,
+// address(), close(), getConnections(), ref()/unref() and the 'listening',
+// 'error', 'close' events all work on it as they do after server.listen().
+//
+// On the client side, Agent is an http.Agent whose createConnection() is
+// protonet's connect(), so http.request({ agent }) runs over protonet.
+import * as http from 'node:http';
+import type * as net from 'node:net';
+
+import { simple } from './errors';
+import { Server, type ListenOptions } from './server';
+import { Socket, type SocketOptions, type TcpConnectOptions } from './socket';
+import type { NameInfo } from './tcp_handle';
+
+/** The parts of node:net's Server that its own methods run on (lib/net.js). */
+interface NetServerInternals {
+  _handle: unknown;
+  _connections: number;
+  _unref?: boolean;
+  _pipeName?: string;
+  _emitCloseIfDrained(): void;
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  /** seconds, as net.Server stores it */
+  keepAliveInitialDelay?: number;
+  highWaterMark?: number;
+}
+
+const kServedBy = Symbol('protonet.servedBy');
+
+/**
+ * Stands in for the listening handle of the served server: node:net's
+ * Server.prototype.address/close/ref/unref/listening call these.
+ */
+class ListenerHandleAdapter {
+  readonly #listener: Server;
+
+  constructor(listener: Server) {
+    this.#listener = listener;
+  }
+
+  /** net.Server.prototype.address(): fills `out`, returns 0 or a negative errno. */
+  getsockname(out: Partial<NameInfo>): number {
+    const addr = this.#listener.address();
+    if (addr === null || typeof addr === 'string') return -22; // UV_EINVAL: not bound (yet)
+    Object.assign(out, addr);
+    return 0;
+  }
+
+  close(): void {
+    if (this.#listener.listening) this.#listener.close();
+  }
+
+  ref(): void {
+    this.#listener.ref();
+  }
+
+  unref(): void {
+    this.#listener.unref();
+  }
+}
+
+/** The listen() argument forms accepted after the server: node:net's. */
+export type ServeListenArgs =
+  | [port?: number | string | null, hostname?: string, backlog?: number, listeningListener?: () => void]
+  | [port?: number | string | null, hostname?: string, listeningListener?: () => void]
+  | [port?: number | string | null, backlog?: number, listeningListener?: () => void]
+  | [port?: number | string | null, listeningListener?: () => void]
+  | [options: ListenOptions, listeningListener?: () => void];
+
+/**
+ * Serves a node:net-based server (http.Server, https.Server, tls.Server, an
+ * http2 server, or a plain net.Server with a 'connection' listener) on a
+ * protonet listener: `serveHttp(server, ...listenArgs)` is `server.listen(...listenArgs)`
+ * with the sockets running on protonet.
+ *
+ * - Every accepted protonet socket is handed over with `server.emit('connection', socket)`;
+ *   the protonet listener takes its options (allowHalfOpen, noDelay, keepAlive,
+ *   keepAliveInitialDelay, pauseOnConnect, highWaterMark) from `server`.
+ * - `server.listening`, `server.address()`, `server.getConnections()`, `server.ref()`,
+ *   `server.unref()`, `server.maxConnections` work as after `server.listen()`.
+ * - 'listening' and 'error' of the listener are emitted on `server` (a listen callback
+ *   becomes a once('listening') listener of `server`, as with server.listen()).
+ * - `server.close()` closes the listener; `server` emits 'close' once it and every
+ *   connection it was fed are closed (node:net's rule). Closing the returned listener
+ *   directly closes `server` too.
+ *
+ * Returns the protonet listener.
+ */
+export function serveHttp(server: net.Server, ...args: ServeListenArgs): Server {
+  const target = server as net.Server & NetServerInternals & { [kServedBy]?: Server };
+  if (target._handle || target[kServedBy]?.listening) throw simple.serverAlreadyListen();
+
+  const listener = new Server({
+    allowHalfOpen: Boolean(target.allowHalfOpen),
+    pauseOnConnect: Boolean(target.pauseOnConnect),
+    noDelay: Boolean(target.noDelay),
+    keepAlive: Boolean(target.keepAlive),
+    keepAliveInitialDelay: (target.keepAliveInitialDelay ?? 0) * 1000,
+    ...(typeof target.highWaterMark === 'number' ? { highWaterMark: target.highWaterMark } : {}),
+  });
+  // One maxConnections for both: the listener drops (and emits 'drop' on server).
+  Object.defineProperty(listener, 'maxConnections', {
+    configurable: true,
+    enumerable: true,
+    get: () => server.maxConnections,
+    set: (value: number) => { server.maxConnections = value; },
+  });
+  const adapter = new ListenerHandleAdapter(listener);
+  target[kServedBy] = listener;
+  // Node's listen() sets the handle synchronously; so do we, so close() works at once.
+  target._handle = adapter;
+
+  let listening = false;
+  listener.on('listening', () => {
+    listening = true;
+    const addr = listener.address();
+    if (typeof addr === 'string') target._pipeName = addr;
+    server.emit('listening');
+  });
+  listener.on('error', (err: Error) => {
+    // A failed listen leaves the server not listening, as in node:net.
+    if (!listening && target._handle === adapter) target._handle = null;
+    server.emit('error', err);
+  });
+  listener.on('drop', (info: unknown) => server.emit('drop', info));
+  listener.on('connection', (socket: Socket) => {
+    target._connections++;
+    socket.server = server;
+    socket.once('close', () => {
+      target._connections--;
+      target._emitCloseIfDrained();
+    });
+    server.emit('connection', socket);
+  });
+  listener.on('close', () => {
+    // The listener was closed directly: close the served server as well.
+    if (target._handle === adapter) server.close();
+  });
+
+  const last = args[args.length - 1];
+  const listenArgs: unknown[] = typeof last === 'function' ? args.slice(0, -1) : [...args];
+  if (typeof last === 'function') server.once('listening', last);
+  if (target._unref) listener.unref();
+  try {
+    (listener.listen as (...a: unknown[]) => Server)(...listenArgs);
+  } catch (err) {
+    // Argument errors throw synchronously, as server.listen() does.
+    target._handle = null;
+    if (typeof last === 'function') server.removeListener('listening', last);
+    throw err;
+  }
+  return listener;
+}
+
+/** The protonet listener serving `server` (from serveHttp), or null. */
+export function listenerOf(server: net.Server): Server | null {
+  return (server as { [kServedBy]?: Server })[kServedBy] ?? null;
+}
+
+/** Options an http.Agent hands to createConnection (Node's). */
+export type AgentConnectOptions = http.ClientRequestArgs & TcpConnectOptions & SocketOptions;
+
+/**
+ * An http.Agent whose connections are protonet sockets:
+ * `http.request({ host, port, agent: new protonet.Agent({ keepAlive: true }) })`.
+ * Pooling, keep-alive and scheduling are http.Agent's own.
+ */
+export class Agent extends http.Agent {
+  override createConnection(
+    options: AgentConnectOptions,
+    _callback?: (err: Error | null, socket: net.Socket) => void,
+  ): net.Socket {
+    // http.Agent calls createConnection(options, oncreate) and uses the returned socket.
+    return toNetSocket(connectForAgent(options));
+  }
+}
+
+/** protonet.connect() with an agent's options (Node's agent passes `path: null`). */
+export function connectForAgent(options: AgentConnectOptions): Socket {
+  const opts: Record<string, unknown> = { ...options };
+  if (opts.socketPath) opts.path = opts.socketPath;
+  else delete opts.path;
+  const socket = new Socket(opts as SocketOptions);
+  if (typeof opts.timeout === 'number' && opts.timeout) socket.setTimeout(opts.timeout);
+  return socket.connect(opts as unknown as TcpConnectOptions);
+}
+
+/**
+ * protonet's Socket has node:net's Socket API (it is what the http and tls
+ * modules are handed), but it is not an instance of net.Socket; this is the
+ * one place the two types meet.
+ */
+export function toNetSocket(socket: Socket): net.Socket {
+  return socket as unknown as net.Socket;
+}
