@@ -30,6 +30,8 @@ export interface NativeBinding {
     localIp?: string | null, localPort?: number): number;
   listen(slot: number, gen: number, loop: number, ip: string, port: number, backlog: number,
     ipv6Only: boolean): number;
+  connectPath(slot: number, gen: number, loop: number, path: string): number;
+  listenPath(slot: number, gen: number, loop: number, path: string, backlog: number): number;
   adopt(slot: number, gen: number, loop: number, fd: number, startReading: boolean): void;
   closeFd(fd: number): void;
   readStart(slot: number, gen: number): void;

@@ -1,10 +1,11 @@
 // server.ts - class Server extends EventEmitter, node:net's Server on a
 // protonet listening TcpHandle.
 import * as dns from 'node:dns';
+import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { getDefaultHighWaterMark } from 'node:stream';
 
-import { normalizeArgs, toNumber } from './args';
+import { isPipeName, normalizeArgs, toNumber } from './args';
 import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
@@ -28,6 +29,8 @@ export interface ListenOptions {
   exclusive?: boolean;
   ipv6Only?: boolean;
   path?: string;
+  readableAll?: boolean;
+  writableAll?: boolean;
 }
 
 function toInt32(value: unknown): number {
@@ -41,6 +44,7 @@ export class Server extends EventEmitter {
   _connections = 0;
   _handle: TcpHandle | null = null;
   _unref = false;
+  _pipeName: string | null = null;
   allowHalfOpen: boolean;
   pauseOnConnect: boolean;
   noDelay: boolean;
@@ -110,8 +114,31 @@ export class Server extends EventEmitter {
       }
       return this;
     }
-    if (options.path) {
-      throw invalidArgValue('options.path', options.path, 'is not supported by protonet yet (Unix sockets)');
+    // (path[, backlog][, cb]) or (options[, cb]) with a path: a Unix socket.
+    if (options.path && isPipeName(options.path)) {
+      const path = options.path;
+      this._pipeName = path;
+      const backlog = toInt32((options.backlog as number | undefined) || backlogFromArgs || 0);
+      this.#setupListenHandle(path, -1, -1, backlog, false);
+      const handle = this._handle as TcpHandle | null;
+      if (!handle) return this; // the error comes on the next tick
+      let mode = 0;
+      if (options.readableAll === true) mode |= 0o444;
+      if (options.writableAll === true) mode |= 0o222;
+      if (mode !== 0) {
+        // libuv's uv_pipe_chmod: add the bits to the socket file's mode.
+        try {
+          const st = fs.statSync(path);
+          if ((st.mode & mode) !== mode) fs.chmodSync(path, (st.mode | mode) & 0o7777);
+        } catch (err) {
+          handle.close();
+          this._handle = null;
+          const e = err as NodeJS.ErrnoException;
+          const [code, errno] = describeErr(-(e.errno !== undefined ? Math.abs(e.errno) : 22));
+          throw errnoException(code, errno, 'uv_pipe_chmod');
+        }
+      }
+      return this;
     }
     if (!('port' in options || 'path' in options)) {
       throw invalidArgValue('options', options, 'must have the property "port" or "path"');
@@ -136,7 +163,10 @@ export class Server extends EventEmitter {
     let err: number;
     let addr: string;
     const effectiveBacklog = backlog || 511;
-    if (!address) {
+    if (_family === -1) {
+      addr = address!;
+      err = handle.listenPath(addr, effectiveBacklog);
+    } else if (!address) {
       addr = DEFAULT_IPV6_ADDR;
       err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
       if (err !== 0 && describeErr(err)[0] !== 'EADDRINUSE') {
@@ -197,7 +227,9 @@ export class Server extends EventEmitter {
   }
 
   address(): NameInfo | string | null {
-    if (this._handle) {
+    // A pipe handle has no getsockname: Node answers with the path it was
+    // given, even after a failed listen.
+    if (this._handle && !this._handle.isPipe) {
       const out: Partial<NameInfo> = {};
       const err = this._handle.getsockname(out);
       if (err) {
@@ -206,6 +238,7 @@ export class Server extends EventEmitter {
       }
       return out as NameInfo;
     }
+    if (this._pipeName) return this._pipeName;
     return null;
   }
 
@@ -220,6 +253,11 @@ export class Server extends EventEmitter {
       }
     }
     if (this._handle) {
+      // libuv removes a pipe server's socket file when it closes the handle
+      // (not for Linux abstract names, which have no file).
+      if (this._handle.isPipe && this._pipeName && this._pipeName[0] !== '\0') {
+        try { fs.unlinkSync(this._pipeName); } catch { /* already gone */ }
+      }
       this._handle.close();
       this._handle = null;
     }

@@ -16,8 +16,8 @@ import {
 } from './errors';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
-  getTimerDuration, invalidArgValue, isIP, validateBoolean, validateFunction, validateInt32,
-  validateNumber, validatePort,
+  getTimerDuration, isIP, validateBoolean, validateFunction, validateInt32,
+  validateNumber, validatePort, validateString,
 } from './validate';
 
 type Callback = (err?: Error | null) => void;
@@ -120,6 +120,7 @@ export class Socket extends Duplex {
       const type = guessHandleType(opts.fd);
       if (type !== 'TCP' && type !== 'PIPE') throw nodeError(TypeError, 'ERR_INVALID_FD_TYPE', `Unsupported fd type: ${type}`);
       const handle = new TcpHandle();
+      handle.isPipe = type === 'PIPE';
       const err = handle.open(opts.fd);
       if (err) throw sysErrno(err, 'open');
       this._handle = handle;
@@ -173,17 +174,37 @@ export class Socket extends Duplex {
       this._sockname = null;
       (this as unknown as { _undestroy(): void })._undestroy();
     }
-    if (options.path !== undefined && options.path !== null && options.path !== '') {
-      throw invalidArgValue('options.path', options.path, 'is not supported by protonet yet (Unix sockets)');
-    }
+    const pipe = Boolean(options.path);
     if (!this._handle) {
       this._handle = new TcpHandle();
       this.#initHandle(this._handle);
     }
     this._unrefTimer();
     this.connecting = true;
-    this.#lookupAndConnect(options);
+    if (pipe) {
+      validateString(options.path, 'options.path');
+      this.#connectPipe(options.path);
+    } else {
+      this.#lookupAndConnect(options);
+    }
     return this;
+  }
+
+  // Node's internalConnect for a pipe: synchronous, no 'connectionAttempt';
+  // the outcome (errors included) always comes back asynchronously.
+  #connectPipe(path: string): void {
+    const handle = this._handle!;
+    handle.onconnect = (status) => {
+      if (this.destroyed) return;
+      if (status === 0) {
+        this.#afterConnect();
+        return;
+      }
+      const ex = sysHostPort(status, 'connect', path, undefined);
+      this.emit('connectionAttemptFailed', path, undefined, undefined, ex);
+      this.destroy(ex);
+    };
+    handle.connectPath(path);
   }
 
   #lookupAndConnect(options: NormalizedOptions): void {
@@ -657,7 +678,7 @@ export class Socket extends Duplex {
   }
 
   _getsockname(): Partial<NameInfo> {
-    if (!this._handle) return {};
+    if (!this._handle || this._handle.isPipe) return {};
     if (!this._sockname) {
       this._sockname = {};
       const err = this._handle.getsockname(this._sockname);
@@ -667,7 +688,7 @@ export class Socket extends Duplex {
   }
 
   _getpeername(): Partial<NameInfo> {
-    if (!this._handle || this.connecting) return this._peername ?? kEmpty;
+    if (!this._handle || this._handle.isPipe || this.connecting) return this._peername ?? kEmpty;
     if (!this._peername) {
       const out: Partial<NameInfo> = {};
       const err = this._handle.getpeername(out);
@@ -779,7 +800,7 @@ function sysErrno(err: number, syscall: string): SystemError {
   return errnoException(code, errno, syscall);
 }
 
-function sysHostPort(err: number, syscall: string, address: string, port: number, details?: string): SystemError {
+function sysHostPort(err: number, syscall: string, address: string, port: number | undefined, details?: string): SystemError {
   const [code, errno] = describeErr(err);
   return exceptionWithHostPort(code, errno, syscall, address, port, details);
 }

@@ -50,6 +50,8 @@ export class TcpHandle implements Registered {
   #closeCbs: (() => void)[] = [];
   #writes: WriteReq[] = [];
 
+  /** A Unix domain socket (Node's Pipe handle): no names, no TCP options. */
+  isPipe = false;
   reading = false;
   bytesRead = 0;
   bytesWritten = 0;
@@ -88,6 +90,41 @@ export class TcpHandle implements Registered {
       return 0;
     }
     return err;
+  }
+
+  /** Starts a connect to a Unix socket path. Like uv_pipe_connect, every
+   * failure arrives through onconnect, never from this call. */
+  connectPath(path: string): number {
+    this.isPipe = true;
+    register(this);
+    const err = native.connectPath(this.slot, this.gen, this.loop, path);
+    if (err === 0) {
+      this.#open = true;
+      this.#connecting = true;
+      this.#sync();
+      return 0;
+    }
+    unregister(this);
+    this.#connecting = true;
+    setImmediate(() => {
+      this.#connecting = false;
+      if (!this.#closing) this.onconnect?.(err);
+    });
+    return 0;
+  }
+
+  listenPath(path: string, backlog: number): number {
+    this.isPipe = true;
+    register(this);
+    const err = native.listenPath(this.slot, this.gen, this.loop, path, backlog);
+    if (err !== 0) {
+      unregister(this);
+      return err;
+    }
+    this.#open = true;
+    this.#listening = true;
+    this.#sync();
+    return 0;
   }
 
   listen(ip: string, port: number, backlog: number, ipv6Only: boolean): number {
@@ -253,7 +290,7 @@ export class TcpHandle implements Registered {
   getpeername(out: Partial<NameInfo>): number { return this.#name(out, true); }
 
   #name(out: Partial<NameInfo>, peer: boolean): number {
-    if (!this.isOpen) return UV_EBADF;
+    if (!this.isOpen || this.isPipe) return UV_EBADF;
     const r = peer ? native.peername(this.slot, this.gen) : native.sockname(this.slot, this.gen);
     if (typeof r === 'number') return r;
     out.address = r[0];
@@ -262,12 +299,13 @@ export class TcpHandle implements Registered {
     return 0;
   }
 
+  // Pipes have no TCP options: Node skips the call for them.
   setNoDelay(enable: boolean): number {
-    return this.isOpen ? native.setNoDelay(this.slot, this.gen, enable) : 0;
+    return this.isOpen && !this.isPipe ? native.setNoDelay(this.slot, this.gen, enable) : 0;
   }
 
   setKeepAlive(enable: boolean, delaySecs: number): number {
-    return this.isOpen ? native.setKeepAlive(this.slot, this.gen, enable, delaySecs) : 0;
+    return this.isOpen && !this.isPipe ? native.setKeepAlive(this.slot, this.gen, enable, delaySecs) : 0;
   }
 
   // ---- events from the loop ----
@@ -319,7 +357,11 @@ export class TcpHandle implements Registered {
           native.closeFd(value);
           return;
         }
-        this.onconnection(0, TcpHandle.adopt(value));
+        {
+          const client = TcpHandle.adopt(value);
+          client.isPipe = this.isPipe;
+          this.onconnection(0, client);
+        }
         return;
       case Ev.AcceptError:
         if (!this.#closing) this.onconnection?.(value, null);

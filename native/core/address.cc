@@ -3,8 +3,10 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/un.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +52,19 @@ int addr_from_ip(const char* ip, int port, SockAddr* out) {
     a6->sin6_scope_id = (*end == '\0') ? static_cast<uint32_t>(id) : if_nametoindex(zone);
   }
   out->len = sizeof(sockaddr_in6);
+  return 0;
+}
+
+int addr_from_path(const char* path, size_t len, SockAddr* out) {
+  *out = SockAddr{};
+  if (path == nullptr || len == 0) return -EINVAL;
+  sockaddr_un* un = reinterpret_cast<sockaddr_un*>(&out->storage);
+  const bool abstract = path[0] == '\0';
+  // A filesystem path needs its terminating NUL inside sun_path.
+  if (len + (abstract ? 0 : 1) > sizeof(un->sun_path)) return -ENAMETOOLONG;
+  un->sun_family = AF_UNIX;
+  memcpy(un->sun_path, path, len);
+  out->len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + (abstract ? 0 : 1));
   return 0;
 }
 

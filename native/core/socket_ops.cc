@@ -64,7 +64,8 @@ int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
     *syscall_out = "socket";
     return fd;
   }
-  int err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  // SO_REUSEADDR as libuv sets it for TCP; Unix sockets have no use for it.
+  int err = local.family() == AF_UNIX ? 0 : set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   if (err == 0 && local.family() == AF_INET6)
     err = set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
   if (err != 0) {

@@ -14,7 +14,10 @@
 
 namespace pn {
 
-// Creates a non-blocking, close-on-exec TCP socket for `remote`'s family,
+// These work for TCP (AF_INET/AF_INET6) and Unix stream sockets (AF_UNIX)
+// alike; the socket's family follows the address given.
+
+// Creates a non-blocking, close-on-exec stream socket for `remote`'s family,
 // optionally binds it to `local` (may be null), and starts a connect().
 // On success *fd_out is the socket: the connect is in progress or done, and the
 // owning Loop learns which when the socket turns writable (adopt it with

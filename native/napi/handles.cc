@@ -100,6 +100,42 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   return status(info, 0);
 }
 
+// A Unix socket path from JS: a string (maybe starting with NUL for a Linux
+// abstract name), taken byte for byte.
+int path_addr(const Napi::Value& v, SockAddr* out) {
+  std::string path = v.As<Napi::String>().Utf8Value();
+  return addr_from_path(path.data(), path.size(), out);
+}
+
+// connectPath(slot, gen, loop, path) -> 0 | -errno
+Napi::Value ConnectPath(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  SockAddr remote;
+  int err = path_addr(info[3], &remote);
+  if (err) return status(info, err);
+  int fd = -1;
+  err = tcp_connect_start(remote, nullptr, &fd);
+  if (err) return status(info, err);
+  adopt(inst, u32(info, 0), u32(info, 1), u32(info, 2), fd, kCmdAdoptConnecting, false);
+  return status(info, 0);
+}
+
+// listenPath(slot, gen, loop, path, backlog) -> 0 | -errno
+Napi::Value ListenPath(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  SockAddr local;
+  int err = path_addr(info[3], &local);
+  if (err) return status(info, err);
+  int fd = -1;
+  const char* syscall = nullptr;
+  err = tcp_listen(local, i32(info, 4), false, &fd, &syscall);
+  if (err) return status(info, err);
+  adopt(inst, slot, u32(info, 1), u32(info, 2), fd, kCmdAdoptListener, false);
+  inst->slots[slot].listener = true;
+  return status(info, 0);
+}
+
 // adopt(slot, gen, loop, fd, startReading): an fd from a kEvConnection.
 Napi::Value Adopt(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
@@ -317,6 +353,8 @@ Napi::Value ErrName(const Napi::CallbackInfo& info) {
 void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("connect", Napi::Function::New(env, Connect, "connect"));
   exports.Set("listen", Napi::Function::New(env, Listen, "listen"));
+  exports.Set("connectPath", Napi::Function::New(env, ConnectPath, "connectPath"));
+  exports.Set("listenPath", Napi::Function::New(env, ListenPath, "listenPath"));
   exports.Set("adopt", Napi::Function::New(env, Adopt, "adopt"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("readStart", Napi::Function::New(env, ReadStart, "readStart"));

@@ -4,6 +4,8 @@
 #include <sys/un.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "address.h"
@@ -69,7 +71,26 @@ static void test_unknown_family() {
            -EAFNOSUPPORT);
 }
 
+static void test_unix_paths() {
+  pn::SockAddr a;
+  const char path[] = "/tmp/protonet-test.sock";
+  CHECK_EQ(pn::addr_from_path(path, sizeof(path) - 1, &a), 0);
+  CHECK_EQ(a.family(), AF_UNIX);
+  const sockaddr_un* un = reinterpret_cast<const sockaddr_un*>(&a.storage);
+  CHECK(strcmp(un->sun_path, path) == 0);
+  CHECK_EQ(static_cast<size_t>(a.len), offsetof(sockaddr_un, sun_path) + sizeof(path));
+  // Linux abstract name: leading NUL, no terminator counted.
+  const char abstract[] = "\0protonet";
+  CHECK_EQ(pn::addr_from_path(abstract, sizeof(abstract) - 1, &a), 0);
+  CHECK_EQ(static_cast<size_t>(a.len), offsetof(sockaddr_un, sun_path) + sizeof(abstract) - 1);
+  // Too long for sun_path, and empty.
+  std::string long_path(sizeof(un->sun_path), 'x');
+  CHECK_EQ(pn::addr_from_path(long_path.data(), long_path.size(), &a), -ENAMETOOLONG);
+  CHECK_EQ(pn::addr_from_path("", 0, &a), -EINVAL);
+}
+
 int main() {
+  TEST(unix_paths);
   TEST(ipv4_round_trips);
   TEST(ipv6_round_trips);
   TEST(ipv6_zone);
