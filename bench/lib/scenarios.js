@@ -1,0 +1,153 @@
+'use strict';
+// scenarios.js - how each workload is driven: which worker processes to
+// start, in what order, and which numbers come back. One entry per workload;
+// run(impl, ctx) resolves to { metricKey: number }.
+const path = require('node:path');
+const { start } = require('./proc');
+
+const W = (name) => path.join(__dirname, '..', 'workloads', `${name}.js`);
+
+function worker(name, role, impl, opts, ctx, nodeArgs = []) {
+  return start(process.execPath, [...nodeArgs, W(name), role, impl, JSON.stringify(opts)], {
+    timeoutMs: ctx.timeoutMs,
+    label: `${name} ${role} (${impl})`,
+  });
+}
+
+/** Server in one process, client in another; the client's result is the metrics. */
+async function serverClient(name, impl, ctx, clientOpts, serverOpts = {}) {
+  const server = worker(name, 'server', impl, serverOpts, ctx);
+  try {
+    const { port } = await server.wait('ready');
+    const client = worker(name, 'client', impl, { ...clientOpts, port }, ctx);
+    const result = await client.wait('result');
+    await client.stop();
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+const MiB = 1024 * 1024;
+
+const scenarios = [
+  {
+    name: 'bulk',
+    title: 'bulk, 1 connection, 64 KiB writes',
+    metrics: [{ key: 'mbps', label: 'MB/s', better: 'higher', target: 1.1 }],
+    async run(impl, ctx) {
+      const bytes = (ctx.quick ? 256 : 1024) * MiB;
+      const r = await serverClient('bulk', impl, ctx, { bytes }, { bytes });
+      return { mbps: r.mbps };
+    },
+  },
+  {
+    name: 'bulk-inproc',
+    title: 'bulk, client and server in one process',
+    metrics: [{ key: 'mbps', label: 'MB/s', better: 'higher', target: 1.4 }],
+    async run(impl, ctx) {
+      const bytes = (ctx.quick ? 256 : 1024) * MiB;
+      const p = worker('bulk', 'inproc', impl, { bytes }, ctx);
+      const r = await p.wait('result');
+      await p.stop();
+      return { mbps: r.mbps };
+    },
+  },
+  {
+    name: 'pingpong',
+    title: 'ping-pong, 64 B, noDelay',
+    latency: true,
+    metrics: [
+      { key: 'rtps', label: 'round trips/s', better: 'higher', target: 1.0 },
+      { key: 'p50us', label: 'p50 µs', better: 'lower' },
+      { key: 'p99us', label: 'p99 µs', better: 'lower' },
+    ],
+    async run(impl, ctx) {
+      const count = ctx.quick ? 10000 : 50000;
+      const r = await serverClient('pingpong', impl, ctx, { size: 64, count, warmup: 1000 });
+      return { rtps: r.rtps, p50us: r.p50us, p99us: r.p99us };
+    },
+  },
+  {
+    name: 'fanin',
+    title: 'fan-in, 100 connections echoing 1 KiB',
+    metrics: [
+      { key: 'msgsPerSec', label: 'msgs/s', better: 'higher', target: 1.35 },
+      { key: 'eldP99ms', label: 'server loop delay p99 ms', better: 'lower', target: 0.7 },
+    ],
+    async run(impl, ctx) {
+      const server = worker('fanin', 'server', impl, {}, ctx);
+      try {
+        const { port } = await server.wait('ready');
+        const secs = ctx.quick ? 1.5 : 5;
+        const client = worker('fanin', 'client', impl, { port, conns: 100, size: 1024, secs }, ctx);
+        await client.wait('connected');
+        server.send('mark');
+        await server.wait('marked');
+        client.send('go');
+        const r = await client.wait('result');
+        server.send('report');
+        const s = await server.wait('report');
+        await client.stop();
+        return { msgsPerSec: r.msgsPerSec, eldP99ms: s.eldP99ms };
+      } finally {
+        await server.stop();
+      }
+    },
+  },
+  {
+    name: 'connrate',
+    title: 'connection rate, ≤50 in flight, server closes first',
+    metrics: [{ key: 'connsPerSec', label: 'conns/s', better: 'higher', target: 1.25 }],
+    async run(impl, ctx) {
+      const count = ctx.quick ? 2000 : 10000;
+      const r = await serverClient('connrate', impl, ctx, { count, inflight: 50 });
+      if (r.errors) ctx.note(`connrate ${impl}: ${r.errors} client errors`);
+      return { connsPerSec: r.connsPerSec };
+    },
+  },
+  {
+    name: 'http',
+    title: 'http via emit(connection), 50 keep-alive conns',
+    latency: true,
+    metrics: [
+      { key: 'reqPerSec', label: 'req/s', better: 'higher', target: 1.1 },
+      { key: 'p99ms', label: 'p99 ms', better: 'lower' },
+    ],
+    async run(impl, ctx) {
+      const server = worker('http', 'server', impl, {}, ctx);
+      try {
+        const { port } = await server.wait('ready');
+        const secs = ctx.quick ? 2 : 10;
+        const r = await ctx.httpLoad(port, secs, 50);
+        return { reqPerSec: r.reqPerSec, p99ms: r.p99ms };
+      } finally {
+        await server.stop();
+      }
+    },
+  },
+  {
+    name: 'idle',
+    title: 'idle connections, server RSS after GC (client: node:net)',
+    metrics: [{ key: 'bytesPerConn', label: 'RSS bytes/conn', better: 'lower', target: 0.6 }],
+    async run(impl, ctx) {
+      const conns = ctx.quick ? 2000 : 5000;
+      const server = worker('idle', 'server', impl, { conns }, ctx, ['--expose-gc']);
+      let client;
+      try {
+        const { port } = await server.wait('ready');
+        client = worker('idle', 'client', 'node', { port, conns }, ctx);
+        await client.wait('connected');
+        server.send('report');
+        const s = await server.wait('report');
+        if (s.held !== conns) ctx.note(`idle ${impl}: server holds ${s.held}/${conns}`);
+        return { bytesPerConn: s.bytesPerConn };
+      } finally {
+        if (client) await client.stop();
+        await server.stop();
+      }
+    },
+  },
+];
+
+module.exports = { scenarios };

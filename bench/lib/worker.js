@@ -1,0 +1,39 @@
+'use strict';
+// worker.js - what every workload script shares: arguments, the net module
+// under test, messages to the driver, commands from it.
+const path = require('node:path');
+const readline = require('node:readline');
+
+function loadNet(impl) {
+  if (impl === 'node') return require('node:net');
+  if (impl === 'protonet') return require(path.join(__dirname, '..', '..'));
+  throw new Error(`unknown implementation: ${impl}`);
+}
+
+/** argv: <role> <impl> [options as JSON] */
+function parseArgs() {
+  const [role, impl, json] = process.argv.slice(2);
+  return { role, impl, opts: json ? JSON.parse(json) : {}, net: loadNet(impl) };
+}
+
+function send(type, data = {}) {
+  process.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
+}
+
+/** Calls onLine for each stdin line; the process exits when stdin closes. */
+function commands(onLine = () => {}) {
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('line', (line) => onLine(line.trim()));
+  rl.on('close', () => process.exit(0));
+}
+
+function fail(err) {
+  process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+const now = () => Number(process.hrtime.bigint()) / 1e9; // seconds
+
+module.exports = { parseArgs, send, commands, fail, now };
