@@ -11,6 +11,7 @@
 // protonet's connect(), so http.request({ agent }) runs over protonet.
 import * as http from 'node:http';
 import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { simple } from './errors';
 import { Server, type ListenOptions } from './server';
@@ -165,8 +166,11 @@ export function listenerOf(server: net.Server): Server | null {
   return (server as { [kServedBy]?: Server })[kServedBy] ?? null;
 }
 
-/** Options an http.Agent hands to createConnection (Node's). */
-export type AgentConnectOptions = http.ClientRequestArgs & TcpConnectOptions & SocketOptions;
+/**
+ * Options http.request() / an http.Agent hand to createConnection (Node's), with the socket
+ * options protonet's connect() also reads.
+ */
+export type HttpConnectOptions = http.ClientRequestArgs & Pick<SocketOptions, 'allowHalfOpen' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelay'>;
 
 /**
  * An http.Agent whose connections are protonet sockets:
@@ -174,30 +178,23 @@ export type AgentConnectOptions = http.ClientRequestArgs & TcpConnectOptions & S
  * Pooling, keep-alive and scheduling are http.Agent's own.
  */
 export class Agent extends http.Agent {
-  override createConnection(
-    options: AgentConnectOptions,
-    _callback?: (err: Error | null, socket: net.Socket) => void,
-  ): net.Socket {
-    // http.Agent calls createConnection(options, oncreate) and uses the returned socket.
-    return toNetSocket(connectForAgent(options));
+  // http.Agent calls createConnection(options, oncreate) and uses the returned socket.
+  override createConnection(options: HttpConnectOptions, _callback?: (err: Error | null, socket: Duplex) => void): Socket {
+    return createHttpConnection(options);
   }
 }
 
-/** protonet.connect() with an agent's options (Node's agent passes `path: null`). */
-export function connectForAgent(options: AgentConnectOptions): Socket {
+/**
+ * protonet.connect() for options meant for http.request(): the `createConnection` option of
+ * http.request() and of ws's WebSocket, and what Agent uses. Unlike connect(), it takes
+ * `path` for the request path (Node's http passes it along), not a Unix socket path: that
+ * one is `socketPath`, as in http.request().
+ */
+export function createHttpConnection(options: HttpConnectOptions, _oncreate?: (err: Error | null, socket: Duplex) => void): Socket {
   const opts: Record<string, unknown> = { ...options };
   if (opts.socketPath) opts.path = opts.socketPath;
   else delete opts.path;
   const socket = new Socket(opts as SocketOptions);
   if (typeof opts.timeout === 'number' && opts.timeout) socket.setTimeout(opts.timeout);
   return socket.connect(opts as unknown as TcpConnectOptions);
-}
-
-/**
- * protonet's Socket has node:net's Socket API (it is what the http and tls
- * modules are handed), but it is not an instance of net.Socket; this is the
- * one place the two types meet.
- */
-export function toNetSocket(socket: Socket): net.Socket {
-  return socket as unknown as net.Socket;
 }

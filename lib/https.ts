@@ -4,12 +4,15 @@
 // createConnection() (session cache, servername) passes its options to
 // tls.connect(), so handing it a protonet socket is all it takes.
 import * as https from 'node:https';
-import type * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 
-import { connectForAgent, toNetSocket, type AgentConnectOptions } from './http';
+import { createHttpConnection, type HttpConnectOptions } from './http';
 
-type HttpsCreateConnection = (options: AgentConnectOptions & tls.ConnectionOptions) => tls.TLSSocket;
+export type HttpsConnectOptions = HttpConnectOptions & tls.ConnectionOptions;
+
+type TlsCreateConnection = (options: HttpsConnectOptions) => tls.TLSSocket;
+const httpsCreateConnection = (https.Agent.prototype as unknown as { createConnection: TlsCreateConnection }).createConnection;
 
 /**
  * An https.Agent whose TLS connections run over protonet sockets:
@@ -17,12 +20,7 @@ type HttpsCreateConnection = (options: AgentConnectOptions & tls.ConnectionOptio
  * TLS session reuse, servername (SNI) and pooling are https.Agent's own.
  */
 export class HttpsAgent extends https.Agent {
-  override createConnection(
-    options: AgentConnectOptions & tls.ConnectionOptions,
-    _callback?: (err: Error | null, socket: net.Socket) => void,
-  ): net.Socket {
-    const socket = connectForAgent(options);
-    const tlsConnect = (https.Agent.prototype as unknown as { createConnection: HttpsCreateConnection }).createConnection;
-    return tlsConnect.call(this, { ...options, socket: toNetSocket(socket) });
+  override createConnection(options: HttpsConnectOptions, _callback?: (err: Error | null, socket: Duplex) => void): tls.TLSSocket {
+    return httpsCreateConnection.call(this, { ...options, socket: createHttpConnection(options) });
   }
 }

@@ -40,5 +40,5 @@ export {
 };
 
 // Node's http/https/tls on protonet (lib/http.ts, lib/https.ts).
-export { Agent, serveHttp, listenerOf, type AgentConnectOptions, type ServeListenArgs } from './http';
-export { HttpsAgent } from './https';
+export { Agent, createHttpConnection, listenerOf, serveHttp, type HttpConnectOptions, type ServeListenArgs } from './http';
+export { HttpsAgent, type HttpsConnectOptions } from './https';
