@@ -38,33 +38,39 @@ const kServedBy = Symbol('protonet.servedBy');
 
 /**
  * Stands in for the listening handle of the served server: node:net's
- * Server.prototype.address/close/ref/unref/listening call these.
+ * Server.prototype.close/ref/unref/listening call these.
  */
-class ListenerHandleAdapter {
-  readonly #listener: Server;
+class PipeListenerAdapter {
+  protected readonly listener: Server;
 
   constructor(listener: Server) {
-    this.#listener = listener;
-  }
-
-  /** net.Server.prototype.address(): fills `out`, returns 0 or a negative errno. */
-  getsockname(out: Partial<NameInfo>): number {
-    const addr = this.#listener.address();
-    if (addr === null || typeof addr === 'string') return -22; // UV_EINVAL: not bound (yet)
-    Object.assign(out, addr);
-    return 0;
+    this.listener = listener;
   }
 
   close(): void {
-    if (this.#listener.listening) this.#listener.close();
+    if (this.listener.listening) this.listener.close();
   }
 
   ref(): void {
-    this.#listener.ref();
+    this.listener.ref();
   }
 
   unref(): void {
-    this.#listener.unref();
+    this.listener.unref();
+  }
+}
+
+/**
+ * For a TCP listener, also getsockname(): net.Server.prototype.address() calls it (for a
+ * Unix socket, node:net has no getsockname and address() returns server._pipeName).
+ */
+class TcpListenerAdapter extends PipeListenerAdapter {
+  /** Fills `out`, returns 0 or a negative errno. */
+  getsockname(out: Partial<NameInfo>): number {
+    const addr = this.listener.address();
+    if (addr === null || typeof addr === 'string') return -22; // UV_EINVAL: not bound (yet)
+    Object.assign(out, addr);
+    return 0;
   }
 }
 
@@ -114,7 +120,7 @@ export function serveHttp(server: net.Server, ...args: ServeListenArgs): Server 
     get: () => server.maxConnections,
     set: (value: number) => { server.maxConnections = value; },
   });
-  const adapter = new ListenerHandleAdapter(listener);
+  let adapter: PipeListenerAdapter = new TcpListenerAdapter(listener);
   target[kServedBy] = listener;
   // Node's listen() sets the handle synchronously; so do we, so close() works at once.
   target._handle = adapter;
@@ -123,7 +129,10 @@ export function serveHttp(server: net.Server, ...args: ServeListenArgs): Server 
   listener.on('listening', () => {
     listening = true;
     const addr = listener.address();
-    if (typeof addr === 'string') target._pipeName = addr;
+    if (typeof addr === 'string') {
+      target._pipeName = addr;
+      if (target._handle === adapter) target._handle = adapter = new PipeListenerAdapter(listener);
+    }
     server.emit('listening');
   });
   listener.on('error', (err: Error) => {

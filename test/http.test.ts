@@ -9,10 +9,13 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import type * as netTypes from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
-  Cleanup, KINDS, agentOf, guarded, netOf, protonet, rawExchange, request, serve, sha256, stableHttpText, writeAll,
+  Cleanup, KINDS, agentOf, guarded, netOf, protonet, rawExchange, request, serve, servePath, sha256, stableHttpText, writeAll,
   type Kind, type RawOutcome,
 } from './helpers/http';
 import { prngBytes, until } from './helpers/util';
@@ -289,6 +292,34 @@ describe('http over protonet', function () {
       expect(out.protonet).to.deep.equal(out['node:net']);
       expect(out['node:net']).to.deep.equal({ server: ['request received', 'close callback'], client: 'error ECONNRESET' });
     });
+  });
+
+  describe('http over a Unix domain socket', function () {
+    let dir = '';
+    beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'protonet-http-unix-')); });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    for (const [serverKind, clientKind] of PAIRS) {
+      test(`server on ${serverKind} (listen(path)), client on ${clientKind} (socketPath): keep-alive requests, 10 MiB up and down intact`, async () => {
+        const sockPath = path.join(dir, 'http.sock');
+        const server = app();
+        let connections = 0;
+        server.on('connection', () => connections++);
+        await servePath(serverKind, server, sockPath, cleanup);
+        expect(server.address()).to.equal(sockPath);
+        const agent = agentOf(clientKind, { keepAlive: true, maxSockets: 1 }, cleanup);
+        for (let i = 0; i < 10; i++) {
+          const r = await request({ socketPath: sockPath, path: `/u/${i}`, agent });
+          expect(r.body.toString()).to.equal(`body:/u/${i}`);
+        }
+        expect(connections, 'one keep-alive connection').to.equal(1);
+        const body = prngBytes(BIG, 5);
+        const up = await request({ socketPath: sockPath, method: 'POST', path: '/upload', agent }, body);
+        expect(JSON.parse(up.body.toString())).to.deep.equal({ sha: sha256(body), bytes: BIG, te: 'chunked' });
+        const down = await request({ socketPath: sockPath, path: '/download', agent });
+        expect(sha256(down.body)).to.equal(sha256(prngBytes(BIG, 7)));
+      });
+    }
   });
 
   describe('protonet.serveHttp()', function () {

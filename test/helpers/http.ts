@@ -217,3 +217,21 @@ export function guarded<T>(cleanup: Cleanup, body: () => Promise<T>): Promise<T>
   });
   return Promise.race([body(), failed]);
 }
+
+/** Listens `server` on a Unix socket path with the given side. */
+export function servePath(kind: Kind, server: netTypes.Server, sockPath: string, cleanup: Cleanup): Promise<void> {
+  cleanup.server(server);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for listen')), 5000);
+    server.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    const onListening = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if (kind === 'node:net') server.listen(sockPath, onListening);
+    else protonet().serveHttp(server, sockPath, onListening);
+  });
+}
