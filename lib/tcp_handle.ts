@@ -72,24 +72,9 @@ export class TcpHandle implements Registered {
   connect(ip: string, port: number, localIp?: string, localPort?: number): number {
     register(this);
     const err = native.connect(this.slot, this.gen, this.loop, ip, port, localIp ?? null, localPort ?? 0);
-    if (err === 0) {
-      this.#open = true;
-      this.#connecting = true;
-      this.#sync();
-      return 0;
-    }
-    unregister(this);
     // libuv reports a refused loopback connect asynchronously, never from
     // connect() itself; keep that timing so events keep Node's order.
-    if (native.errname(err) === ECONNREFUSED_NAME) {
-      this.#connecting = true;
-      setImmediate(() => {
-        this.#connecting = false;
-        if (!this.#closing) this.onconnect?.(err);
-      });
-      return 0;
-    }
-    return err;
+    return this.#opened(err, 'connecting', native.errname(err) === ECONNREFUSED_NAME);
   }
 
   /** Starts a connect to a Unix socket path. Like uv_pipe_connect, every
@@ -97,26 +82,25 @@ export class TcpHandle implements Registered {
   connectPath(path: string): number {
     this.isPipe = true;
     register(this);
-    const err = native.connectPath(this.slot, this.gen, this.loop, path);
-    if (err === 0) {
-      this.#open = true;
-      this.#connecting = true;
-      this.#sync();
-      return 0;
-    }
-    unregister(this);
-    this.#connecting = true;
-    setImmediate(() => {
-      this.#connecting = false;
-      if (!this.#closing) this.onconnect?.(err);
-    });
-    return 0;
+    return this.#opened(native.connectPath(this.slot, this.gen, this.loop, path), 'connecting', true);
   }
 
   listenPath(path: string, backlog: number): number {
     this.isPipe = true;
     register(this);
-    const err = native.listenPath(this.slot, this.gen, this.loop, path, backlog);
+    return this.#opened(native.listenPath(this.slot, this.gen, this.loop, path, backlog), 'listening', false);
+  }
+
+  listen(ip: string, port: number, backlog: number, ipv6Only: boolean): number {
+    register(this);
+    return this.#opened(native.listen(this.slot, this.gen, this.loop, ip, port, backlog, ipv6Only), 'listening', false);
+  }
+
+  /** Listens on a caller's bound stream socket fd (server.listen({ fd })); 0 or -errno. */
+  listenFd(fd: number, backlog: number): number {
+    register(this);
+    const err = (native as unknown as { listenFd(s: number, g: number, l: number, fd: number, b: number): number })
+      .listenFd(this.slot, this.gen, this.loop, fd, backlog);
     if (err !== 0) {
       unregister(this);
       return err;
@@ -127,29 +111,40 @@ export class TcpHandle implements Registered {
     return 0;
   }
 
-  listen(ip: string, port: number, backlog: number, ipv6Only: boolean): number {
-    register(this);
-    const err = native.listen(this.slot, this.gen, this.loop, ip, port, backlog, ipv6Only);
-    if (err !== 0) {
-      unregister(this);
-      return err;
-    }
-    this.#open = true;
-    this.#listening = true;
-    this.#sync();
-    return 0;
+  /** A listening handle (server.listen(otherServer._handle) takes it over). */
+  get isListening(): boolean { return this.isOpen && this.#listening; }
+
+  /** Reads an int socket option back from the kernel (tests); value or -errno. */
+  getsockopt(name: string): number {
+    if (!this.isOpen) return UV_EBADF;
+    return (native as unknown as { getsockopt(s: number, g: number, n: string): number })
+      .getsockopt(this.slot, this.gen, name);
   }
 
   /** Wraps a caller's connected socket fd (new Socket({ fd })); 0 or -errno. */
   open(fd: number): number {
     register(this);
-    const err = native.open(this.slot, this.gen, this.loop, fd);
-    if (err !== 0) {
-      unregister(this);
-      return err;
+    return this.#opened(native.open(this.slot, this.gen, this.loop, fd), 'connected', false);
+  }
+
+  // Bookkeeping after a native open call: on success the handle is open in
+  // the given state; on failure its slot is released and the error either
+  // returned or, with `deferError`, delivered later through onconnect.
+  #opened(err: number, state: 'connecting' | 'listening' | 'connected', deferError: boolean): number {
+    if (err === 0) {
+      this.#open = true;
+      this.#connecting = state === 'connecting';
+      this.#listening = state === 'listening';
+      this.#sync();
+      return 0;
     }
-    this.#open = true;
-    this.#sync();
+    unregister(this);
+    if (!deferError) return err;
+    this.#connecting = true;
+    setImmediate(() => {
+      this.#connecting = false;
+      if (!this.#closing) this.onconnect?.(err);
+    });
     return 0;
   }
 
