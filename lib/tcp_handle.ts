@@ -27,6 +27,8 @@ export interface NameInfo {
 }
 
 const ECONNREFUSED_NAME = 'ECONNREFUSED';
+// Ids for getAsyncId(), far above the ones Node hands out so they never clash.
+let nextAsyncId = 1 << 30;
 // What libuv answers for an operation on a handle that is not open.
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
@@ -65,6 +67,14 @@ export class TcpHandle implements Registered {
   onconnection: ((status: number, client: TcpHandle | null) => void) | null = null;
 
   get isOpen(): boolean { return this.#open && !this.#closing; }
+
+  // Node's own modules treat socket._handle as an AsyncWrap: http's client
+  // asks it for an async id when it reuses a keep-alive socket.
+  #asyncId = 0;
+  getAsyncId(): number {
+    if (this.#asyncId === 0) this.#asyncId = nextAsyncId++;
+    return this.#asyncId;
+  }
 
   // ---- opening ----
 
