@@ -20,6 +20,12 @@ void teardown(void* arg) {
   if (inst->stopped) return;
   inst->stopped = true;
   inst->pool.stop();  // joins threads, closes fds, discards untaken events
+  // Events taken but never delivered still own memory and fds.
+  for (size_t i = inst->next_event; i < inst->events.size(); i++) discard_event(inst->events[i]);
+  for (Event& ev : inst->local_events) discard_event(ev);
+  inst->events.clear();
+  inst->local_events.clear();
+  inst->next_event = 0;
   if (inst->tsfn != nullptr) {
     napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
     inst->tsfn = nullptr;

@@ -3,11 +3,12 @@
 // Loops never call into JS. When a loop's outbox goes from empty to non-empty
 // it rings the doorbell: one non-blocking call of the environment's single
 // threadsafe function. On the JS thread, bridge_call_js takes the outboxes of
-// all loops at once and makes ONE call into JS with
+// all loops at once and delivers them in runs: one call into JS per run of
+// consecutive events of one handle, with
 //   (records: Int32Array of [type, slot, gen, value] per event,
 //    count: number, buffers: Buffer[] for the kEvData events in order).
-// Node drains nextTicks and microtasks once after that call; see
-// lib/dispatcher.ts for how the JS side keeps per-socket order.
+// Node drains nextTicks and microtasks after each call, as after each libuv
+// callback; lib/registry.ts routes the records to the handles.
 #include "bridge.h"
 
 #include <cstdlib>
@@ -69,20 +70,34 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
   if (env == nullptr || js_dispatch == nullptr || inst == nullptr || inst->stopped) return;
 
   std::vector<Event>& evs = inst->events;
-  evs.clear();
-  // JS-thread completions first: they happened before anything a loop can
-  // have seen as their consequence (our FIN before the peer's EOF).
-  evs.swap(inst->local_events);
-  for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
-  if (evs.empty()) return;
+  if (inst->next_event >= evs.size()) {
+    evs.clear();
+    inst->next_event = 0;
+    // JS-thread completions first: they happened before anything a loop can
+    // have seen as their consequence (our FIN before the peer's EOF).
+    evs.swap(inst->local_events);
+    for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
+    if (evs.empty()) return;
+  }
+
+  // One JS call per run of consecutive events of one handle. Node drains
+  // nextTicks and microtasks after every I/O callback, so work a listener
+  // queues for socket A runs before socket B's events, as it would in Node;
+  // the rest of the batch continues as the next threadsafe-function item,
+  // which Node dispatches right after draining (same loop phase).
+  const size_t first = inst->next_event;
+  size_t last = first + 1;
+  while (last < evs.size() && evs[last].slot == evs[first].slot && evs[last].gen == evs[first].gen) last++;
+  inst->next_event = last;
+  if (last < evs.size()) napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
 
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) {
-    for (Event& ev : evs) discard_event(ev);
+    for (size_t i = first; i < last; i++) discard_event(evs[i]);
     return;
   }
 
-  const size_t n = evs.size();
+  const size_t n = last - first;
   void* raw = nullptr;
   napi_value ab, records, buffers, count;
   napi_create_arraybuffer(env, n * kRecordInts * sizeof(int32_t), &raw, &ab);
@@ -93,7 +108,7 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
   auto* rec = static_cast<int32_t*>(raw);
   uint32_t nbuf = 0;
   for (size_t i = 0; i < n; i++) {
-    Event& ev = evs[i];
+    Event& ev = evs[first + i];
     account(inst, ev);
     int32_t value = ev.status;
     if (ev.type == kEvData) {
@@ -107,7 +122,6 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
     rec[i * kRecordInts + 2] = static_cast<int32_t>(ev.gen);
     rec[i * kRecordInts + 3] = value;
   }
-  evs.clear();
 
   napi_value global, argv[3] = {records, count, buffers};
   napi_get_global(env, &global);

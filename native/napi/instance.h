@@ -37,7 +37,10 @@ struct Instance {
   bool stopped = false;
   bool tsfn_refed = true;
   std::vector<SlotInfo> slots;
-  std::vector<Event> events;  // scratch for one dispatch, reused
+  // Events taken from the loops, delivered one run (of one handle) per JS
+  // call; next_event is the first not yet delivered.
+  std::vector<Event> events;
+  size_t next_event = 0;
   // Completions that happened on the JS thread itself (a shutdown done at
   // once). They are delivered through the doorbell like loop events, so the
   // callback runs as a separate I/O callback would in Node: after the current
