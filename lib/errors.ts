@@ -123,6 +123,7 @@ export const simple = {
   serverAlreadyListen: () => nodeError(Error, 'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.'),
   serverNotRunning: () => nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.'),
   socketClosed: () => nodeError(Error, 'ERR_SOCKET_CLOSED', 'Socket is closed'),
+  socketConnectionTimeout: () => nodeError(Error, 'ERR_SOCKET_CONNECTION_TIMEOUT', 'Socket connection timeout'),
   socketClosedBeforeConnection: () => nodeError(Error, 'ERR_SOCKET_CLOSED_BEFORE_CONNECTION', 'Socket closed before the connection was established'),
   // Node's form for one group of alternatives: 'The "a" or "b" argument must be specified'.
   missingArgs: (...names: string[]) => nodeError(TypeError, 'ERR_MISSING_ARGS',
@@ -132,6 +133,15 @@ export const simple = {
     `Invalid address family: ${String(family)} ${String(host)}:${String(port)}`),
   objectModeUnsupported: (name: string, value: unknown) => invalidArgValue(name, value, 'is not supported'),
 };
+
+/** Node's AbortError (lib/internal/errors.js): code ABORT_ERR, optional cause. */
+export class AbortError extends Error {
+  code = 'ABORT_ERR';
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
 
 // ---- system errors ----
 

@@ -10,7 +10,7 @@ import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
 import { Socket } from './socket';
-import { TcpHandle, describeErr, type NameInfo } from './tcp_handle';
+import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
 import { invalidArgValue, validateNumber, validatePort } from './validate';
 
 export interface ServerOptions {
@@ -31,6 +31,12 @@ export interface ListenOptions {
   path?: string;
   readableAll?: boolean;
   writableAll?: boolean;
+  /** Aborting closes the server. */
+  signal?: AbortSignal;
+  /** Listen on an existing listening handle (another server's `_handle`). */
+  handle?: unknown;
+  /** Listen on a caller's bound socket fd. */
+  fd?: number;
 }
 
 function toInt32(value: unknown): number {
@@ -72,7 +78,10 @@ export class Server extends EventEmitter {
       validateNumber(opts.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
       if (opts.keepAliveInitialDelay < 0) opts.keepAliveInitialDelay = 0;
     }
-    if (opts.highWaterMark !== undefined) validateNumber(opts.highWaterMark, 'options.highWaterMark');
+    if (opts.highWaterMark !== undefined) {
+      validateNumber(opts.highWaterMark, 'options.highWaterMark');
+      if (opts.highWaterMark < 0) opts.highWaterMark = getDefaultHighWaterMark(false);
+    }
     this.allowHalfOpen = opts.allowHalfOpen || false;
     this.pauseOnConnect = Boolean(opts.pauseOnConnect);
     this.noDelay = Boolean(opts.noDelay);
@@ -87,15 +96,31 @@ export class Server extends EventEmitter {
   listen(port?: number | string | null, hostname?: string, listeningListener?: () => void): this;
   listen(port?: number | string | null, backlog?: number, listeningListener?: () => void): this;
   listen(port?: number | string | null, listeningListener?: () => void): this;
+  listen(path: string, backlog?: number, listeningListener?: () => void): this;
+  listen(path: string, listeningListener?: () => void): this;
   listen(options: ListenOptions, listeningListener?: () => void): this;
+  listen(handle: unknown, backlog?: number, listeningListener?: () => void): this;
+  listen(handle: unknown, listeningListener?: () => void): this;
   listen(...args: unknown[]): this {
     const normalized = normalizeArgs(args);
-    const options = normalized[0] as ListenOptions & Record<string, unknown>;
+    let options = normalized[0] as ListenOptions & Record<string, unknown>;
     const cb = normalized[1];
     if (this._handle) throw simple.serverAlreadyListen();
     if (cb !== null) this.once('listening', cb);
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    // (handle[, backlog][, cb]): a server's handle, or { handle } / { _handle }.
+    options = ((options as Record<string, unknown>)._handle || options.handle || options) as typeof options;
     this.#listeningId++;
+    if (options instanceof TcpHandle) {
+      this.#listenOnHandle(options, backlogFromArgs || 0);
+      return this;
+    }
+    addServerAbortSignalOption(this, options);
+    // (handle[, backlog][, cb]) where handle is { fd }.
+    if (typeof options.fd === 'number' && options.fd >= 0) {
+      this.#listenOnFd(options.fd, toInt32(backlogFromArgs || 0));
+      return this;
+    }
 
     if (args.length === 0 || typeof args[0] === 'function'
       || (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
@@ -116,6 +141,11 @@ export class Server extends EventEmitter {
     }
     // (path[, backlog][, cb]) or (options[, cb]) with a path: a Unix socket.
     if (options.path && isPipeName(options.path)) {
+      // fchmod cannot apply to an abstract socket (it has no file).
+      if (options.path[0] === '\0' && (options.readableAll || options.writableAll)) {
+        throw invalidArgValue('options', options,
+          'can not set readableAll or writableAllt to true when path is abstract unix socket');
+      }
       const path = options.path;
       this._pipeName = path;
       const backlog = toInt32((options.backlog as number | undefined) || backlogFromArgs || 0);
@@ -144,6 +174,50 @@ export class Server extends EventEmitter {
       throw invalidArgValue('options', options, 'must have the property "port" or "path"');
     }
     throw invalidArgValue('options', options);
+  }
+
+  // Node's listen(handle): take over an existing listening handle; errors and
+  // 'listening' on the next tick as for any listen.
+  #listenOnHandle(handle: TcpHandle, _backlog: number): void {
+    if (!handle.isListening) {
+      const [code, errno, desc] = describeErr(-22);
+      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1);
+      process.nextTick(() => this.emit('error', ex));
+      return;
+    }
+    this._handle = handle;
+    if (handle.isPipe) this._pipeName = this._pipeName ?? null;
+    handle.onconnection = (status, client) => this.#onConnection(status, client);
+    if (this._unref) handle.unref();
+    process.nextTick(() => {
+      if (this._handle) this.emit('listening');
+    });
+  }
+
+  // Node's listen({ fd }): a TCP or Unix stream socket the caller bound;
+  // anything else fails with EINVAL (createServerHandle).
+  #listenOnFd(fd: number, backlog: number): void {
+    const handle = new TcpHandle();
+    let err: number;
+    const type = Number.isInteger(fd) ? guessHandleType(fd) : 'INVALID';
+    if (type !== 'TCP' && type !== 'PIPE') {
+      err = -22;
+    } else {
+      handle.isPipe = type === 'PIPE';
+      err = handle.listenFd(fd, backlog || 511);
+    }
+    if (err !== 0) {
+      const [code, errno, desc] = describeErr(err);
+      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, undefined);
+      process.nextTick(() => this.emit('error', ex));
+      return;
+    }
+    this._handle = handle;
+    handle.onconnection = (status, client) => this.#onConnection(status, client);
+    if (this._unref) handle.unref();
+    process.nextTick(() => {
+      if (this._handle) this.emit('listening');
+    });
   }
 
   #lookupAndListen(port: number, host: string, backlog: number, ipv6Only: boolean): void {
@@ -291,6 +365,22 @@ export class Server extends EventEmitter {
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this._handle) return;
     await new Promise<void>((resolve, reject) => this.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+// Node's addServerAbortSignalOption: an aborted signal closes the server.
+function addServerAbortSignalOption(server: Server, options: { signal?: unknown }): void {
+  if (options?.signal === undefined) return;
+  const signal = options.signal as AbortSignal;
+  if (signal === null || typeof signal !== 'object' || !('aborted' in signal)) {
+    throw invalidArgType('options.signal', 'AbortSignal', signal);
+  }
+  const onAborted = (): void => { server.close(); };
+  if (signal.aborted) {
+    process.nextTick(onAborted);
+  } else {
+    signal.addEventListener('abort', onAborted, { once: true });
+    server.once('close', () => signal.removeEventListener('abort', onAborted));
   }
 }
 

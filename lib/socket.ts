@@ -8,11 +8,11 @@
 // and the properties users read. Comments name the Node behaviour matched.
 import * as dns from 'node:dns';
 import { constants as osConstants } from 'node:os';
-import { Duplex, type DuplexOptions } from 'node:stream';
+import { Duplex, finished, type DuplexOptions } from 'node:stream';
 
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
 import {
-  errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, nodeError, simple, type SystemError,
+  AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, nodeError, simple, type SystemError,
 } from './errors';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
@@ -32,12 +32,25 @@ export interface SocketOptions extends DuplexOptions {
   readable?: boolean;
   writable?: boolean;
   fd?: number;
+  /** Aborting destroys the socket with an AbortError (as node:net). */
+  signal?: AbortSignal;
+  /**
+   * Node's onread: received bytes go into `buffer` (or the buffer `buffer()`
+   * returns) and `callback(nread, buf)` is called instead of 'data'; returning
+   * false pauses reading.
+   */
+  onread?: OnReadOptions | null;
   /** @internal accepted connection */
   handle?: TcpHandle;
   /** @internal server pauseOnConnect */
   pauseOnCreate?: boolean;
   /** @internal */
   manualStart?: boolean;
+}
+
+export interface OnReadOptions {
+  buffer: Uint8Array | (() => Uint8Array);
+  callback(bytesWritten: number, buf: Uint8Array): boolean | void;
 }
 
 export interface TcpConnectOptions {
@@ -54,6 +67,15 @@ export interface TcpConnectOptions {
   autoSelectFamily?: boolean;
   autoSelectFamilyAttemptTimeout?: number;
   timeout?: number;
+  signal?: AbortSignal;
+  onread?: OnReadOptions | null;
+}
+
+export interface IpcConnectOptions {
+  path: string;
+  timeout?: number;
+  signal?: AbortSignal;
+  onread?: OnReadOptions | null;
 }
 
 let autoSelectFamilyDefault = true;
@@ -86,8 +108,18 @@ export class Socket extends Duplex {
   _pendingEncoding = '';
   server: unknown = null;
   _server: unknown = null;
-  timeout = 0;
-  autoSelectFamilyAttemptedAddresses?: string[];
+  /** The last value given to setTimeout (undefined until then, as in Node). */
+  declare timeout: number | undefined;
+  declare autoSelectFamilyAttemptedAddresses: string[] | undefined;
+  /** Set once options.signal aborted: stops further autoSelectFamily attempts. */
+  _aborted = false;
+
+  // onread: the caller's buffer (or true while a generator provides it).
+  #userBuf: Uint8Array | null = null;
+  #userBufGen: (() => Uint8Array) | null = null;
+  #userBufCb: ((n: number, buf: Uint8Array) => boolean | void) | null = null;
+  // Bytes received while onread's callback had paused reading.
+  #userPending: Buffer[] = [];
 
   #noDelay: boolean;
   #keepAlive: boolean;
@@ -104,6 +136,10 @@ export class Socket extends Duplex {
     if (opts.objectMode) throw simple.objectModeUnsupported('options.objectMode', opts.objectMode);
     if (opts.readableObjectMode) throw simple.objectModeUnsupported('options.readableObjectMode', opts.readableObjectMode);
     if (opts.writableObjectMode) throw simple.objectModeUnsupported('options.writableObjectMode', opts.writableObjectMode);
+    if (opts.keepAliveInitialDelay !== undefined) {
+      validateNumber(opts.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (opts.keepAliveInitialDelay < 0) opts.keepAliveInitialDelay = 0;
+    }
     // As node:net: half-open off unless asked, 'close' emitted by us from the
     // handle's close callback, strings passed through to _write undecoded.
     opts.allowHalfOpen = Boolean(opts.allowHalfOpen);
@@ -125,6 +161,19 @@ export class Socket extends Duplex {
       if (err) throw sysErrno(err, 'open');
       this._handle = handle;
     }
+    const onread = opts.onread;
+    if (onread !== null && typeof onread === 'object'
+      && (onread.buffer instanceof Uint8Array || typeof onread.buffer === 'function')
+      && typeof onread.callback === 'function') {
+      if (typeof onread.buffer === 'function') {
+        this.#userBufGen = onread.buffer;
+        const first = onread.buffer();
+        if (first instanceof Uint8Array) this.#userBuf = first;
+      } else {
+        this.#userBuf = onread.buffer;
+      }
+      this.#userBufCb = onread.callback;
+    }
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
@@ -141,6 +190,14 @@ export class Socket extends Duplex {
       } else if (!opts.manualStart) {
         this.read(0);
       }
+    }
+    // stream.Duplex already destroys the socket with an AbortError on abort;
+    // Node additionally marks it so pending autoSelectFamily attempts stop.
+    if (opts.signal) {
+      const signal = opts.signal;
+      const onAbort = (): void => { this._aborted = true; };
+      if (signal.aborted) process.nextTick(onAbort);
+      else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
     }
   }
 
@@ -309,29 +366,45 @@ export class Socket extends Duplex {
     });
   }
 
-  // Tries each target in turn (one target: a plain connect). With several,
-  // an attempt that fails or outlasts `attemptTimeout` moves to the next, as
-  // Node's autoSelectFamily does; the last failure is reported.
+  // One target: Node's internalConnect (bind errors as 'bind', no attempt
+  // event for them). Several: Node's internalConnectMultiple: each attempt
+  // that fails or outlasts `attemptTimeout` (ETIMEDOUT) moves to the next;
+  // when all fail, an AggregateError of every attempt's error.
   #internalConnect(targets: ConnectTarget[], port: number, localAddress: string | undefined,
     localPort: number | undefined, attemptTimeout: number): void {
-    const multi = targets.length > 1;
-    if (multi) this.autoSelectFamilyAttemptedAddresses = [];
+    if (targets.length === 1) {
+      this.#connectOne(targets[0], port, localAddress, localPort);
+      return;
+    }
+    this.autoSelectFamilyAttemptedAddresses = [];
     const errors: SystemError[] = [];
     let index = 0;
 
-    const attempt = (): void => {
-      const { address, family } = targets[index];
-      const handle = index === 0 ? this._handle! : new TcpHandle();
-      if (handle !== this._handle) {
-        this._handle = handle;
-        this.#initHandle(handle);
+    const next = (canceled = false): void => {
+      if (this._aborted) return;
+      if (canceled || index === targets.length) {
+        this.destroy(errors.length === 0 ? simple.socketConnectionTimeout() : nodeAggregateError(errors));
+        return;
       }
-      if (multi) this.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
-      const local = localAddress || localPort ? (localAddress || (family === 4 ? '0.0.0.0' : '::')) : undefined;
-      this.emit('connectionAttempt', address, port, family);
+      const current = index++;
+      const { address, family } = targets[current];
+      if (current > 0) {
+        this._handle?.close();
+        this._handle = new TcpHandle();
+        this.#initHandle(this._handle);
+      }
+      const handle = this._handle!;
+      const local = localPort ? (family === 4 ? '0.0.0.0' : '::') : undefined;
+      const details = local ? `${local}:${localPort}` : undefined;
+      const connectionError = (status: number): SystemError => {
+        const ex = sysHostPort(status, 'connect', address, port, details);
+        if (details) {
+          ex.localAddress = local;
+          ex.localPort = localPort;
+        }
+        return ex;
+      };
       let timer: NodeJS.Timeout | null = null;
-      const details = local && localPort ? `${local}:${localPort}` : undefined;
-
       handle.onconnect = (status) => {
         if (timer) clearTimeout(timer);
         this.#connectAttempt = null;
@@ -340,48 +413,76 @@ export class Socket extends Duplex {
           this.#afterConnect();
           return;
         }
-        const ex = sysHostPort(status, 'connect', address, port, details);
-        if (details) {
-          ex.localAddress = local;
-          ex.localPort = localPort;
-        }
-        this.emit('connectionAttemptFailed', address, port, family, ex);
+        const ex = connectionError(status);
         errors.push(ex);
-        if (multi && index + 1 < targets.length) {
-          handle.close();
-          index++;
-          attempt();
-        } else {
-          this.destroy(multi ? aggregate(errors) : ex);
-        }
+        this.emit('connectionAttemptFailed', address, port, family, ex);
+        if (this.connecting) next(status === -osConstants.errno.ECANCELED);
       };
-
       const err = handle.connect(address, port, local, localPort);
-      if (err) {
-        const ex = sysHostPort(err, 'connect', address, port, details);
-        if (multi && index + 1 < targets.length) {
-          errors.push(ex);
-          handle.close();
-          index++;
-          attempt();
-        } else {
-          this.destroy(multi ? aggregate([...errors, ex]) : ex);
-        }
+      if (err && local && isBindError(err)) {
+        errors.push(sysHostPort(err, 'bind', local, localPort));
+        next();
         return;
       }
-      if (multi && index + 1 < targets.length) {
+      this.emit('connectionAttempt', address, port, family);
+      this.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
+      if (err) {
+        const ex = sysHostPort(err, 'connect', address, port, details);
+        errors.push(ex);
+        this.emit('connectionAttemptFailed', address, port, family, ex);
+        next();
+        return;
+      }
+      if (current < targets.length - 1) {
         timer = setTimeout(() => {
+          this.#connectAttempt = null;
           this.emit('connectionAttemptTimeout', address, port, family);
           handle.onconnect = null;
+          errors.push(connectionError(-osConstants.errno.ETIMEDOUT));
           handle.close();
-          index++;
-          attempt();
+          if (this.connecting) next();
         }, attemptTimeout);
         timer.unref();
         this.#connectAttempt = { cancel: () => clearTimeout(timer!) };
       }
     };
-    attempt();
+    next();
+  }
+
+  #connectOne(target: ConnectTarget, port: number, localAddress: string | undefined,
+    localPort: number | undefined): void {
+    const { address, family } = target;
+    const handle = this._handle!;
+    const local = localAddress || localPort ? (localAddress || (family === 4 ? '0.0.0.0' : '::')) : undefined;
+    const details = local && localPort ? `${local}:${localPort}` : undefined;
+    handle.onconnect = (status) => {
+      if (this.destroyed) return;
+      if (status === 0) {
+        this.#afterConnect();
+        return;
+      }
+      const ex = sysHostPort(status, 'connect', address, port, details);
+      if (details) {
+        ex.localAddress = local;
+        ex.localPort = localPort;
+      }
+      this.emit('connectionAttemptFailed', address, port, family, ex);
+      this.destroy(ex);
+    };
+    // The core binds and connects in one call; a bind failure is told apart
+    // by its errno (what bind(2) can answer) so it is reported as Node's
+    // 'bind' error, before any 'connectionAttempt'.
+    const err = handle.connect(address, port, local, localPort);
+    if (err && local && isBindError(err)) {
+      this.destroy(sysHostPort(err, 'bind', local, localPort));
+      return;
+    }
+    this.emit('connectionAttempt', address, port, family);
+    if (err) {
+      const name = this._getsockname();
+      const sockDetails = name.address !== undefined ? `${name.address}:${name.port}` : undefined;
+      this.destroy(sysHostPort(err, 'connect', address, port, sockDetails));
+    }
   }
 
   // Node's afterConnect on success: options, then 'connect' and 'ready' in
@@ -409,6 +510,7 @@ export class Socket extends Duplex {
   }
 
   #tryReadStart(): void {
+    if (this.#userPending.length > 0 && !this.#flushUserPending()) return;
     this._handle!.reading = true;
     const err = this._handle!.readStart();
     if (err) this.destroy(sysErrno(err, 'read'));
@@ -425,12 +527,64 @@ export class Socket extends Duplex {
     }
     if (this.destroyed) return;
     this._unrefTimer();
-    const ok = this.push(buf);
+    const ok = this.#userBufCb ? this.#deliverToUserBuffer(buf) : this.push(buf);
     const handle = this._handle;
     if (!ok && handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
     }
+  }
+
+  // onread: Node's handle reads straight into the caller's buffer. Here the
+  // loop has already read into its own chunk, so the bytes are COPIED into
+  // the caller's buffer, at most buffer.length at a time (a zero-copy path
+  // reading into the caller's memory could come later). A chunk larger than
+  // the buffer is delivered in several callbacks; if one returns false, the
+  // rest is kept and delivered first when reading resumes.
+  #deliverToUserBuffer(buf: Buffer): boolean {
+    let offset = 0;
+    while (offset < buf.length) {
+      const target = this.#userBuf;
+      if (!target || target.byteLength === 0) return true;
+      const n = Math.min(target.byteLength, buf.length - offset);
+      buf.copy(target, 0, offset, offset + n);
+      offset += n;
+      const keepReading = this.#userBufCb!(n, target) !== false;
+      if (this.#userBufGen) {
+        const nextBuf = this.#userBufGen();
+        if (nextBuf instanceof Uint8Array) this.#userBuf = nextBuf;
+      }
+      if (this.destroyed) return true;
+      if (!keepReading) {
+        if (offset < buf.length) this.#userPending.push(buf.subarray(offset));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #flushUserPending(): boolean {
+    while (this.#userPending.length > 0) {
+      const chunk = this.#userPending.shift()!;
+      if (!this.#deliverToUserBuffer(chunk)) return false;
+    }
+    return true;
+  }
+
+  // Node's pause/resume: with onread, stopping the flow stops the handle.
+  override pause(): this {
+    if (this.#userBufCb && !this.connecting && this._handle && this._handle.reading) {
+      this._handle.reading = false;
+      if (!this.destroyed) this._handle.readStop();
+    }
+    return super.pause();
+  }
+
+  override resume(): this {
+    if (this.#userBufCb && !this.connecting && this._handle && !this._handle.reading) {
+      if (this.#flushUserPending()) this.#tryReadStart();
+    }
+    return super.resume();
   }
 
   // ---- writing ----
@@ -583,6 +737,19 @@ export class Socket extends Duplex {
   #reset(): this {
     this.#resetOnClose = true;
     return this.destroy();
+  }
+
+  // Node 20's Socket[Symbol.asyncDispose]: destroy (with an AbortError unless
+  // the readable side already ended) and resolve once the stream finished.
+  override async [Symbol.asyncDispose](): Promise<void> {
+    let error: Error | null = null;
+    if (!this.destroyed) {
+      error = this.readableEnded ? null : new AbortError();
+      this.destroy(error ?? undefined);
+    }
+    await new Promise<void>((resolve, reject) => {
+      finished(this, (err) => (err && err !== error ? reject(err) : resolve()));
+    });
   }
 
   destroySoon(): void {
@@ -805,8 +972,17 @@ function sysHostPort(err: number, syscall: string, address: string, port: number
   return exceptionWithHostPort(code, errno, syscall, address, port, details);
 }
 
-function aggregate(errors: SystemError[]): Error {
-  const err = new AggregateError(errors, errors.map((e) => e.message).join('; ')) as AggregateError & { code?: string };
+// Node's NodeAggregateError: an AggregateError with an empty message whose
+// code is the first error's.
+function nodeAggregateError(errors: SystemError[]): Error {
+  const err = new AggregateError(errors) as AggregateError & { code?: string };
   err.code = errors[0]?.code;
   return err;
+}
+
+// What bind(2) answers for a local address/port it cannot take; connect(2)
+// on a fresh socket answers these only in cases Node reports as bind too.
+function isBindError(err: number): boolean {
+  const e = osConstants.errno;
+  return err === -e.EADDRINUSE || err === -e.EADDRNOTAVAIL || err === -e.EACCES || err === -e.EINVAL;
 }

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace pn {
 
@@ -126,6 +127,43 @@ ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     return -errno;
   }
+}
+
+int get_sock_opt(int fd, const char* name, int* value_out) {
+  struct Opt { const char* name; int level; int opt; };
+  static const Opt kOpts[] = {
+    {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY},
+    {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE},
+#ifdef TCP_KEEPIDLE
+    {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE},
+#endif
+#ifdef TCP_KEEPINTVL
+    {"TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL},
+#endif
+#ifdef TCP_KEEPCNT
+    {"TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT},
+#endif
+    {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
+    {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
+    {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF},
+    {"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF},
+  };
+  for (const Opt& o : kOpts) {
+    if (std::strcmp(o.name, name) != 0) continue;
+    int value = 0;
+    socklen_t len = sizeof(value);
+    if (getsockopt(fd, o.level, o.opt, &value, &len) != 0) return -errno;
+    *value_out = value;
+    return 0;
+  }
+  return -ENOPROTOOPT;
+}
+
+int listen_fd(int fd, int backlog) {
+  int err = set_nonblocking(fd);
+  if (err != 0) return err;
+  if (listen(fd, backlog) != 0) return -errno;
+  return 0;
 }
 
 void close_fd(int fd) {

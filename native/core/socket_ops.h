@@ -61,6 +61,17 @@ const char* guess_handle_type(int fd);
 // Stream sockets only: sets O_NONBLOCK so a loop may own the fd. 0 or -errno.
 int set_nonblocking(int fd);
 
+// Reads an int socket option by portable name ("TCP_NODELAY", "SO_KEEPALIVE",
+// "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "SO_REUSEADDR",
+// "IPV6_V6ONLY", "SO_RCVBUF", "SO_SNDBUF"): 0 and *value_out, or -errno
+// (-ENOPROTOOPT for a name this platform lacks). For tests that check an
+// option really reached the kernel.
+int get_sock_opt(int fd, const char* name, int* value_out);
+
+// listen() on a caller's already-bound stream socket (server.listen({ fd })):
+// makes it non-blocking and starts listening with `backlog`. 0 or -errno.
+int listen_fd(int fd, int backlog);
+
 // close() that retries nothing and ignores EINTR (Linux closes the fd anyway).
 void close_fd(int fd);
 

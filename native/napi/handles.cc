@@ -344,6 +344,30 @@ Napi::Value SetKeepAlive(const Napi::CallbackInfo& info) {
   return status(info, set_keepalive(s->fd, info[2].ToBoolean().Value(), i32(info, 3)));
 }
 
+// getsockopt(slot, gen, name) -> value | -errno. Test-only (lib/internal.ts):
+// lets tests read back what setNoDelay/setKeepAlive and options did.
+Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
+  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
+  if (s == nullptr) return status(info, -EBADF);
+  std::string name = info[2].As<Napi::String>().Utf8Value();
+  int value = 0;
+  int err = get_sock_opt(s->fd, name.c_str(), &value);
+  return status(info, err != 0 ? err : value);
+}
+
+// listenFd(slot, gen, loop, fd, backlog) -> 0 | -errno: server.listen({ fd }).
+// The handle owns the fd from here on (closed with the server, as in Node).
+Napi::Value ListenFd(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  int fd = i32(info, 3);
+  int err = listen_fd(fd, i32(info, 4));
+  if (err) return status(info, err);
+  adopt(inst, slot, u32(info, 1), u32(info, 2), fd, kCmdAdoptListener, false);
+  inst->slots[slot].listener = true;
+  return status(info, 0);
+}
+
 Napi::Value ErrName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), err_name(i32(info, 0)));
 }
@@ -370,6 +394,8 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("setNoDelay", Napi::Function::New(env, SetNoDelay, "setNoDelay"));
   exports.Set("setKeepAlive", Napi::Function::New(env, SetKeepAlive, "setKeepAlive"));
   exports.Set("errname", Napi::Function::New(env, ErrName, "errname"));
+  exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
+  exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
 }
 
 }  // namespace pn
