@@ -38,6 +38,8 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown argument: ${k}`);
   }
+  // `npm run bench --quick` hands the flag to npm, which passes it on as npm_config_quick.
+  if (process.env.npm_config_quick === 'true') a.quick = true;
   if (a.rounds !== null && !(Number.isInteger(a.rounds) && a.rounds >= 1)) throw new Error('--rounds must be a positive integer');
   return a;
 }
