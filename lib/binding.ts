@@ -20,7 +20,8 @@ export const enum Ev {
   Closed = 9,
 }
 
-export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[]) => void;
+/** `records` is reused by the next call: copy what must outlive this one. */
+export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[] | undefined) => void;
 
 export interface NativeBinding {
   /** Starts this environment's I/O threads; returns how many loops run. */

@@ -25,7 +25,7 @@ let activeRefs = 0;
 interface Batch {
   records: Int32Array;
   count: number;
-  buffers: Buffer[];
+  buffers: Buffer[] | undefined;
   next: number;
   nextBuffer: number;
 }
@@ -71,7 +71,7 @@ export function addActiveRef(delta: 1 | -1): void {
 }
 
 // Called by the addon once per doorbell with every event every loop had.
-function dispatch(records: Int32Array, count: number, buffers: Buffer[]): void {
+function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined): void {
   queue.push({ records, count, buffers, next: 0, nextBuffer: 0 });
   drain();
 }
@@ -91,7 +91,7 @@ function drain(): void {
       const slot = b.records[o + 1];
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
-      const buf = type === Ev.Data ? b.buffers[b.nextBuffer++] : undefined;
+      const buf = type === Ev.Data ? b.buffers![b.nextBuffer++] : undefined;
       const h = handles[slot];
       if (h === undefined || h.gen !== gen) {
         // A late event for a forgotten handle: nothing may leak from it.
@@ -101,7 +101,18 @@ function drain(): void {
       try {
         h.onEvent(type, value, buf);
       } catch (err) {
-        if (b.next >= b.count) queue.shift();
+        if (b.next >= b.count) {
+          queue.shift();
+        } else {
+          // The addon reuses its records array: keep our own copy of the rest.
+          queue[0] = {
+            records: b.records.slice(b.next * RECORD_INTS, b.count * RECORD_INTS),
+            count: b.count - b.next,
+            buffers: b.buffers?.slice(b.nextBuffer),
+            next: 0,
+            nextBuffer: 0,
+          };
+        }
         if (queue.length > 0 && !drainScheduled) {
           drainScheduled = true;
           setImmediate(drain);

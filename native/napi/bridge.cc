@@ -6,7 +6,8 @@
 // all loops at once and delivers them in runs: one call into JS per run of
 // consecutive events of one handle, with
 //   (records: Int32Array of [type, slot, gen, value] per event,
-//    count: number, buffers: Buffer[] for the kEvData events in order).
+//    count: number, buffers: Buffer[] for the kEvData events in order, or
+//    undefined when there are none). The records array is reused.
 // Node drains nextTicks and microtasks after each call, as after each libuv
 // callback; lib/registry.ts routes the records to the handles.
 #include "bridge.h"
@@ -61,6 +62,28 @@ void account(Instance* inst, const Event& ev) {
   }
 }
 
+// The Int32Array the records are written into, reused from call to call (JS
+// reads it during the call and copies what it must keep); replaced by a
+// bigger one when a run does not fit.
+napi_value records_array(napi_env env, Instance* inst, size_t n) {
+  napi_value arr = nullptr;
+  if (inst->records_ref != nullptr && n * kRecordInts <= inst->records_cap &&
+      napi_get_reference_value(env, inst->records_ref, &arr) == napi_ok && arr != nullptr) {
+    return arr;
+  }
+  size_t cap = inst->records_cap == 0 ? 256 : inst->records_cap;
+  while (cap < n * kRecordInts) cap *= 2;
+  void* raw = nullptr;
+  napi_value ab;
+  napi_create_arraybuffer(env, cap * sizeof(int32_t), &raw, &ab);
+  napi_create_typedarray(env, napi_int32_array, cap, ab, 0, &arr);
+  if (inst->records_ref != nullptr) napi_delete_reference(env, inst->records_ref);
+  napi_create_reference(env, arr, 1, &inst->records_ref);
+  inst->records_cap = cap;
+  inst->records_data = static_cast<int32_t*>(raw);
+  return arr;
+}
+
 }  // namespace
 
 void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /*data*/) {
@@ -98,14 +121,12 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
   }
 
   const size_t n = last - first;
-  void* raw = nullptr;
-  napi_value ab, records, buffers, count;
-  napi_create_arraybuffer(env, n * kRecordInts * sizeof(int32_t), &raw, &ab);
-  napi_create_typedarray(env, napi_int32_array, n * kRecordInts, ab, 0, &records);
-  napi_create_array(env, &buffers);
+  napi_value records = records_array(env, inst, n);
+  napi_value buffers, count;
+  napi_get_undefined(env, &buffers);
   napi_create_uint32(env, static_cast<uint32_t>(n), &count);
 
-  auto* rec = static_cast<int32_t*>(raw);
+  int32_t* rec = inst->records_data;
   uint32_t nbuf = 0;
   for (size_t i = 0; i < n; i++) {
     Event& ev = evs[first + i];
@@ -113,6 +134,7 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
     int32_t value = ev.status;
     if (ev.type == kEvData) {
       value = static_cast<int32_t>(ev.len);
+      if (nbuf == 0) napi_create_array(env, &buffers);
       napi_set_element(env, buffers, nbuf++, make_buffer(env, ev));
     } else if (ev.type == kEvConnection) {
       value = ev.fd;  // JS adopts it or closes it

@@ -41,6 +41,10 @@ struct Instance {
   // call; next_event is the first not yet delivered.
   std::vector<Event> events;
   size_t next_event = 0;
+  // The reused records Int32Array (see bridge.cc) and its backing store.
+  napi_ref records_ref = nullptr;
+  size_t records_cap = 0;  // in int32s
+  int32_t* records_data = nullptr;
   // Completions that happened on the JS thread itself (a shutdown done at
   // once). They are delivered through the doorbell like loop events, so the
   // callback runs as a separate I/O callback would in Node: after the current
