@@ -13,6 +13,7 @@
         "native/core/listener.cc",
         "native/core/loop.cc",
         "native/core/pool.cc",
+        "native/core/read_slab.cc",
         "native/core/socket_ops.cc",
         "native/core/tcp.cc"
       ],

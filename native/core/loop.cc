@@ -60,7 +60,8 @@ void Loop::take_events(std::vector<Event>& out) {
 
 void discard_event(Event& ev) {
   if (ev.type == kEvData) {
-    free(ev.data);
+    if (ev.slab != nullptr) slab_release(ev.slab);
+    ev.slab = nullptr;
     ev.data = nullptr;
     ev.len = 0;
   } else if (ev.type == kEvConnection) {
@@ -169,8 +170,8 @@ void LoopCore::teardown() {
   }
   for (Event& ev : events) discard_event(ev);
 
-  free(spare_);
-  spare_ = nullptr;
+  if (slab_ != nullptr) slab_release(slab_);
+  slab_ = nullptr;
 }
 
 // ------------------------------------------------------------- any thread

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 
 #include "poller.h"
+#include "read_slab.h"
 
 namespace pn {
 
@@ -43,7 +44,8 @@ struct Event {
   int32_t status = 0;
   int32_t fd = -1;       // kEvConnection
   uint32_t len = 0;      // kEvData
-  char* data = nullptr;  // kEvData: malloc'd, freed with free()
+  char* data = nullptr;  // kEvData: `len` bytes inside `slab`
+  ReadSlab* slab = nullptr;  // kEvData: one reference, released by the consumer
 };
 
 // Frees what an event owns (data, or an accepted fd) when it will not be

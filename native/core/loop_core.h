@@ -139,10 +139,13 @@ class LoopCore {
   std::vector<Tcp*> throttled_;      // sockets paused by outbox backpressure
   std::vector<Listener*> paused_;    // listeners waiting out EMFILE & co.
   uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked
-  char* spare_ = nullptr;            // read buffer (kReadChunk), handed over when well used
+  ReadSlab* slab_ = nullptr;         // reads go into its free tail (read_slab.h)
   iovec gather_[IOV_MAX];            // scratch for writes spanning several requests
 
-  static constexpr size_t kReadChunk = 64 * 1024;
+  static constexpr size_t kReadChunk = 64 * 1024;  // slab size and largest single read
+  // A slab with less room than this is retired: a read must be able to fill
+  // a typical kernel skb batch, or bulk transfers would read in slivers.
+  static constexpr size_t kMinReadRoom = 16 * 1024;
   static constexpr int kMaxPollEvents = 256;
   static constexpr int kAcceptBudget = 128;
   static constexpr int kAcceptRetryMs = 100;

@@ -158,37 +158,32 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
       tcp_throttle(t);
       return total > 0;
     }
-    if (spare_ == nullptr) spare_ = static_cast<char*>(malloc(kReadChunk));
-    if (spare_ == nullptr) {
-      t->read_failed = true;
-      emit(kEvReadError, t, -ENOMEM);
-      return true;
+    if (slab_ == nullptr || slab_->size - slab_->used < kMinReadRoom) {
+      // Retire the current slab (its events keep it alive) and start anew.
+      if (slab_ != nullptr) slab_release(slab_);
+      slab_ = slab_new(kReadChunk);
+      if (slab_ == nullptr) {
+        t->read_failed = true;
+        emit(kEvReadError, t, -ENOMEM);
+        return true;
+      }
     }
-    ssize_t n = read(t->fd, spare_, kReadChunk);
+    char* dst = slab_->bytes() + slab_->used;
+    const size_t room = slab_->size - slab_->used;
+    ssize_t n = read(t->fd, dst, room);
     if (n > 0) {
+      // No copy here: the event points into the slab and holds a reference.
       Event ev;
       ev.type = kEvData;
       ev.slot = t->slot;
       ev.gen = t->gen;
       ev.len = static_cast<uint32_t>(n);
-      if (static_cast<size_t>(n) >= kReadChunk / 2) {
-        // Well used: hand the chunk over (trimmed) instead of copying it.
-        ev.data = spare_;
-        spare_ = nullptr;
-        if (static_cast<size_t>(n) < kReadChunk) {
-          char* p = static_cast<char*>(realloc(ev.data, static_cast<size_t>(n)));
-          if (p != nullptr) ev.data = p;
-        }
-      } else {
-        // A small read must not pin 64 KiB while JS holds it: copy it out.
-        ev.data = static_cast<char*>(malloc(static_cast<size_t>(n)));
-        if (ev.data == nullptr) {
-          t->read_failed = true;
-          emit(kEvReadError, t, -ENOMEM);
-          return true;
-        }
-        memcpy(ev.data, spare_, static_cast<size_t>(n));
-      }
+      ev.data = dst;
+      ev.slab = slab_;
+      slab_ref(slab_);
+      // Keep the next read 8-byte aligned.
+      slab_->used += (static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
+      if (slab_->used > slab_->size) slab_->used = slab_->size;
       batch_.push_back(ev);
       t->batch_bytes += static_cast<size_t>(n);
       if (!t->in_batch) {
@@ -199,7 +194,7 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
       if (total >= Loop::kReadBudget) return true;  // fairness: others get a turn
       // A short read drained the socket: skip the read() that would say EAGAIN.
       // After a FIN, read on to the 0 so EOF is not a whole iteration late.
-      if (static_cast<size_t>(n) < kReadChunk && !peer_closed) return true;
+      if (static_cast<size_t>(n) < room && !peer_closed) return true;
       continue;
     }
     if (n == 0) {

@@ -31,20 +31,29 @@ void bridge_ring(void* ctx) {
 
 namespace {
 
-void free_data(napi_env, void* data, void*) { std::free(data); }
+// External buffers keep their slab alive; the finalizer lets it go.
+void release_slab(napi_env, void* /*data*/, void* hint) { slab_release(static_cast<ReadSlab*>(hint)); }
 
-// Hands a loop-allocated read buffer to JS without copying it; where external
-// buffers are not allowed (V8 sandbox builds) falls back to one copy.
+// Reads below this size are copied into the JS heap (the one copy of those
+// bytes: the loop read them straight into a shared slab). Larger ones are
+// handed over in place as external buffers, which cost V8 a weak handle and a
+// finalizer (thousands of instructions: measured) and pin their slab (at most
+// kReadChunk / kCopyBelow = 4 times the bytes held) while JS keeps them.
+constexpr uint32_t kCopyBelow = 16 * 1024;
+
 napi_value make_buffer(napi_env env, Event& ev) {
   napi_value buf = nullptr;
-  if (ev.len == 0) {
-    napi_create_buffer(env, 0, nullptr, &buf);
-    std::free(ev.data);
-  } else if (napi_create_external_buffer(env, ev.len, ev.data, free_data, nullptr, &buf) != napi_ok) {
-    void* copy = nullptr;
-    napi_create_buffer_copy(env, ev.len, ev.data, &copy, &buf);
-    std::free(ev.data);
+  ReadSlab* slab = ev.slab;
+  ev.slab = nullptr;
+  if (ev.len >= kCopyBelow &&
+      napi_create_external_buffer(env, ev.len, ev.data, release_slab, slab, &buf) == napi_ok) {
+    ev.data = nullptr;
+    return buf;
   }
+  // Small, or external buffers not allowed here (V8 sandbox builds): copy.
+  void* copy = nullptr;
+  napi_create_buffer_copy(env, ev.len, ev.data, &copy, &buf);
+  if (slab != nullptr) slab_release(slab);
   ev.data = nullptr;
   return buf;
 }
