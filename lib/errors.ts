@@ -6,7 +6,7 @@
 //    "TypeError [ERR_X]: message";
 //  - system errors: a plain Error with errno (Node's negative number for this
 //    platform), code, syscall and, for sockets, address and port.
-import { getSystemErrorMap, inspect } from 'node:util';
+import { format, getSystemErrorMap, inspect } from 'node:util';
 
 type ErrorCtor = typeof Error | typeof TypeError | typeof RangeError;
 
@@ -30,18 +30,42 @@ export function nodeError(Base: ErrorCtor, code: string, message: string): Error
 
 // ---- how Node describes a received value in ERR_INVALID_ARG_TYPE et al. ----
 
-/** "Received type number (5)", "Received null", "Received an instance of Foo". */
+/** "Received type number (5)", "Received null", "Received an instance of Foo" (Node's determineSpecificType). */
 export function describeReceived(value: unknown): string {
-  if (value == null) return ` Received ${value}`;
-  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name ?? ''}`;
-  if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor;
-    if (ctor?.name) return ` Received an instance of ${ctor.name}`;
-    return ` Received ${inspect(value, { depth: -1 })}`;
+  return ` Received ${determineSpecificType(value)}`;
+}
+
+function determineSpecificType(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    case 'number':
+      if (value === 0) return 1 / value === -Infinity ? 'type number (-0)' : 'type number (0)';
+      return `type number (${String(value)})`;
+    case 'boolean':
+      return `type boolean (${value})`;
+    case 'symbol':
+      return `type symbol (${String(value)})`;
+    case 'function':
+      return `function ${(value as { name?: string }).name}`;
+    case 'object': {
+      const ctor = (value as { constructor?: { name?: string } }).constructor;
+      if (ctor && 'name' in ctor) return `an instance of ${ctor.name}`;
+      return inspect(value, { depth: -1 });
+    }
+    case 'string': {
+      let v = value;
+      if (v.length > 28) v = `${v.slice(0, 25)}...`;
+      return v.indexOf("'") === -1 ? `type string ('${v}')` : `type string (${JSON.stringify(v)})`;
+    }
+    default: {
+      let shown = inspect(value, { colors: false });
+      if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+      return `type ${typeof value} (${shown})`;
+    }
   }
-  let shown = inspect(value, { colors: false });
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-  return ` Received type ${typeof value} (${shown})`;
 }
 
 const kTypes = new Set(['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol']);
@@ -128,9 +152,10 @@ export const simple = {
   // Node's form for one group of alternatives: 'The "a" or "b" argument must be specified'.
   missingArgs: (...names: string[]) => nodeError(TypeError, 'ERR_MISSING_ARGS',
     `The ${names.map((n) => `"${n}"`).join(' or ')} argument must be specified`),
-  invalidIpAddress: (ip: unknown) => nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${String(ip)}`),
-  invalidAddressFamily: (family: unknown, host: unknown, port: unknown) => nodeError(RangeError, 'ERR_INVALID_ADDRESS_FAMILY',
-    `Invalid address family: ${String(family)} ${String(host)}:${String(port)}`),
+  invalidIpAddress: (ip: unknown) => nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', format('Invalid IP address: %s', ip)),
+  invalidAddressFamily: (family: unknown, host: unknown, port: unknown) => Object.assign(
+    nodeError(RangeError, 'ERR_INVALID_ADDRESS_FAMILY', `Invalid address family: ${String(family)} ${String(host)}:${String(port)}`),
+    { host, port }),
   objectModeUnsupported: (name: string, value: unknown) => invalidArgValue(name, value, 'is not supported'),
 };
 

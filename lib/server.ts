@@ -39,8 +39,10 @@ export interface ListenOptions {
   fd?: number;
 }
 
+// V8's ToInt32 as a native call applies it: unary plus, so a BigInt or a
+// Symbol throws the same TypeError Node's handle.listen() throws.
 function toInt32(value: unknown): number {
-  return Number(value) | 0;
+  return (+(value as number)) | 0;
 }
 
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
@@ -118,7 +120,7 @@ export class Server extends EventEmitter {
     addServerAbortSignalOption(this, options);
     // (handle[, backlog][, cb]) where handle is { fd }.
     if (typeof options.fd === 'number' && options.fd >= 0) {
-      this.#listenOnFd(options.fd, toInt32(backlogFromArgs || 0));
+      this.#listenOnFd(options.fd, toInt32(backlogFromArgs || 511));
       return this;
     }
 
@@ -128,8 +130,8 @@ export class Server extends EventEmitter {
     }
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       validatePort(options.port, 'options.port');
-      // Node hands the backlog to the handle as an int32 (ToInt32 coercion).
-      const backlog = toInt32((options.backlog as number | undefined) || backlogFromArgs || 0);
+      // Kept as given: Node converts it (ToInt32) only when the handle listens.
+      const backlog: unknown = options.backlog || backlogFromArgs;
       const port = (options.port as number) | 0;
       const ipv6Only = Boolean(options.ipv6Only);
       if (options.host) {
@@ -148,7 +150,7 @@ export class Server extends EventEmitter {
       }
       const path = options.path;
       this._pipeName = path;
-      const backlog = toInt32((options.backlog as number | undefined) || backlogFromArgs || 0);
+      const backlog: unknown = options.backlog || backlogFromArgs;
       this.#setupListenHandle(path, -1, -1, backlog, false);
       const handle = this._handle as TcpHandle | null;
       if (!handle) return this; // the error comes on the next tick
@@ -204,7 +206,7 @@ export class Server extends EventEmitter {
       err = -22;
     } else {
       handle.isPipe = type === 'PIPE';
-      err = handle.listenFd(fd, backlog || 511);
+      err = handle.listenFd(fd, backlog);
     }
     if (err !== 0) {
       const [code, errno, desc] = describeErr(err);
@@ -220,7 +222,7 @@ export class Server extends EventEmitter {
     });
   }
 
-  #lookupAndListen(port: number, host: string, backlog: number, ipv6Only: boolean): void {
+  #lookupAndListen(port: number, host: string, backlog: unknown, ipv6Only: boolean): void {
     const id = this.#listeningId;
     dns.lookup(host, (err, ip, family) => {
       if (id !== this.#listeningId) return;
@@ -232,11 +234,13 @@ export class Server extends EventEmitter {
   // Node's setupListenHandle: with no host, try '::' (dual-stack) and fall
   // back to 0.0.0.0 where IPv6 is unavailable; errors and 'listening' come
   // on the next tick.
-  #setupListenHandle(address: string | null, port: number, _family: number, backlog: number, ipv6Only: boolean): void {
+  #setupListenHandle(address: string | null, port: number, _family: number, backlog: unknown, ipv6Only: boolean): void {
     const handle = new TcpHandle();
     let err: number;
     let addr: string;
-    const effectiveBacklog = backlog || 511;
+    // Node's handle.listen(backlog || 511): ToInt32, which throws for an
+    // object that cannot become a number, as Node's does.
+    const effectiveBacklog = toInt32(backlog || 511);
     if (_family === -1) {
       addr = address!;
       err = handle.listenPath(addr, effectiveBacklog);

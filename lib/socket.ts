@@ -8,7 +8,7 @@
 // and the properties users read. Comments name the Node behaviour matched.
 import * as dns from 'node:dns';
 import { constants as osConstants } from 'node:os';
-import { Duplex, finished, type DuplexOptions } from 'node:stream';
+import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:stream';
 
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
 import {
@@ -146,7 +146,13 @@ export class Socket extends Duplex {
     opts.emitClose = false;
     opts.autoDestroy = true;
     opts.decodeStrings = false;
+    // Duplex would attach options.signal itself, but an already aborted
+    // signal destroys the stream inside super(), before this class's private
+    // fields exist; attach it (same validation, same AbortError) right after.
+    const { signal } = opts;
+    delete opts.signal;
     super(opts);
+    if (signal) addAbortSignal(signal, this);
 
     if (opts.handle) {
       this._handle = opts.handle;
@@ -179,6 +185,10 @@ export class Socket extends Duplex {
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
 
     this.on('end', onReadableStreamEnd);
+    // Node's initSocketHandle un-destroys the stream unconditionally: a socket
+    // that an already aborted signal destroyed inside Duplex's constructor
+    // comes out not destroyed (its 'error'/'close' are already queued).
+    (this as unknown as { _undestroy(): void })._undestroy();
     if (this._handle) this.#initHandle(this._handle);
 
     // An accepted connection starts reading at once unless the server pauses it.
@@ -193,8 +203,7 @@ export class Socket extends Duplex {
     }
     // stream.Duplex already destroys the socket with an AbortError on abort;
     // Node additionally marks it so pending autoSelectFamily attempts stop.
-    if (opts.signal) {
-      const signal = opts.signal;
+    if (signal) {
       const onAbort = (): void => { this._aborted = true; };
       if (signal.aborted) process.nextTick(onAbort);
       else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));

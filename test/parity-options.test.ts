@@ -467,6 +467,18 @@ describe('parity with node:net: connect options', function () {
     await finish(c, server);
   });
 
+  parity('connect with an already aborted signal: AbortError, then the connect still runs (Node un-destroys)', async (net, rec) => {
+    const { server, port } = await startServer(net, rec, (s) => s.destroy());
+    const c = net.connect({ port, host: '127.0.0.1', signal: AbortSignal.abort() });
+    rec.track('client', c);
+    rec.note('client', 'state', c.destroyed, c.connecting);
+    await delay(150);
+    if (!c.destroyed) c.destroy();
+    if (!c.closed) await once(c, 'close');
+    await delay(50);
+    await closeServer(server);
+  });
+
   parity('onread: bytes arrive in the caller buffer, no data events, then end and close', async (net, rec) => {
     const { server, port } = await startServer(net, rec, (s) => s.end('hello world'));
     const buf = Buffer.alloc(64);
