@@ -1,15 +1,23 @@
 // index.ts - the public surface: the same names as node:net.
-import { BlockList, SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, SocketAddress, isIP, isIPv4, isIPv6, type NetConnectOpts as NodeNetConnectOpts } from 'node:net';
 
 import { normalizeArgs } from './args';
 import { Server, type ListenOptions, type ServerOptions } from './server';
 import {
   Socket, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamily, setDefaultAutoSelectFamilyAttemptTimeout,
-  type SocketOptions, type TcpConnectOptions,
+  type IpcConnectOptions, type SocketOptions, type TcpConnectOptions,
 } from './socket';
 
 export type { ListenOptions, ServerOptions, SocketOptions, TcpConnectOptions };
+export type { IpcConnectOptions, OnReadOptions } from './socket';
+// @types/node's net types under their own names, so code written for
+// `import type { AddressInfo } from 'net'` compiles against protonet unchanged.
+export type {
+  AddressInfo, ConnectOpts, DropArgument, IpcNetConnectOpts, IpcSocketConnectOpts, IPVersion, LookupFunction,
+  NetConnectOpts, OnReadOpts, ServerOpts, SocketAddressInitOptions, SocketConnectOpts, SocketConstructorOpts,
+  SocketReadyState, TcpNetConnectOpts, TcpSocketConnectOpts,
+} from 'node:net';
 
 export function createServer(connectionListener?: (socket: Socket) => void): Server;
 export function createServer(options?: ServerOptions, connectionListener?: (socket: Socket) => void): Server;
@@ -19,9 +27,11 @@ export function createServer(options?: ServerOptions | ((socket: Socket) => void
 }
 
 /** net.connect / net.createConnection in all of Node's argument forms. */
-export function connect(options: TcpConnectOptions & SocketOptions, connectionListener?: () => void): Socket;
+export function connect(options: NodeNetConnectOpts | (TcpConnectOptions & SocketOptions) | (IpcConnectOptions & SocketOptions),
+  connectionListener?: () => void): Socket;
 export function connect(port: number | string, host?: string, connectionListener?: () => void): Socket;
 export function connect(port: number | string, connectionListener?: () => void): Socket;
+export function connect(path: string, connectionListener?: () => void): Socket;
 export function connect(...args: unknown[]): Socket {
   const normalized = normalizeArgs(args);
   const [options] = normalized;

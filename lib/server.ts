@@ -3,6 +3,7 @@
 import * as dns from 'node:dns';
 import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
+import type { DropArgument as NodeDropArgument } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 
 import { isPipeName, normalizeArgs, toNumber } from './args';
@@ -59,7 +60,14 @@ export class Server extends EventEmitter {
   keepAlive: boolean;
   keepAliveInitialDelay: number;
   highWaterMark: number;
-  maxConnections?: number;
+  /** Undefined until set, as in Node (typed as @types/node types it). */
+  declare maxConnections: number;
+  /**
+   * @deprecated Since Node v0.9.7 (gone at run time in Node 20 too): use
+   * getConnections(). Declared only so that a protonet Server is assignable to
+   * @types/node's net.Server, which still lists it.
+   */
+  declare connections: number;
   #listeningId = 1;
 
   constructor(connectionListener?: (socket: Socket) => void);
@@ -94,15 +102,19 @@ export class Server extends EventEmitter {
 
   get listening(): boolean { return Boolean(this._handle); }
 
-  listen(port?: number | string | null, hostname?: string, backlog?: number, listeningListener?: () => void): this;
-  listen(port?: number | string | null, hostname?: string, listeningListener?: () => void): this;
-  listen(port?: number | string | null, backlog?: number, listeningListener?: () => void): this;
-  listen(port?: number | string | null, listeningListener?: () => void): this;
+  // Exactly @types/node's net.Server#listen overloads, in its order, so that a
+  // protonet Server is assignable to node:net's Server type.
+  listen(port?: number, hostname?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number, hostname?: string, listeningListener?: () => void): this;
+  listen(port?: number, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number, listeningListener?: () => void): this;
   listen(path: string, backlog?: number, listeningListener?: () => void): this;
   listen(path: string, listeningListener?: () => void): this;
   listen(options: ListenOptions, listeningListener?: () => void): this;
-  listen(handle: unknown, backlog?: number, listeningListener?: () => void): this;
-  listen(handle: unknown, listeningListener?: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  listen(handle: any, backlog?: number, listeningListener?: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  listen(handle: any, listeningListener?: () => void): this;
   listen(...args: unknown[]): this {
     const normalized = normalizeArgs(args);
     let options = normalized[0] as ListenOptions & Record<string, unknown>;
@@ -371,6 +383,49 @@ export class Server extends EventEmitter {
     await new Promise<void>((resolve, reject) => this.close((err) => (err ? reject(err) : resolve())));
   }
 }
+
+// The typed event overloads of @types/node's net.Server (merged into the
+// class): typed listeners as with node:net; assignable to node:net's Server.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
+export interface Server {
+  addListener(event: string, listener: (...args: any[]) => void): this;
+  addListener(event: "close", listener: () => void): this;
+  addListener(event: "connection", listener: (socket: Socket) => void): this;
+  addListener(event: "error", listener: (err: Error) => void): this;
+  addListener(event: "listening", listener: () => void): this;
+  addListener(event: "drop", listener: (data?: NodeDropArgument) => void): this;
+  emit(event: string | symbol, ...args: any[]): boolean;
+  emit(event: "close"): boolean;
+  emit(event: "connection", socket: Socket): boolean;
+  emit(event: "error", err: Error): boolean;
+  emit(event: "listening"): boolean;
+  emit(event: "drop", data?: NodeDropArgument): boolean;
+  on(event: string, listener: (...args: any[]) => void): this;
+  on(event: "close", listener: () => void): this;
+  on(event: "connection", listener: (socket: Socket) => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+  on(event: "listening", listener: () => void): this;
+  on(event: "drop", listener: (data?: NodeDropArgument) => void): this;
+  once(event: string, listener: (...args: any[]) => void): this;
+  once(event: "close", listener: () => void): this;
+  once(event: "connection", listener: (socket: Socket) => void): this;
+  once(event: "error", listener: (err: Error) => void): this;
+  once(event: "listening", listener: () => void): this;
+  once(event: "drop", listener: (data?: NodeDropArgument) => void): this;
+  prependListener(event: string, listener: (...args: any[]) => void): this;
+  prependListener(event: "close", listener: () => void): this;
+  prependListener(event: "connection", listener: (socket: Socket) => void): this;
+  prependListener(event: "error", listener: (err: Error) => void): this;
+  prependListener(event: "listening", listener: () => void): this;
+  prependListener(event: "drop", listener: (data?: NodeDropArgument) => void): this;
+  prependOnceListener(event: string, listener: (...args: any[]) => void): this;
+  prependOnceListener(event: "close", listener: () => void): this;
+  prependOnceListener(event: "connection", listener: (socket: Socket) => void): this;
+  prependOnceListener(event: "error", listener: (err: Error) => void): this;
+  prependOnceListener(event: "listening", listener: () => void): this;
+  prependOnceListener(event: "drop", listener: (data?: NodeDropArgument) => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
 
 // Node's addServerAbortSignalOption: an aborted signal closes the server.
 function addServerAbortSignalOption(server: Server, options: { signal?: unknown }): void {

@@ -8,6 +8,7 @@
 // and the properties users read. Comments name the Node behaviour matched.
 import * as dns from 'node:dns';
 import { constants as osConstants } from 'node:os';
+import type { SocketConnectOpts as NodeSocketConnectOpts, SocketReadyState } from 'node:net';
 import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:stream';
 
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
@@ -110,7 +111,8 @@ export class Socket extends Duplex {
   _server: unknown = null;
   /** The last value given to setTimeout (undefined until then, as in Node). */
   declare timeout: number | undefined;
-  declare autoSelectFamilyAttemptedAddresses: string[] | undefined;
+  /** Set (as in Node) once a connect tries several addresses; undefined before. */
+  declare autoSelectFamilyAttemptedAddresses: string[];
   /** Set once options.signal aborted: stops further autoSelectFamily attempts. */
   _aborted = false;
 
@@ -217,9 +219,14 @@ export class Socket extends Duplex {
 
   // ---- connecting ----
 
-  connect(options: TcpConnectOptions, connectionListener?: () => void): this;
-  connect(port: number | string, host?: string, connectionListener?: () => void): this;
-  connect(port: number | string, connectionListener?: () => void): this;
+  // Exactly the overloads of @types/node's net.Socket#connect, in its order,
+  // so that a protonet Socket is assignable to node:net's Socket type.
+  connect(options: NodeSocketConnectOpts, connectionListener?: () => void): this;
+  connect(port: number, host: string, connectionListener?: () => void): this;
+  connect(port: number, connectionListener?: () => void): this;
+  connect(path: string, connectionListener?: () => void): this;
+  // protonet's own option types (a port may be a numeric string, as at run time).
+  connect(options: TcpConnectOptions | IpcConnectOptions, connectionListener?: () => void): this;
   connect(...args: unknown[]): this {
     let normalized: Normalized;
     if (Array.isArray(args[0]) && (args[0] as Normalized)[normalizedArgs]) normalized = args[0] as Normalized;
@@ -883,7 +890,7 @@ export class Socket extends Duplex {
 
   get pending(): boolean { return !this._handle || this.connecting; }
 
-  get readyState(): string {
+  get readyState(): SocketReadyState {
     if (this.connecting) return 'opening';
     if (this.readable && this.writable) return 'open';
     if (this.readable && !this.writable) return 'readOnly';
@@ -891,8 +898,9 @@ export class Socket extends Duplex {
     return 'closed';
   }
 
-  get bufferSize(): number | undefined {
-    return this._handle ? this.writableLength : undefined;
+  // Typed `number` as in @types/node; undefined without a handle, as in Node.
+  get bufferSize(): number {
+    return (this._handle ? this.writableLength : undefined) as number;
   }
 
   get bytesRead(): number {
@@ -901,10 +909,11 @@ export class Socket extends Duplex {
 
   // Node counts what was handed to the handle plus what still waits in the
   // stream's buffer or for the connection.
-  get bytesWritten(): number | undefined {
+  // Typed `number` as in @types/node; undefined once the stream is gone, as in Node.
+  get bytesWritten(): number {
     let bytes = this._handle ? this._handle.bytesWritten : this.#bytesWritten;
     const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: unknown; encoding: BufferEncoding }> }).writableBuffer;
-    if (!buffered) return undefined;
+    if (!buffered) return undefined as unknown as number;
     for (const el of buffered) bytes += byteLength(el.chunk, el.encoding);
     const data = this._pendingData;
     if (Array.isArray(data)) {
@@ -923,6 +932,134 @@ export class Socket extends Duplex {
     return this;
   }
 }
+
+// The typed event overloads of @types/node's net.Socket (merged into the
+// class), so listeners typecheck as with node:net and a protonet Socket is
+// assignable to node:net's Socket type.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
+export interface Socket {
+  addListener(event: string, listener: (...args: any[]) => void): this;
+  addListener(event: "close", listener: (hadError: boolean) => void): this;
+  addListener(event: "connect", listener: () => void): this;
+  addListener(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
+  addListener(
+      event: "connectionAttemptFailed",
+      listener: (ip: string, port: number, family: number, error: Error) => void,
+  ): this;
+  addListener(
+      event: "connectionAttemptTimeout",
+      listener: (ip: string, port: number, family: number) => void,
+  ): this;
+  addListener(event: "data", listener: (data: Buffer) => void): this;
+  addListener(event: "drain", listener: () => void): this;
+  addListener(event: "end", listener: () => void): this;
+  addListener(event: "error", listener: (err: Error) => void): this;
+  addListener(
+      event: "lookup",
+      listener: (err: Error, address: string, family: string | number, host: string) => void,
+  ): this;
+  addListener(event: "ready", listener: () => void): this;
+  addListener(event: "timeout", listener: () => void): this;
+  emit(event: string | symbol, ...args: any[]): boolean;
+  emit(event: "close", hadError: boolean): boolean;
+  emit(event: "connect"): boolean;
+  emit(event: "connectionAttempt", ip: string, port: number, family: number): boolean;
+  emit(event: "connectionAttemptFailed", ip: string, port: number, family: number, error: Error): boolean;
+  emit(event: "connectionAttemptTimeout", ip: string, port: number, family: number): boolean;
+  emit(event: "data", data: Buffer): boolean;
+  emit(event: "drain"): boolean;
+  emit(event: "end"): boolean;
+  emit(event: "error", err: Error): boolean;
+  emit(event: "lookup", err: Error, address: string, family: string | number, host: string): boolean;
+  emit(event: "ready"): boolean;
+  emit(event: "timeout"): boolean;
+  on(event: string, listener: (...args: any[]) => void): this;
+  on(event: "close", listener: (hadError: boolean) => void): this;
+  on(event: "connect", listener: () => void): this;
+  on(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
+  on(
+      event: "connectionAttemptFailed",
+      listener: (ip: string, port: number, family: number, error: Error) => void,
+  ): this;
+  on(event: "connectionAttemptTimeout", listener: (ip: string, port: number, family: number) => void): this;
+  on(event: "data", listener: (data: Buffer) => void): this;
+  on(event: "drain", listener: () => void): this;
+  on(event: "end", listener: () => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+  on(
+      event: "lookup",
+      listener: (err: Error, address: string, family: string | number, host: string) => void,
+  ): this;
+  on(event: "ready", listener: () => void): this;
+  on(event: "timeout", listener: () => void): this;
+  once(event: string, listener: (...args: any[]) => void): this;
+  once(event: "close", listener: (hadError: boolean) => void): this;
+  once(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
+  once(
+      event: "connectionAttemptFailed",
+      listener: (ip: string, port: number, family: number, error: Error) => void,
+  ): this;
+  once(event: "connectionAttemptTimeout", listener: (ip: string, port: number, family: number) => void): this;
+  once(event: "connect", listener: () => void): this;
+  once(event: "data", listener: (data: Buffer) => void): this;
+  once(event: "drain", listener: () => void): this;
+  once(event: "end", listener: () => void): this;
+  once(event: "error", listener: (err: Error) => void): this;
+  once(
+      event: "lookup",
+      listener: (err: Error, address: string, family: string | number, host: string) => void,
+  ): this;
+  once(event: "ready", listener: () => void): this;
+  once(event: "timeout", listener: () => void): this;
+  prependListener(event: string, listener: (...args: any[]) => void): this;
+  prependListener(event: "close", listener: (hadError: boolean) => void): this;
+  prependListener(event: "connect", listener: () => void): this;
+  prependListener(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
+  prependListener(
+      event: "connectionAttemptFailed",
+      listener: (ip: string, port: number, family: number, error: Error) => void,
+  ): this;
+  prependListener(
+      event: "connectionAttemptTimeout",
+      listener: (ip: string, port: number, family: number) => void,
+  ): this;
+  prependListener(event: "data", listener: (data: Buffer) => void): this;
+  prependListener(event: "drain", listener: () => void): this;
+  prependListener(event: "end", listener: () => void): this;
+  prependListener(event: "error", listener: (err: Error) => void): this;
+  prependListener(
+      event: "lookup",
+      listener: (err: Error, address: string, family: string | number, host: string) => void,
+  ): this;
+  prependListener(event: "ready", listener: () => void): this;
+  prependListener(event: "timeout", listener: () => void): this;
+  prependOnceListener(event: string, listener: (...args: any[]) => void): this;
+  prependOnceListener(event: "close", listener: (hadError: boolean) => void): this;
+  prependOnceListener(event: "connect", listener: () => void): this;
+  prependOnceListener(
+      event: "connectionAttempt",
+      listener: (ip: string, port: number, family: number) => void,
+  ): this;
+  prependOnceListener(
+      event: "connectionAttemptFailed",
+      listener: (ip: string, port: number, family: number, error: Error) => void,
+  ): this;
+  prependOnceListener(
+      event: "connectionAttemptTimeout",
+      listener: (ip: string, port: number, family: number) => void,
+  ): this;
+  prependOnceListener(event: "data", listener: (data: Buffer) => void): this;
+  prependOnceListener(event: "drain", listener: () => void): this;
+  prependOnceListener(event: "end", listener: () => void): this;
+  prependOnceListener(event: "error", listener: (err: Error) => void): this;
+  prependOnceListener(
+      event: "lookup",
+      listener: (err: Error, address: string, family: string | number, host: string) => void,
+  ): this;
+  prependOnceListener(event: "ready", listener: () => void): this;
+  prependOnceListener(event: "timeout", listener: () => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
 
 // Node's onReadableStreamEnd: after the peer's FIN, a socket that is not
 // half-open refuses further writes with EPIPE.
