@@ -540,3 +540,70 @@ describe('parity with node:net: connect options', function () {
     if (!s.closed) await once(s, 'close');
   });
 });
+
+// A loopback address whose connect hangs: a Python listener with backlog 0 that never accepts,
+// its accept queue filled by one connection, so further SYNs are dropped and connects wait.
+describe('parity with node:net: autoSelectFamily attempt timeouts', function () {
+  let py: import('node:child_process').ChildProcess | null = null;
+  let hangPort = 0;
+  const fillers: Sock[] = [];
+
+  before(async function () {
+    this.timeout(10000);
+    const { spawn } = await import('node:child_process');
+    const script = 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\n'
+      + 'print(s.getsockname()[1],flush=True)\nsys.stdin.read()\n';
+    const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+    py = child;
+    const port = await new Promise<number>((resolve) => {
+      child.once('error', () => resolve(0));
+      child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      setTimeout(() => resolve(0), 5000);
+    });
+    if (!port) this.skip();
+    hangPort = port;
+    const { nodeNet } = await import('./helpers/impl');
+    for (let i = 0; i < 4; i++) {
+      const c = nodeNet.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      fillers.push(c);
+      const ok = await new Promise<boolean>((r) => {
+        c.once('connect', () => r(true));
+        setTimeout(() => r(false), 200);
+      });
+      if (!ok) return; // the queue is full: this one hangs too
+    }
+    this.skip(); // the kernel kept accepting: no hanging address available
+  });
+
+  after(() => {
+    for (const f of fillers) f.destroy();
+    py?.stdin?.end();
+    py?.kill();
+  });
+
+  const twoAddresses = (a: string, b: string) => ((_h: string, _o: unknown,
+    cb: (e: null, r: Array<{ address: string; family: number }>) => void) => {
+    cb(null, [{ address: a, family: 4 }, { address: b, family: 4 }]);
+  }) as never;
+
+  parity("an attempt that hangs past autoSelectFamilyAttemptTimeout: 'connectionAttemptTimeout', next address connects", async (net, rec) => {
+    const server = net.createServer((s) => s.end('hi'));
+    rec.track('server', server);
+    rec.port(hangPort);
+    await new Promise<void>((r) => server.listen(hangPort, '127.0.0.2', r));
+    const c = net.connect({ port: hangPort, host: 'pn.example', autoSelectFamilyAttemptTimeout: 50, lookup: twoAddresses('127.0.0.1', '127.0.0.2') });
+    rec.track('client', c);
+    c.resume();
+    await once(c, 'close', 5000);
+    rec.note('client', 'attempted', c.autoSelectFamilyAttemptedAddresses.map((a) => a.replace(String(hangPort), 'PORT')));
+    await closeServer(server);
+  });
+
+  parity('a timed-out attempt then a refused one: AggregateError of ETIMEDOUT and ECONNREFUSED', async (net, rec) => {
+    rec.port(hangPort);
+    const c = net.connect({ port: hangPort, host: 'pn.example', autoSelectFamilyAttemptTimeout: 50, lookup: twoAddresses('127.0.0.1', '127.0.0.3') });
+    rec.track('client', c);
+    await once(c, 'close', 5000);
+  });
+});
