@@ -193,6 +193,43 @@ describe('parity with node:net: options and timeouts', function () {
   });
 });
 
+describe('parity with node:net: module defaults and small socket methods', function () {
+  parity('get/setDefaultAutoSelectFamily(AttemptTimeout): values, clamping to 10, argument errors', async (net, rec) => {
+    tracker(net, rec);
+    const fam = net.getDefaultAutoSelectFamily();
+    const tmo = net.getDefaultAutoSelectFamilyAttemptTimeout();
+    try {
+      rec.note('probe', 'defaults', fam, tmo);
+      for (const v of [false, true, 1, 'x', null]) {
+        rec.attempt('probe', `setDefaultAutoSelectFamily(${String(v)})`, () => (net.setDefaultAutoSelectFamily(v as boolean), net.getDefaultAutoSelectFamily()));
+      }
+      for (const v of [5, 10, 300, 0, -1, 1.5, '100', 2 ** 31]) {
+        rec.attempt('probe', `setDefaultAutoSelectFamilyAttemptTimeout(${String(v)})`,
+          () => (net.setDefaultAutoSelectFamilyAttemptTimeout(v as number), net.getDefaultAutoSelectFamilyAttemptTimeout()));
+      }
+    } finally {
+      net.setDefaultAutoSelectFamily(fam);
+      net.setDefaultAutoSelectFamilyAttemptTimeout(tmo);
+    }
+  });
+
+  parity("destroySoon(): ends, then destroys after 'finish'; bufferSize before and after connect", async (net, rec) => {
+    let got = '';
+    const { server, port } = await startServer(net, rec, (s) => s.on('data', (d: Buffer) => (got += d)));
+    const c = net.connect(port, '127.0.0.1');
+    rec.track('client', c);
+    rec.note('client', 'bufferSize while connecting', c.bufferSize);
+    c.write('queued');
+    await once(c, 'connect');
+    rec.note('client', 'bufferSize after connect', typeof c.bufferSize);
+    c.write('last');
+    c.destroySoon();
+    await finish(c, server);
+    rec.note('server', 'got', got);
+    rec.note('client', 'bufferSize after close', c.bufferSize);
+  });
+});
+
 describe('parity with node:net: listen forms and misuse', function () {
   parity('listen twice throws ERR_SERVER_ALREADY_LISTEN; close() when not running calls back with ERR_SERVER_NOT_RUNNING', async (net, rec) => {
     const server = net.createServer();
