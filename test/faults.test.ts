@@ -221,7 +221,10 @@ describe(`faults (${implName}; node:net side by side)`, function () {
       console.log(`      before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
       expect(after.fds).to.equal(before.fds);
       expect(after.threads).to.equal(before.threads);
-      expect(after.rss - before.rss, 'RSS growth (MiB)').to.be.below(40);
+      // Under AddressSanitizer (npm run test:asan) freed memory sits in quarantine: no RSS check.
+      if (!/libasan/.test(process.env.LD_PRELOAD ?? '')) {
+        expect(after.rss - before.rss, 'RSS growth (MiB)').to.be.below(40);
+      }
     } finally {
       await closeServer(srv);
     }
