@@ -340,6 +340,27 @@ describe('parity with node:net: listen forms and misuse', function () {
     await closeServer(second);
   });
 
+  parity('listen({ handle: otherServer._handle }, cb): takes over the listening handle', async (net, rec) => {
+    const first = net.createServer();
+    rec.track('first', first, { noClose: true });
+    const port = await listen(first, 0, '127.0.0.1');
+    rec.port(port);
+    const second = net.createServer((s) => {
+      rec.track('secondSocket', s);
+      s.end('from second');
+    });
+    rec.track('second', second);
+    const h = (first as unknown as { _handle: unknown })._handle;
+    await new Promise<void>((resolve) => second.listen({ handle: h } as netTypes.ListenOptions, resolve));
+    rec.note('second', 'listening', second.listening, rec.normAddressInfo(second.address()));
+    rec.attempt('second', 'listen again', () => (second.listen({ handle: h } as netTypes.ListenOptions), 'ok'));
+    const c = net.connect(port, '127.0.0.1');
+    rec.track('client', c);
+    c.on('data', () => {});
+    await once(c, 'close');
+    await closeServer(second);
+  });
+
   parity('listen({ host: "::", ipv6Only: true }): an IPv4 connect to the port is refused', async (net, rec) => {
     const server = net.createServer();
     rec.track('server', server);
