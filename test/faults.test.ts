@@ -424,7 +424,8 @@ describe(`faults (${implName}; node:net side by side)`, function () {
         const srv = net.createServer((s) => { s.on('error', () => {}); s.on('data', (d) => s.write(d)); });
         srv.on('error', (e) => errors.push(e.code + ':' + e.syscall));
         srv.listen(0, '127.0.0.1', 1024, () => console.log('port ' + srv.address().port));
-        process.stdin.on('data', () => { console.log('report ' + JSON.stringify(errors)); process.exit(0); });`;
+        process.stdin.on('data', () => { console.log('report ' + JSON.stringify(errors)); process.exit(0); });
+        process.stdin.on('end', () => process.exit(0)); // the test runner went away`;
       const clients: netTypes.Socket[] = [];
       let port = 0;
       let childPid = 0;
