@@ -73,6 +73,14 @@ export const native = {} as NativeBinding;
 
 export function loadNative(): void {
   if (native.init !== undefined) return;
+  // PROTONET_ADDON names another build of the addon to load (the sanitizer
+  // runs use it: npm run test:asan).
+  const override = process.env.PROTONET_ADDON;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    Object.assign(native, require(path.resolve(override)) as NativeBinding);
+    return;
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = require('node-gyp-build') as (dir: string) => NativeBinding;
   Object.assign(native, load(packageRoot()));

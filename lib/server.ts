@@ -285,6 +285,10 @@ export class Server extends EventEmitter {
   #onConnection(status: number, client: TcpHandle | null): void {
     if (status !== 0 || client === null) {
       const [code, errno] = describeErr(status);
+      // Out of descriptors: libuv's EMFILE trick keeps node:net quiet and
+      // listening. The core pauses accepting and retries (the waiting
+      // connections are served once descriptors free up), so emit nothing.
+      if (code === 'EMFILE' || code === 'ENFILE') return;
       this.emit('error', errnoException(code, errno, 'accept'));
       return;
     }
