@@ -8,6 +8,8 @@
 // can touch the function once the environment starts dying.
 #include <napi.h>
 
+#include <cstdlib>
+
 #include "bridge.h"
 #include "handles.h"
 #include "instance.h"
@@ -46,6 +48,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   }
   auto* inst = new Instance();
   inst->env = env;
+  const char* exact = getenv("PROTONET_EXACT_ORDER");
+  inst->exact_order = exact != nullptr && exact[0] == '1';
   napi_value name;
   napi_create_string_utf8(env, "protonet:dispatch", NAPI_AUTO_LENGTH, &name);
   napi_status st = napi_create_threadsafe_function(

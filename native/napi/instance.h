@@ -41,6 +41,7 @@ struct Instance {
   // call; next_event is the first not yet delivered.
   std::vector<Event> events;
   size_t next_event = 0;
+  bool exact_order = false;  // PROTONET_EXACT_ORDER=1: one JS call per handle's run
   // The reused records Int32Array (see bridge.cc) and its backing store.
   napi_ref records_ref = nullptr;
   size_t records_cap = 0;  // in int32s
