@@ -52,3 +52,16 @@ export {
 // Node's http/https/tls on protonet (lib/http.ts, lib/https.ts).
 export { Agent, createHttpConnection, listenerOf, serveHttp, type HttpConnectOptions, type ServeListenArgs } from './http';
 export { HttpsAgent, type HttpsConnectOptions } from './https';
+
+// Node's exported internals that user code still reaches for.
+/** node:net's _normalizeArgs: [options, callback-or-null] from connect/listen arguments. */
+export const _normalizeArgs = normalizeArgs;
+
+let warnSimultaneousAccepts = true;
+/** Deprecated in Node (DEP0121) and a no-op outside Windows; warns once as Node does. */
+export function _setSimultaneousAccepts(_handle?: unknown): void {
+  if (warnSimultaneousAccepts) {
+    process.emitWarning('net._setSimultaneousAccepts() is deprecated and will be removed.', 'DeprecationWarning', 'DEP0121');
+    warnSimultaneousAccepts = false;
+  }
+}
