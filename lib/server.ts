@@ -10,6 +10,7 @@ import { isPipeName, normalizeArgs, toNumber } from './args';
 import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
+import type { AnyListener, EventListener } from './events';
 import { Socket } from './socket';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
 import { invalidArgValue, validateNumber, validatePort } from './validate';
@@ -102,8 +103,8 @@ export class Server extends EventEmitter {
 
   get listening(): boolean { return Boolean(this._handle); }
 
-  // Exactly @types/node's net.Server#listen overloads, in its order, so that a
-  // protonet Server is assignable to node:net's Server type.
+  // The listen forms node:net documents, in the order @types/node declares
+  // them (overload order decides assignability to node:net's Server type).
   listen(port?: number, hostname?: string, backlog?: number, listeningListener?: () => void): this;
   listen(port?: number, hostname?: string, listeningListener?: () => void): this;
   listen(port?: number, backlog?: number, listeningListener?: () => void): this;
@@ -111,10 +112,8 @@ export class Server extends EventEmitter {
   listen(path: string, backlog?: number, listeningListener?: () => void): this;
   listen(path: string, listeningListener?: () => void): this;
   listen(options: ListenOptions, listeningListener?: () => void): this;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  listen(handle: any, backlog?: number, listeningListener?: () => void): this;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  listen(handle: any, listeningListener?: () => void): this;
+  listen(handle: unknown, backlog?: number, listeningListener?: () => void): this;
+  listen(handle: unknown, listeningListener?: () => void): this;
   listen(...args: unknown[]): this {
     const normalized = normalizeArgs(args);
     let options = normalized[0] as ListenOptions & Record<string, unknown>;
@@ -388,48 +387,30 @@ export class Server extends EventEmitter {
   }
 }
 
-// The typed event overloads of @types/node's net.Server (merged into the
-// class): typed listeners as with node:net; assignable to node:net's Server.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
-export interface Server {
-  addListener(event: string, listener: (...args: any[]) => void): this;
-  addListener(event: "close", listener: () => void): this;
-  addListener(event: "connection", listener: (socket: Socket) => void): this;
-  addListener(event: "error", listener: (err: Error) => void): this;
-  addListener(event: "listening", listener: () => void): this;
-  addListener(event: "drop", listener: (data?: NodeDropArgument) => void): this;
-  emit(event: string | symbol, ...args: any[]): boolean;
-  emit(event: "close"): boolean;
-  emit(event: "connection", socket: Socket): boolean;
-  emit(event: "error", err: Error): boolean;
-  emit(event: "listening"): boolean;
-  emit(event: "drop", data?: NodeDropArgument): boolean;
-  on(event: string, listener: (...args: any[]) => void): this;
-  on(event: "close", listener: () => void): this;
-  on(event: "connection", listener: (socket: Socket) => void): this;
-  on(event: "error", listener: (err: Error) => void): this;
-  on(event: "listening", listener: () => void): this;
-  on(event: "drop", listener: (data?: NodeDropArgument) => void): this;
-  once(event: string, listener: (...args: any[]) => void): this;
-  once(event: "close", listener: () => void): this;
-  once(event: "connection", listener: (socket: Socket) => void): this;
-  once(event: "error", listener: (err: Error) => void): this;
-  once(event: "listening", listener: () => void): this;
-  once(event: "drop", listener: (data?: NodeDropArgument) => void): this;
-  prependListener(event: string, listener: (...args: any[]) => void): this;
-  prependListener(event: "close", listener: () => void): this;
-  prependListener(event: "connection", listener: (socket: Socket) => void): this;
-  prependListener(event: "error", listener: (err: Error) => void): this;
-  prependListener(event: "listening", listener: () => void): this;
-  prependListener(event: "drop", listener: (data?: NodeDropArgument) => void): this;
-  prependOnceListener(event: string, listener: (...args: any[]) => void): this;
-  prependOnceListener(event: "close", listener: () => void): this;
-  prependOnceListener(event: "connection", listener: (socket: Socket) => void): this;
-  prependOnceListener(event: "error", listener: (err: Error) => void): this;
-  prependOnceListener(event: "listening", listener: () => void): this;
-  prependOnceListener(event: "drop", listener: (data?: NodeDropArgument) => void): this;
+// Server's events and their listener arguments, merged into the class as
+// typed overloads (typed listeners as with node:net; assignable to its Server).
+export interface ServerEventMap {
+  close: [];
+  connection: [socket: Socket];
+  error: [err: Error];
+  listening: [];
+  drop: [data?: NodeDropArgument];
 }
-/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
+
+export interface Server {
+  addListener<E extends keyof ServerEventMap>(event: E, listener: EventListener<ServerEventMap[E]>): this;
+  addListener(event: string | symbol, listener: AnyListener): this;
+  on<E extends keyof ServerEventMap>(event: E, listener: EventListener<ServerEventMap[E]>): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<E extends keyof ServerEventMap>(event: E, listener: EventListener<ServerEventMap[E]>): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  prependListener<E extends keyof ServerEventMap>(event: E, listener: EventListener<ServerEventMap[E]>): this;
+  prependListener(event: string | symbol, listener: AnyListener): this;
+  prependOnceListener<E extends keyof ServerEventMap>(event: E, listener: EventListener<ServerEventMap[E]>): this;
+  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+  emit<E extends keyof ServerEventMap>(event: E, ...args: ServerEventMap[E]): boolean;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+}
 
 // Node's addServerAbortSignalOption: an aborted signal closes the server.
 function addServerAbortSignalOption(server: Server, options: { signal?: unknown }): void {

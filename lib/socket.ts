@@ -15,6 +15,7 @@ import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions 
 import {
   AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, nodeError, simple, type SystemError,
 } from './errors';
+import type { AnyListener, EventListener } from './events';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
   getTimerDuration, isIP, validateBoolean, validateFunction, validateInt32,
@@ -219,8 +220,8 @@ export class Socket extends Duplex {
 
   // ---- connecting ----
 
-  // Exactly the overloads of @types/node's net.Socket#connect, in its order,
-  // so that a protonet Socket is assignable to node:net's Socket type.
+  // The connect forms node:net documents, in the order @types/node declares
+  // them (overload order decides assignability to node:net's Socket type).
   connect(options: NodeSocketConnectOpts, connectionListener?: () => void): this;
   connect(port: number, host: string, connectionListener?: () => void): this;
   connect(port: number, connectionListener?: () => void): this;
@@ -933,133 +934,38 @@ export class Socket extends Duplex {
   }
 }
 
-// The typed event overloads of @types/node's net.Socket (merged into the
-// class), so listeners typecheck as with node:net and a protonet Socket is
-// assignable to node:net's Socket type.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
-export interface Socket {
-  addListener(event: string, listener: (...args: any[]) => void): this;
-  addListener(event: "close", listener: (hadError: boolean) => void): this;
-  addListener(event: "connect", listener: () => void): this;
-  addListener(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
-  addListener(
-      event: "connectionAttemptFailed",
-      listener: (ip: string, port: number, family: number, error: Error) => void,
-  ): this;
-  addListener(
-      event: "connectionAttemptTimeout",
-      listener: (ip: string, port: number, family: number) => void,
-  ): this;
-  addListener(event: "data", listener: (data: Buffer) => void): this;
-  addListener(event: "drain", listener: () => void): this;
-  addListener(event: "end", listener: () => void): this;
-  addListener(event: "error", listener: (err: Error) => void): this;
-  addListener(
-      event: "lookup",
-      listener: (err: Error, address: string, family: string | number, host: string) => void,
-  ): this;
-  addListener(event: "ready", listener: () => void): this;
-  addListener(event: "timeout", listener: () => void): this;
-  emit(event: string | symbol, ...args: any[]): boolean;
-  emit(event: "close", hadError: boolean): boolean;
-  emit(event: "connect"): boolean;
-  emit(event: "connectionAttempt", ip: string, port: number, family: number): boolean;
-  emit(event: "connectionAttemptFailed", ip: string, port: number, family: number, error: Error): boolean;
-  emit(event: "connectionAttemptTimeout", ip: string, port: number, family: number): boolean;
-  emit(event: "data", data: Buffer): boolean;
-  emit(event: "drain"): boolean;
-  emit(event: "end"): boolean;
-  emit(event: "error", err: Error): boolean;
-  emit(event: "lookup", err: Error, address: string, family: string | number, host: string): boolean;
-  emit(event: "ready"): boolean;
-  emit(event: "timeout"): boolean;
-  on(event: string, listener: (...args: any[]) => void): this;
-  on(event: "close", listener: (hadError: boolean) => void): this;
-  on(event: "connect", listener: () => void): this;
-  on(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
-  on(
-      event: "connectionAttemptFailed",
-      listener: (ip: string, port: number, family: number, error: Error) => void,
-  ): this;
-  on(event: "connectionAttemptTimeout", listener: (ip: string, port: number, family: number) => void): this;
-  on(event: "data", listener: (data: Buffer) => void): this;
-  on(event: "drain", listener: () => void): this;
-  on(event: "end", listener: () => void): this;
-  on(event: "error", listener: (err: Error) => void): this;
-  on(
-      event: "lookup",
-      listener: (err: Error, address: string, family: string | number, host: string) => void,
-  ): this;
-  on(event: "ready", listener: () => void): this;
-  on(event: "timeout", listener: () => void): this;
-  once(event: string, listener: (...args: any[]) => void): this;
-  once(event: "close", listener: (hadError: boolean) => void): this;
-  once(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
-  once(
-      event: "connectionAttemptFailed",
-      listener: (ip: string, port: number, family: number, error: Error) => void,
-  ): this;
-  once(event: "connectionAttemptTimeout", listener: (ip: string, port: number, family: number) => void): this;
-  once(event: "connect", listener: () => void): this;
-  once(event: "data", listener: (data: Buffer) => void): this;
-  once(event: "drain", listener: () => void): this;
-  once(event: "end", listener: () => void): this;
-  once(event: "error", listener: (err: Error) => void): this;
-  once(
-      event: "lookup",
-      listener: (err: Error, address: string, family: string | number, host: string) => void,
-  ): this;
-  once(event: "ready", listener: () => void): this;
-  once(event: "timeout", listener: () => void): this;
-  prependListener(event: string, listener: (...args: any[]) => void): this;
-  prependListener(event: "close", listener: (hadError: boolean) => void): this;
-  prependListener(event: "connect", listener: () => void): this;
-  prependListener(event: "connectionAttempt", listener: (ip: string, port: number, family: number) => void): this;
-  prependListener(
-      event: "connectionAttemptFailed",
-      listener: (ip: string, port: number, family: number, error: Error) => void,
-  ): this;
-  prependListener(
-      event: "connectionAttemptTimeout",
-      listener: (ip: string, port: number, family: number) => void,
-  ): this;
-  prependListener(event: "data", listener: (data: Buffer) => void): this;
-  prependListener(event: "drain", listener: () => void): this;
-  prependListener(event: "end", listener: () => void): this;
-  prependListener(event: "error", listener: (err: Error) => void): this;
-  prependListener(
-      event: "lookup",
-      listener: (err: Error, address: string, family: string | number, host: string) => void,
-  ): this;
-  prependListener(event: "ready", listener: () => void): this;
-  prependListener(event: "timeout", listener: () => void): this;
-  prependOnceListener(event: string, listener: (...args: any[]) => void): this;
-  prependOnceListener(event: "close", listener: (hadError: boolean) => void): this;
-  prependOnceListener(event: "connect", listener: () => void): this;
-  prependOnceListener(
-      event: "connectionAttempt",
-      listener: (ip: string, port: number, family: number) => void,
-  ): this;
-  prependOnceListener(
-      event: "connectionAttemptFailed",
-      listener: (ip: string, port: number, family: number, error: Error) => void,
-  ): this;
-  prependOnceListener(
-      event: "connectionAttemptTimeout",
-      listener: (ip: string, port: number, family: number) => void,
-  ): this;
-  prependOnceListener(event: "data", listener: (data: Buffer) => void): this;
-  prependOnceListener(event: "drain", listener: () => void): this;
-  prependOnceListener(event: "end", listener: () => void): this;
-  prependOnceListener(event: "error", listener: (err: Error) => void): this;
-  prependOnceListener(
-      event: "lookup",
-      listener: (err: Error, address: string, family: string | number, host: string) => void,
-  ): this;
-  prependOnceListener(event: "ready", listener: () => void): this;
-  prependOnceListener(event: "timeout", listener: () => void): this;
+// Socket's events and their listener arguments (node:net's documented ones).
+// Merged into the class as typed overloads, so listeners typecheck as with
+// node:net and a protonet Socket is assignable to node:net's Socket type.
+export interface SocketEventMap {
+  close: [hadError: boolean];
+  connect: [];
+  connectionAttempt: [ip: string, port: number, family: number];
+  connectionAttemptFailed: [ip: string, port: number, family: number, error: Error];
+  connectionAttemptTimeout: [ip: string, port: number, family: number];
+  data: [data: Buffer];
+  drain: [];
+  end: [];
+  error: [err: Error];
+  lookup: [err: Error, address: string, family: string | number, host: string];
+  ready: [];
+  timeout: [];
 }
-/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/unified-signatures */
+
+export interface Socket {
+  addListener<E extends keyof SocketEventMap>(event: E, listener: EventListener<SocketEventMap[E]>): this;
+  addListener(event: string | symbol, listener: AnyListener): this;
+  on<E extends keyof SocketEventMap>(event: E, listener: EventListener<SocketEventMap[E]>): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<E extends keyof SocketEventMap>(event: E, listener: EventListener<SocketEventMap[E]>): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  prependListener<E extends keyof SocketEventMap>(event: E, listener: EventListener<SocketEventMap[E]>): this;
+  prependListener(event: string | symbol, listener: AnyListener): this;
+  prependOnceListener<E extends keyof SocketEventMap>(event: E, listener: EventListener<SocketEventMap[E]>): this;
+  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+  emit<E extends keyof SocketEventMap>(event: E, ...args: SocketEventMap[E]): boolean;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+}
 
 // Node's onReadableStreamEnd: after the peer's FIN, a socket that is not
 // half-open refuses further writes with EPIPE.
