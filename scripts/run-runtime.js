@@ -10,11 +10,22 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const which = process.argv[2];
+// Deno is fetched on first use into .runtimes/ rather than being a dev
+// dependency: its npm package lists every platform's binary as optional, and
+// the registry reachable here lacks the non-Linux ones, so a lockfile with it
+// cannot be completed (npm ci would refuse it).
+const DENO_PACKAGE = '@deno/linux-x64-glibc@2.9.6';
 const candidates = {
   bun: ['node_modules/bun/bin/bun.exe', 'node_modules/@oven/bun-linux-x64/bin/bun',
     'node_modules/@oven/bun-linux-x64-baseline/bin/bun'],
-  deno: ['node_modules/@deno/linux-x64-glibc/deno', 'node_modules/deno/bin/deno'],
+  deno: ['.runtimes/node_modules/@deno/linux-x64-glibc/deno'],
 }[which];
+if (which === 'deno' && process.platform === 'linux' && process.arch === 'x64'
+  && !fs.existsSync(path.join(root, candidates[0]))) {
+  console.log(`deno: installing ${DENO_PACKAGE} into .runtimes/`);
+  spawnSync('npm', ['install', '--prefix', path.join(root, '.runtimes'), '--no-save', '--no-audit', '--no-fund',
+    '--no-package-lock', DENO_PACKAGE], { cwd: root, stdio: 'inherit', timeout: 300000 });
+}
 if (!candidates) {
   console.error('usage: node scripts/run-runtime.js bun|deno');
   process.exit(2);
