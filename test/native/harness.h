@@ -289,4 +289,21 @@ inline void make_pair(TestLoop& t, uint32_t ls, uint32_t cs, uint32_t ss, bool r
   }
 }
 
+// A raw client connected to a socket the loop adopted as `slot` (reading
+// or not): the test drives the client end itself with blocking calls.
+struct RawPair {
+  int lfd;
+  int client;
+  int server;
+};
+
+inline RawPair raw_pair(TestLoop& t, uint32_t slot, bool reading) {
+  int port = 0;
+  int lfd = listen_local(&port);
+  int client = raw_connect(port);
+  int server = raw_accept(lfd);
+  t.cmd(pn::kCmdAdoptConnected, slot, 1, server, reading);
+  return {lfd, client, server};
+}
+
 }  // namespace pt

@@ -12,11 +12,7 @@ enum : uint32_t { kServer = 3 };
 
 static void test_flood_is_throttled_then_resumed() {
   TestLoop t;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int c = raw_connect(port);
-  int s = raw_accept(lfd);
-  t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, true);
+  auto [lfd, c, s] = raw_pair(t, kServer, true);
 
   const size_t kTotal = 16 * 1024 * 1024;
   const std::string sent = pattern(kTotal, 11);
@@ -68,11 +64,7 @@ static void test_flood_is_throttled_then_resumed() {
 
 static void test_read_stop_while_throttled_then_close() {
   TestLoop t;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int c = raw_connect(port);
-  int s = raw_accept(lfd);
-  t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, true);
+  auto [lfd, c, s] = raw_pair(t, kServer, true);
   const std::string chunk = pattern(2 * 1024 * 1024, 5);
   // Non-blocking: write what fits, no thread needed.
   fcntl(c, F_SETFL, O_NONBLOCK);
@@ -100,11 +92,7 @@ static void test_read_stop_while_throttled_then_close() {
 // tail this way; this pins the path, though it did not reproduce that race.)
 static void test_hangup_while_throttled_keeps_tail_and_eof() {
   TestLoop t;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int c = raw_connect(port);
-  int s = raw_accept(lfd);
-  t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, true);
+  auto [lfd, c, s] = raw_pair(t, kServer, true);
   t.cmd(pn::kCmdShutdown, kServer);
   t.expect(kServer, pn::kEvShutdownDone);
 

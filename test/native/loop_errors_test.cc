@@ -67,11 +67,7 @@ static void test_writes_queued_while_connecting_go_out_after_connect() {
 
 static void test_write_error_after_peer_reset() {
   TestLoop t;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int c = raw_connect(port);
-  int s = raw_accept(lfd);
-  t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, false);  // not reading
+  auto [lfd, c, s] = raw_pair(t, kServer, false);  // not reading
   linger lg{1, 0};
   setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
   close(c);  // RST
@@ -100,11 +96,7 @@ static void test_write_error_after_peer_reset() {
 
 static void test_read_error_after_peer_reset() {
   TestLoop t;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int c = raw_connect(port);
-  int s = raw_accept(lfd);
-  t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, true);
+  auto [lfd, c, s] = raw_pair(t, kServer, true);
   CHECK_EQ(write(c, "hi", 2), 2);
   t.expect(kServer, pn::kEvData);
   linger lg{1, 0};

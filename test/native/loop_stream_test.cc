@@ -98,11 +98,7 @@ static void test_half_close_both_ways() {
 
 static void test_eof_after_all_data() {
   TestLoop t;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int c = raw_connect(port);
-  int s = raw_accept(lfd);
-  t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, true);
+  auto [lfd, c, s] = raw_pair(t, kServer, true);
   std::string sent = pattern(300 * 1000, 7);
   CHECK_EQ(write(c, sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
   close(c);  // FIN right behind the data
