@@ -4,7 +4,9 @@
  */
 import { expect } from 'chai';
 
-import { impl, nodeNet } from './helpers/impl';
+import { execFile } from 'node:child_process';
+
+import { impl, nodeNet, repoRoot } from './helpers/impl';
 
 type Internals = { _normalizeArgs(a: unknown[]): unknown[]; _setSimultaneousAccepts(h?: unknown): void };
 
@@ -24,19 +26,19 @@ describe("node:net's exported internals", () => {
     }
   });
 
-  it('_setSimultaneousAccepts warns DEP0121 once and does nothing else', () => {
-    const warnings: string[] = [];
-    const mine = impl() as unknown as Internals;
-    const original = process.emitWarning;
-    // Count the calls synchronously (the 'warning' event comes on a later tick).
-    process.emitWarning = ((...args: unknown[]) => { warnings.push(String(args[2])); }) as typeof process.emitWarning;
-    try {
-      mine._setSimultaneousAccepts();
-      mine._setSimultaneousAccepts({});
-    } finally {
-      process.emitWarning = original;
-    }
-    // At most once per process (an earlier test may have used the warning up).
-    expect(warnings.filter((w) => w === 'DEP0121').length).to.be.at.most(1);
+  it('_setSimultaneousAccepts warns DEP0121 exactly once per process and does nothing else', async function () {
+    this.timeout(10000);
+    // A fresh process, so no earlier test has used the one warning up.
+    const script = [
+      `const net = require(${JSON.stringify(repoRoot)});`,
+      'const codes = [];',
+      "process.on('warning', (w) => codes.push(w.code));",
+      'net._setSimultaneousAccepts(); net._setSimultaneousAccepts({});',
+      'setImmediate(() => console.log(JSON.stringify(codes)));',
+    ].join('\n');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { timeout: 8000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    expect(JSON.parse(out)).to.deep.equal(['DEP0121']);
   });
 });
