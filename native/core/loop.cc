@@ -1,7 +1,6 @@
 // loop.cc - the I/O thread: commands in, readiness, events out (see loop_core.h).
 #include "loop.h"
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,16 +73,10 @@ void discard_event(Event& ev) {
 
 LoopCore::~LoopCore() {
   stop_and_join();  // no-op when already stopped
-  if (wake_fd_ >= 0) close_fd(wake_fd_);
 }
 
 int LoopCore::init() {
-  int err = poller_.init();
-  if (err != 0) return err;
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) return -errno;
-  // The wake-up fd is told apart from handles by its registration pointer.
-  return poller_.add(wake_fd_, kPollReadable, &wake_fd_);
+  return poller_.init();
 }
 
 int LoopCore::start_thread() {
@@ -200,11 +193,7 @@ void LoopCore::wake() {
   // queue (under cmd_mu_) and the epoch; a producer publishes first and loads
   // sleeping_ after. One of the two sees the other, so no wake-up is lost.
   // exchange() makes only the first of several producers pay the syscall.
-  if (sleeping_.load() && sleeping_.exchange(false)) {
-    uint64_t one = 1;
-    ssize_t r = write(wake_fd_, &one, sizeof(one));
-    (void)r;  // EAGAIN: the counter is already non-zero, the loop wakes anyway
-  }
+  if (sleeping_.load() && sleeping_.exchange(false)) poller_.wake();
 }
 
 void LoopCore::take(std::vector<Event>& out) {
@@ -405,12 +394,6 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
 }
 
 void LoopCore::dispatch(const PollEvent& pe) {
-  if (pe.data == &wake_fd_) {
-    uint64_t count;
-    ssize_t r = read(wake_fd_, &count, sizeof(count));
-    (void)r;
-    return;
-  }
   Handle* h = static_cast<Handle*>(pe.data);
   if (h->kind == HandleKind::kTcp)
     tcp_ready(static_cast<Tcp*>(h), pe.events);

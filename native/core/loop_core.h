@@ -55,7 +55,7 @@ class LoopCore {
  private:
   static void* thread_main(void* arg);
   void run();
-  void wake();  // any thread: write the eventfd if the loop sleeps
+  void wake();  // any thread: poller_.wake() if the loop sleeps
 
   // --- loop thread: loop.cc ---
   bool drain_commands();  // false once kCmdStop was seen
@@ -109,7 +109,6 @@ class LoopCore {
   // ===== shared =====
   Loop::Doorbell bell_;
   void* ctx_;
-  int wake_fd_ = -1;
   pthread_t thread_{};
   bool thread_started_ = false;  // owner thread only (start/stop)
 
@@ -126,7 +125,7 @@ class LoopCore {
   std::atomic<uint64_t> epoch_{0};
   std::atomic<int> throttled_count_{0};
   // True while the loop is in (or about to enter) a blocking wait: producers
-  // write the eventfd only then, so a busy loop is woken with no syscall.
+  // wake the poller only then, so a busy loop is woken with no syscall.
   std::atomic<bool> sleeping_{false};
 
   // ===== loop thread only =====

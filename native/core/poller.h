@@ -34,7 +34,12 @@ class Poller {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  int init();  // 0 or -errno
+  int init();  // 0 or -errno; also sets up the wake-up source
+  // Any thread: makes a wait() in progress (or the next one) return. Cheap to
+  // call when already woken (the backends coalesce: an eventfd counter, an
+  // EVFILT_USER trigger, one completion packet). The wake-up itself is consumed
+  // inside wait() and never reported as an event.
+  void wake();
   // `interest` is a mask of kPollReadable | kPollWritable (peer-closed is
   // watched together with readable). An fd with interest 0 stays registered
   // but reports only errors/hang-ups.
@@ -46,7 +51,8 @@ class Poller {
   int wait(PollEvent* out, int max, int timeout_ms);
 
  private:
-  int fd_ = -1;  // epoll / kqueue descriptor
+  int fd_ = -1;       // epoll / kqueue descriptor
+  int wake_fd_ = -1;  // epoll: the eventfd that wake() writes
 };
 
 }  // namespace pn

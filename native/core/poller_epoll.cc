@@ -2,6 +2,7 @@
 #include "poller.h"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,12 +39,23 @@ int ctl(int epfd, int op, int fd, uint32_t interest, void* data) {
 }  // namespace
 
 Poller::~Poller() {
+  if (wake_fd_ >= 0) close(wake_fd_);
   if (fd_ >= 0) close(fd_);
 }
 
 int Poller::init() {
   fd_ = epoll_create1(EPOLL_CLOEXEC);
-  return fd_ < 0 ? -errno : 0;
+  if (fd_ < 0) return -errno;
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) return -errno;
+  // The wake-up fd is told apart from handles by its registration pointer.
+  return ctl(fd_, EPOLL_CTL_ADD, wake_fd_, kPollReadable, &wake_fd_);
+}
+
+void Poller::wake() {
+  uint64_t one = 1;
+  ssize_t r = write(wake_fd_, &one, sizeof(one));
+  (void)r;  // EAGAIN: the counter is already non-zero, the loop wakes anyway
 }
 
 int Poller::add(int fd, uint32_t interest, void* data) {
@@ -63,11 +75,19 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   if (max > 256) max = 256;
   int n = epoll_wait(fd_, evs, max, timeout_ms);
   if (n < 0) return errno == EINTR ? 0 : -errno;
+  int k = 0;
   for (int i = 0; i < n; i++) {
-    out[i].data = evs[i].data.ptr;
-    out[i].events = from_epoll(evs[i].events);
+    if (evs[i].data.ptr == &wake_fd_) {
+      uint64_t count;
+      ssize_t r = read(wake_fd_, &count, sizeof(count));
+      (void)r;
+      continue;
+    }
+    out[k].data = evs[i].data.ptr;
+    out[k].events = from_epoll(evs[i].events);
+    k++;
   }
-  return n;
+  return k;
 }
 
 }  // namespace pn
