@@ -1,9 +1,8 @@
 // listener.cc - accept() on a listening socket, like libuv's uv__server_io.
-#include <sys/socket.h>
-
 #include <cerrno>
 
 #include "loop_core.h"
+#include "socket_ops.h"
 
 namespace pn {
 
@@ -20,7 +19,7 @@ void LoopCore::listener_update(Listener* l) {
 void LoopCore::listener_ready(Listener* l) {
   // A budget per wake keeps one busy listener from starving the loop's sockets.
   for (int i = 0; i < kAcceptBudget; i++) {
-    int fd = accept4(l->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = sock_accept(l->fd);
     if (fd >= 0) {
       Event ev;
       ev.type = kEvConnection;
@@ -30,7 +29,7 @@ void LoopCore::listener_ready(Listener* l) {
       batch_.push_back(ev);
       continue;
     }
-    int err = errno;
+    int err = -fd;
     switch (err) {
       case EAGAIN:
 #if EWOULDBLOCK != EAGAIN

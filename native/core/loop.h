@@ -18,8 +18,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
-#include <sys/uio.h>
 
+#include "platform.h"
 #include "poller.h"
 #include "read_slab.h"
 

@@ -14,7 +14,7 @@
 #pragma once
 
 #include <pthread.h>
-#include <sys/uio.h>
+#include "platform.h"
 
 #include <atomic>
 #include <climits>

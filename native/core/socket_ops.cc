@@ -115,6 +115,21 @@ int set_keepalive(int fd, bool enable, int delay_secs) {
 }
 
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
+  ssize_t n = sock_sendv(fd, iov, iovcnt);
+  return n == -EAGAIN ? 0 : n;
+}
+
+ssize_t sock_read(int fd, char* buf, size_t len) {
+  for (;;) {
+    ssize_t n = read(fd, buf, len);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+    return -errno;
+  }
+}
+
+ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<size_t>(iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
@@ -124,9 +139,24 @@ ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
     ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n >= 0) return n;
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
     return -errno;
   }
+}
+
+int sock_accept(int listen_fd) {
+  for (;;) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+int sock_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return -errno;
+  return -err;
 }
 
 int get_sock_opt(int fd, const char* name, int* value_out) {

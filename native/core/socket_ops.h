@@ -7,10 +7,8 @@
 // All return 0 (or a byte count) on success and a negative errno on failure.
 #pragma once
 
-#include <sys/types.h>
-#include <sys/uio.h>
-
 #include "address.h"
+#include "platform.h"
 
 namespace pn {
 
@@ -42,6 +40,24 @@ int set_keepalive(int fd, bool enable, int delay_secs);
 // 0 when the kernel buffer is full) or a negative errno (never -EAGAIN).
 // Uses MSG_NOSIGNAL semantics so a closed peer gives -EPIPE, not SIGPIPE.
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt);
+
+// --- Loop-thread I/O: the raw calls tcp.cc and listener.cc make, here so that
+// the state machines stay the same on every platform (socket_ops.cc is POSIX,
+// socket_ops_win.cc Winsock). EINTR is retried inside; nothing blocks.
+
+// One read: bytes read, 0 at EOF, -EAGAIN when nothing is there, or -errno.
+ssize_t sock_read(int fd, char* buf, size_t len);
+
+// One gathering send (at most IOV_MAX buffers), MSG_NOSIGNAL semantics: bytes
+// sent, -EAGAIN when the kernel buffer is full, or -errno (-EPIPE, -ECONNRESET...).
+ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt);
+
+// accept() of one pending connection as a non-blocking, close-on-exec socket:
+// the new fd, or -errno (-EAGAIN when the queue is empty).
+int sock_accept(int listen_fd);
+
+// The socket's pending error (SO_ERROR, which it also clears) as -errno, or 0.
+int sock_error(int fd);
 
 // shutdown(SHUT_WR) now: the caller knows nothing of this socket is queued.
 int shutdown_write(int fd);

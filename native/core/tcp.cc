@@ -1,9 +1,7 @@
 // tcp.cc - the connected-socket state machine (see tcp.h), after libuv's
 // src/unix/stream.c: reads until EAGAIN or a budget, writes gathered with one
-// sendmsg, FIN once the write queue drains, first error sticks.
-#include <sys/socket.h>
-#include <unistd.h>
-
+// sendmsg, FIN once the write queue drains, first error sticks. The raw calls
+// are socket_ops' sock_* functions, so this file is the same on every platform.
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -71,14 +69,12 @@ void LoopCore::tcp_ready(Tcp* t, uint32_t events) {
     // An error/hang-up that neither a read nor a write turned into news. Take
     // the pending error if there is one; otherwise leave the poller until the
     // next command, since level-triggered epoll would report it forever.
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    int err = sock_error(t->fd);
     if (err != 0 && (t->interest & kPollReadable) && !t->throttled) {
       t->read_failed = true;
-      emit(kEvReadError, t, -err);
+      emit(kEvReadError, t, err);
     } else if (err != 0 && !t->wq_empty()) {
-      tcp_fail_writes(t, -err);
+      tcp_fail_writes(t, err);
     } else if (!t->throttled) {
       t->stalled = true;
     }
@@ -89,17 +85,15 @@ void LoopCore::tcp_ready(Tcp* t, uint32_t events) {
 }
 
 void LoopCore::tcp_finish_connect(Tcp* t) {
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  int err = sock_error(t->fd);
   t->connecting = false;
   if (err == 0) {
     t->connected = true;
     emit(kEvConnect, t, 0);
     tcp_flush(t);  // writes and a shutdown may have been queued meanwhile
   } else {
-    emit(kEvConnect, t, -err);
-    tcp_fail_writes(t, -err);
+    emit(kEvConnect, t, err);
+    tcp_fail_writes(t, err);
   }
   // A failed socket leaves the poller, but its fd stays open until kCmdClose:
   // the bridge may still use the fd number on its own thread until then.
@@ -170,7 +164,7 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
     }
     char* dst = slab_->bytes() + slab_->used;
     const size_t room = slab_->size - slab_->used;
-    ssize_t n = read(t->fd, dst, room);
+    ssize_t n = sock_read(t->fd, dst, room);
     if (n > 0) {
       // No copy here: the event points into the slab and holds a reference.
       Event ev;
@@ -202,10 +196,9 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
       emit(kEvEof, t, 0);
       return true;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return total > 0;
+    if (n == -EAGAIN) return total > 0;
     t->read_failed = true;
-    emit(kEvReadError, t, -errno);
+    emit(kEvReadError, t, static_cast<int32_t>(n));
     return true;
   }
 }
@@ -251,14 +244,10 @@ bool LoopCore::tcp_flush(Tcp* t) {
         }
       }
     }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = cnt;
-    ssize_t n = sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = sock_sendv(t->fd, iov, static_cast<int>(cnt));
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      tcp_fail_writes(t, -errno);
+      if (n == -EAGAIN) break;
+      tcp_fail_writes(t, static_cast<int>(n));
       return true;
     }
     progress = true;
@@ -304,7 +293,7 @@ void LoopCore::tcp_fail_writes(Tcp* t, int err) {
 void LoopCore::tcp_maybe_shutdown(Tcp* t) {
   if (t->shutdowns == 0 || !t->wq_empty() || !t->connected) return;
   int status = t->write_err;
-  if (status == 0 && shutdown(t->fd, SHUT_WR) != 0) status = -errno;
+  if (status == 0) status = shutdown_write(t->fd);
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
 }
 

@@ -8,7 +8,7 @@
 // flushed with one sendmsg gathering several requests; the first error sticks.
 #pragma once
 
-#include <sys/uio.h>
+#include "platform.h"
 
 #include <cstddef>
 #include <cstdint>
