@@ -1,12 +1,22 @@
 // address.cc - numeric IP text <-> sockaddr, as Node prints and parses it.
 #include "address.h"
 
+#ifdef _WIN32
+#include "platform.h"
+#include <afunix.h>     // sockaddr_un (Windows 10 1803+)
+#include <iphlpapi.h>   // if_nametoindex / if_indextoname
+#ifndef IF_NAMESIZE
+#define IF_NAMESIZE NDIS_IF_MAX_STRING_SIZE
+#endif
+#else
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/un.h>
+#endif
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -89,7 +99,7 @@ int addr_to_ip(const sockaddr* sa, char* ip, size_t ip_len, int* port, int* fami
       if (if_indextoname(a6->sin6_scope_id, name) != nullptr)
         w = snprintf(ip + used, ip_len - used, "%%%s", name);
       else
-        w = snprintf(ip + used, ip_len - used, "%%%u", a6->sin6_scope_id);
+        w = snprintf(ip + used, ip_len - used, "%%%u", static_cast<unsigned>(a6->sin6_scope_id));
       if (w < 0 || static_cast<size_t>(w) >= ip_len - used) {
         ip[used] = '\0';
         return -ENOSPC;

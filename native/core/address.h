@@ -1,9 +1,14 @@
 // address.h - sockaddr <-> {ip, port, family}.
 #pragma once
 
+#include <cstddef>
+
+#ifdef _WIN32
+#include "platform.h"  // Winsock: sockaddr_storage, socklen_t
+#else
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <cstddef>
+#endif
 
 namespace pn {
 

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "platform.h"  // on Windows: the POSIX names the CRT lacks
+
 namespace pn {
 
 const char* err_name(int err) {
@@ -98,5 +100,56 @@ const char* err_name(int err) {
 }
 
 int last_error() { return -errno; }
+
+#ifdef _WIN32
+// Winsock and Win32 codes -> POSIX, as libuv's uv_translate_sys_error does it,
+// so a refused connect is "ECONNREFUSED" on Windows too.
+int err_from_wsa(int code) {
+  switch (code) {
+    case 0: return 0;
+    case WSAEINTR: return -EINTR;
+    case WSAEBADF: case ERROR_INVALID_HANDLE: return -EBADF;
+    case WSAENOTSOCK: return -ENOTSOCK;
+    case WSAEACCES: case ERROR_ACCESS_DENIED: return -EACCES;
+    case WSAEFAULT: case ERROR_NOACCESS: return -EFAULT;
+    case WSAEINVAL: case ERROR_INVALID_PARAMETER: return -EINVAL;
+    case WSAEMFILE: case ERROR_TOO_MANY_OPEN_FILES: return -EMFILE;
+    case WSAEWOULDBLOCK: case ERROR_IO_PENDING: return -EAGAIN;
+    case WSAEINPROGRESS: return -EINPROGRESS;
+    case WSAEALREADY: return -EALREADY;
+    case WSAEDESTADDRREQ: return -EDESTADDRREQ;
+    case WSAEMSGSIZE: return -EMSGSIZE;
+    case WSAEPROTOTYPE: return -EPROTOTYPE;
+    case WSAENOPROTOOPT: return -ENOPROTOOPT;
+    case WSAEPROTONOSUPPORT: return -EPROTONOSUPPORT;
+    case WSAESOCKTNOSUPPORT: return -ESOCKTNOSUPPORT;
+    case WSAEOPNOTSUPP: return -ENOTSUP;
+    case WSAEPFNOSUPPORT: case WSAEAFNOSUPPORT: return -EAFNOSUPPORT;
+    case WSAEADDRINUSE: return -EADDRINUSE;
+    case WSAEADDRNOTAVAIL: return -EADDRNOTAVAIL;
+    case WSAENETDOWN: return -ENETDOWN;
+    case WSAENETUNREACH: case ERROR_NETWORK_UNREACHABLE: return -ENETUNREACH;
+    case WSAENETRESET: return -ENETRESET;
+    case WSAECONNABORTED: case ERROR_CONNECTION_ABORTED: return -ECONNABORTED;
+    case WSAECONNRESET: case ERROR_NETNAME_DELETED: return -ECONNRESET;
+    case WSAENOBUFS: return -ENOBUFS;
+    case WSA_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return -ENOMEM;
+    case WSAEISCONN: return -EISCONN;
+    case WSAENOTCONN: return -ENOTCONN;
+    // Sending after shutdown(SD_SEND), or after the peer's reset was seen:
+    // Linux says EPIPE there (libuv maps it the same way).
+    case WSAESHUTDOWN: case ERROR_BROKEN_PIPE: return -EPIPE;
+    case WSAETIMEDOUT: case ERROR_SEM_TIMEOUT: return -ETIMEDOUT;
+    case WSAECONNREFUSED: case ERROR_CONNECTION_REFUSED: return -ECONNREFUSED;
+    case WSAEHOSTDOWN: return -EHOSTDOWN;
+    case WSAEHOSTUNREACH: case ERROR_HOST_UNREACHABLE: return -EHOSTUNREACH;
+    case WSAENAMETOOLONG: return -ENAMETOOLONG;
+    case WSAEDISCON: return -EPIPE;
+    case ERROR_OPERATION_ABORTED: return -ECANCELED;
+    case ERROR_NOT_SUPPORTED: return -ENOTSUP;
+    default: return -EIO;  // no POSIX meaning; err_name says "EIO"
+  }
+}
+#endif
 
 }  // namespace pn

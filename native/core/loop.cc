@@ -80,6 +80,10 @@ int LoopCore::init() {
 }
 
 int LoopCore::start_thread() {
+#ifdef _WIN32
+  // No POSIX signals to keep off the thread (winpthreads).
+  int err = pthread_create(&thread_, nullptr, &LoopCore::thread_main, this);
+#else
   // The I/O thread takes no process signals: they belong to the host runtime's
   // own thread, and a blocked set also keeps epoll_wait free of EINTR.
   sigset_t all, old;
@@ -87,6 +91,7 @@ int LoopCore::start_thread() {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int err = pthread_create(&thread_, nullptr, &LoopCore::thread_main, this);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+#endif
   if (err != 0) return -err;
   thread_started_ = true;
   return 0;

@@ -9,6 +9,12 @@
 
 #include <cstdint>
 
+#ifdef _WIN32
+#include <atomic>
+#include <unordered_map>
+#include <vector>
+#endif
+
 namespace pn {
 
 enum PollFlags : uint32_t {
@@ -16,11 +22,25 @@ enum PollFlags : uint32_t {
   kPollWritable = 1u << 1,
   // The peer sent FIN (EPOLLRDHUP / EV_EOF / AFD_POLL_DISCONNECT). Reported
   // apart from readability so a half-closed socket is told from a readable one;
-  // data may still be queued before the EOF.
+  // data may still be queued before the EOF. Only with readable interest, and
+  // always together with kPollReadable (a read then returns data or 0).
   kPollPeerClosed = 1u << 2,
-  // Error or full hang-up (EPOLLERR / EPOLLHUP): always reported, not maskable.
+  // Error or full hang-up (EPOLLERR / EPOLLHUP, EV_EOF with an error): not
+  // maskable while any interest is set.
   kPollError = 1u << 3,
 };
+// What every backend guarantees (test/native/poller_test.cc pins it):
+//  - level-triggered: a condition is reported by every wait() until it ends;
+//  - at most ONE PollEvent per registered fd per wait(), its flags merged
+//    (kqueue's separate READ/WRITE kevents are folded into one);
+//  - a peer reset (RST) reaches a reader as kPollError, or as kPollPeerClosed
+//    with kPollReadable (epoll and kqueue give all three); the read that
+//    follows returns -ECONNRESET. A writer sees kPollWritable or kPollError
+//    and the send or SO_ERROR that follows names the failure (also how a
+//    refused connect shows);
+//  - interest 0 reports nothing for a healthy socket. Whether it still
+//    reports errors is backend-specific (epoll: yes; kqueue: no filter is
+//    armed), so callers must not rely on it: the loop remove()s instead.
 
 struct PollEvent {
   void* data;       // what add()/modify() registered
@@ -42,7 +62,8 @@ class Poller {
   void wake();
   // `interest` is a mask of kPollReadable | kPollWritable (peer-closed is
   // watched together with readable). An fd with interest 0 stays registered
-  // but reports only errors/hang-ups.
+  // (modify() can re-arm it) but see above on what it reports. remove()
+  // before closing the fd.
   int add(int fd, uint32_t interest, void* data);
   int modify(int fd, uint32_t interest, void* data);
   int remove(int fd);
@@ -51,8 +72,24 @@ class Poller {
   int wait(PollEvent* out, int max, int timeout_ms);
 
  private:
+#ifdef _WIN32
+  // poller_iocp.cc: a completion port, one \Device\Afd handle that every
+  // AFD poll request goes through, and each socket's poll in flight.
+  struct Sock;
+  int arm(Sock* s);
+  void queue(Sock* s);
+  void* iocp_ = nullptr;  // HANDLE
+  void* afd_ = nullptr;   // HANDLE
+  std::unordered_map<int, Sock*> socks_;
+  std::vector<Sock*> rearm_;      // to (re-)submit at the next wait()
+  int in_flight_ = 0;             // polls submitted and not yet completed
+  std::atomic<bool> woken_{false};  // a wake-up packet is queued
+#else
   int fd_ = -1;       // epoll / kqueue descriptor
-  int wake_fd_ = -1;  // epoll: the eventfd that wake() writes
+  int wake_fd_ = -1;  // epoll: the eventfd that wake() writes; kqueue without
+                      // EVFILT_USER (OpenBSD): the wake-up pipe's write end
+  int wake_rd_ = -1;  // kqueue without EVFILT_USER: the pipe's read end
+#endif
 };
 
 }  // namespace pn

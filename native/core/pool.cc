@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <new>
+#include <thread>
 
 namespace pn {
 
@@ -15,7 +16,11 @@ int Pool::default_size() {
     long n = strtol(env, &end, 10);
     if (end != env && *end == '\0' && n >= 1 && n <= 64) return static_cast<int>(n);
   }
+#ifdef _WIN32
+  long cpus = static_cast<long>(std::thread::hardware_concurrency());
+#else
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
   long n = cpus / 2;
   if (n < 1) n = 1;
   if (n > 4) n = 4;  // the JS thread needs a core of its own
