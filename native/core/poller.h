@@ -88,7 +88,7 @@ class Poller {
   int fd_ = -1;       // epoll / kqueue descriptor
   int wake_fd_ = -1;  // epoll: the eventfd that wake() writes; kqueue without
                       // EVFILT_USER (OpenBSD): the wake-up pipe's write end
-  int wake_rd_ = -1;  // kqueue without EVFILT_USER: the pipe's read end
+  [[maybe_unused]] int wake_rd_ = -1;  // kqueue without EVFILT_USER: the pipe's read end
 #endif
 };
 

@@ -27,6 +27,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 
 namespace pn {
@@ -39,14 +40,15 @@ constexpr uintptr_t kWakeIdent = 0;  // EVFILT_USER idents are not fds
 #endif
 
 // EV_SET without the macro: NetBSD before 10 types `udata` as intptr_t, so
-// the cast has to follow whatever the header declares.
+// the cast has to follow whatever the header declares; and FreeBSD 12+ adds
+// an `ext[4]` array that must not carry stack garbage into the kernel.
 void make_change(struct kevent* ev, uintptr_t ident, int filter, unsigned flags, unsigned fflags,
-         void* udata) {
+                 void* udata) {
+  memset(ev, 0, sizeof(*ev));
   ev->ident = ident;
   ev->filter = static_cast<decltype(ev->filter)>(filter);
   ev->flags = static_cast<decltype(ev->flags)>(flags);
   ev->fflags = fflags;
-  ev->data = 0;
   ev->udata = reinterpret_cast<decltype(ev->udata)>(udata);
 }
 
