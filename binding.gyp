@@ -26,7 +26,7 @@
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
         ["OS=='linux'", { "sources": ["native/core/poller_epoll.cc"] }],
-        ["OS=='mac' or OS=='freebsd' or OS=='openbsd'", {
+        ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
           "sources": ["native/core/poller_kqueue.cc"],
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }
         }],
