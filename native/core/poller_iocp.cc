@@ -123,7 +123,8 @@ uint32_t from_afd(ULONG ev) {
   uint32_t out = 0;
   if (ev & (kAfdReceive | kAfdAccept)) out |= kPollReadable;
   if (ev & kAfdSend) out |= kPollWritable;
-  if (ev & kAfdDisconnect) out |= kPollPeerClosed;
+  // FIN: readable too (the read returns what is left, then 0), as on epoll.
+  if (ev & kAfdDisconnect) out |= kPollPeerClosed | kPollReadable;
   if (ev & kAfdAbort) out |= kPollError;
   // A failed connect: writable with an error, like EPOLLOUT|EPOLLERR.
   if (ev & kAfdConnectFail) out |= kPollWritable | kPollError;

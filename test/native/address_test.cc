@@ -1,7 +1,16 @@
 // address_test - IP text <-> sockaddr round trips, as Node formats them.
+#ifdef _WIN32
+#include "platform.h"
+#include <afunix.h>
+#include <iphlpapi.h>
+#ifndef IF_NAMESIZE
+#define IF_NAMESIZE NDIS_IF_MAX_STRING_SIZE
+#endif
+#else
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/un.h>
+#endif
 
 #include <cerrno>
 #include <cstddef>

@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "errors.h"
+#include "platform.h"  // Windows: the POSIX names the CRT lacks
 
 static void test_names_common_socket_errors() {
   struct {
@@ -42,10 +43,38 @@ static void test_last_error_is_negative_errno() {
   CHECK_EQ(pn::last_error(), -EBADF);
 }
 
+#ifdef _WIN32
+static void test_winsock_errors_get_posix_names() {
+  // What JS sees must not depend on the platform: Winsock codes come out of
+  // the core as the same negative errnos, hence the same names.
+  struct {
+    int wsa;
+    const char* name;
+  } cases[] = {
+      {WSAECONNREFUSED, "ECONNREFUSED"}, {WSAECONNRESET, "ECONNRESET"},
+      {WSAECONNABORTED, "ECONNABORTED"}, {WSAEADDRINUSE, "EADDRINUSE"},
+      {WSAEADDRNOTAVAIL, "EADDRNOTAVAIL"}, {WSAEWOULDBLOCK, "EAGAIN"},
+      {WSAETIMEDOUT, "ETIMEDOUT"},       {WSAENETUNREACH, "ENETUNREACH"},
+      {WSAEHOSTUNREACH, "EHOSTUNREACH"}, {WSAENOTCONN, "ENOTCONN"},
+      {WSAESHUTDOWN, "EPIPE"},           {WSAEMFILE, "EMFILE"},
+      {WSAENOBUFS, "ENOBUFS"},           {WSAEAFNOSUPPORT, "EAFNOSUPPORT"},
+      {WSAEACCES, "EACCES"},             {WSAEINVAL, "EINVAL"},
+      {WSAENOTSOCK, "ENOTSOCK"},         {WSAEHOSTDOWN, "EHOSTDOWN"},
+      {WSAEOPNOTSUPP, "ENOTSUP"},        {ERROR_OPERATION_ABORTED, "ECANCELED"},
+      {ERROR_NETNAME_DELETED, "ECONNRESET"}, {ERROR_CONNECTION_REFUSED, "ECONNREFUSED"},
+  };
+  for (const auto& c : cases) CHECK_STREQ(pn::err_name(pn::err_from_wsa(c.wsa)), c.name);
+  CHECK_EQ(pn::err_from_wsa(0), 0);
+}
+#endif
+
 int main() {
   TEST(names_common_socket_errors);
   TEST(eopnotsupp_is_named_like_libuv);
   TEST(unknown_values);
   TEST(last_error_is_negative_errno);
+#ifdef _WIN32
+  TEST(winsock_errors_get_posix_names);
+#endif
   return 0;
 }

@@ -1,8 +1,19 @@
 // harness.h - drive a pn::Loop from a test: a doorbell that signals a condition
 // variable, a log of every event taken (owned here, freed at the end), bounded
 // waits for a given event, and socket helpers on 127.0.0.1.
+//
+// The same tests build for Windows (mingw-w64, run under wine by
+// scripts/test-windows.js): the raw_* helpers below are the only place a
+// test touches a socket without socket_ops, and they have a POSIX and a
+// Winsock body. kIsWindows lets a test skip what Windows does not have
+// (fd limits, FD_CLOEXEC flags, reading back O_NONBLOCK), saying why.
 #pragma once
 
+#ifdef _WIN32
+#include "platform.h"
+#include <mstcpip.h>
+#include <psapi.h>
+#else
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,13 +22,17 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -33,6 +48,103 @@ constexpr int kWaitMs = 5000;
 inline int64_t ms_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
 }
+
+#ifdef _WIN32
+constexpr bool kIsWindows = true;
+
+inline SOCKET sock_of(int fd) { return static_cast<SOCKET>(static_cast<intptr_t>(fd)); }
+
+inline void sleep_ms(int ms) { Sleep(static_cast<DWORD>(ms)); }
+
+// Process CPU time (user+sys) in ms: a spinning loop thread shows up here.
+inline int64_t cpu_ms() {
+  FILETIME create, exit, kernel, user;
+  CHECK(GetProcessTimes(GetCurrentProcess(), &create, &exit, &kernel, &user));
+  auto ms = [](const FILETIME& f) {
+    return static_cast<int64_t>((static_cast<uint64_t>(f.dwHighDateTime) << 32) | f.dwLowDateTime) /
+           10000;
+  };
+  return ms(kernel) + ms(user);
+}
+
+// Open kernel handles (sockets included): the Windows count of open fds.
+inline int count_open_fds() {
+  DWORD n = 0;
+  CHECK(GetProcessHandleCount(GetCurrentProcess(), &n));
+  return static_cast<int>(n);
+}
+
+inline bool fd_is_open(int fd) {
+  int type = 0;
+  int len = sizeof(type);
+  return getsockopt(sock_of(fd), SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) == 0;
+}
+
+// 1 non-blocking, 0 blocking, -1 cannot tell (Winsock cannot read FIONBIO back).
+inline int nonblocking_state(int) { return -1; }
+// 1 close-on-exec (not inheritable), 0 inheritable.
+inline int cloexec_state(int fd) {
+  DWORD flags = 0;
+  CHECK(GetHandleInformation(reinterpret_cast<HANDLE>(sock_of(fd)), &flags));
+  return (flags & HANDLE_FLAG_INHERIT) ? 0 : 1;
+}
+
+inline int raw_socket() {
+  pn::net_init();
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  CHECK(s != INVALID_SOCKET);
+  SetHandleInformation(reinterpret_cast<HANDLE>(s), HANDLE_FLAG_INHERIT, 0);
+  return static_cast<int>(s);
+}
+inline void raw_close(int fd) { closesocket(sock_of(fd)); }
+inline int raw_bind(int fd, const pn::SockAddr& a) { return bind(sock_of(fd), a.sa(), a.len); }
+inline int raw_connect_to(int fd, const pn::SockAddr& a) {
+  return connect(sock_of(fd), a.sa(), a.len);
+}
+inline ssize_t raw_write(int fd, const void* buf, size_t len) {
+  int n = send(sock_of(fd), static_cast<const char*>(buf), static_cast<int>(len), 0);
+  return n < 0 ? -1 : n;
+}
+inline ssize_t raw_read(int fd, void* buf, size_t len) {
+  int n = recv(sock_of(fd), static_cast<char*>(buf), static_cast<int>(len), 0);
+  return n < 0 ? -1 : n;
+}
+inline void raw_set_int_opt(int fd, int level, int name, int value) {
+  setsockopt(sock_of(fd), level, name, reinterpret_cast<const char*>(&value), sizeof(value));
+}
+inline void raw_set_rcvtimeo(int fd, int ms) {
+  DWORD t = static_cast<DWORD>(ms);
+  setsockopt(sock_of(fd), SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&t), sizeof(t));
+}
+// Waits until fd is readable (or writable): 1, or 0 on timeout.
+inline int raw_wait(int fd, bool writable, int ms) {
+  WSAPOLLFD p{};
+  p.fd = sock_of(fd);
+  p.events = writable ? POLLWRNORM : POLLRDNORM;
+  return WSAPoll(&p, 1, ms) > 0 ? 1 : 0;
+}
+inline int raw_accept_once(int lfd, bool nonblock) {
+  SOCKET s = accept(sock_of(lfd), nullptr, nullptr);
+  if (s == INVALID_SOCKET) return -1;
+  SetHandleInformation(reinterpret_cast<HANDLE>(s), HANDLE_FLAG_INHERIT, 0);
+  u_long on = nonblock ? 1 : 0;
+  ioctlsocket(s, FIONBIO, &on);
+  return static_cast<int>(s);
+}
+inline int cpu_count() { return static_cast<int>(std::thread::hardware_concurrency()); }
+inline void set_env(const char* name, const char* value) { _putenv_s(name, value); }
+inline void unset_env(const char* name) { _putenv_s(name, ""); }
+
+// True under wine (its ntdll exports wine_get_version). Wine runs Winsock on
+// Linux sockets, and its wineserver polls every socket itself, so a few
+// things differ from real Windows; the tests that meet them take wine's
+// answer as well and print a note (README, Windows section, lists them).
+inline bool under_wine() {
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+#else
+constexpr bool kIsWindows = false;
 
 inline void sleep_ms(int ms) { usleep(static_cast<useconds_t>(ms) * 1000); }
 
@@ -54,6 +166,48 @@ inline int count_open_fds() {
 }
 
 inline bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+inline int nonblocking_state(int fd) { return (fcntl(fd, F_GETFL) & O_NONBLOCK) ? 1 : 0; }
+inline int cloexec_state(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? 1 : 0; }
+
+inline int raw_socket() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK(fd >= 0);
+  return fd;
+}
+inline void raw_close(int fd) { close(fd); }
+inline int raw_bind(int fd, const pn::SockAddr& a) { return bind(fd, a.sa(), a.len); }
+inline int raw_connect_to(int fd, const pn::SockAddr& a) { return connect(fd, a.sa(), a.len); }
+inline ssize_t raw_write(int fd, const void* buf, size_t len) { return write(fd, buf, len); }
+inline ssize_t raw_read(int fd, void* buf, size_t len) { return read(fd, buf, len); }
+inline void raw_set_int_opt(int fd, int level, int name, int value) {
+  setsockopt(fd, level, name, &value, sizeof(value));
+}
+inline void raw_set_rcvtimeo(int fd, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+inline int raw_wait(int fd, bool writable, int ms) {
+  pollfd p{fd, static_cast<short>(writable ? POLLOUT : POLLIN), 0};
+  return poll(&p, 1, ms) == 1 ? 1 : 0;
+}
+inline int raw_accept_once(int lfd, bool nonblock) {
+  return accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+}
+inline int cpu_count() { return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)); }
+inline void set_env(const char* name, const char* value) { setenv(name, value, 1); }
+inline void unset_env(const char* name) { unsetenv(name); }
+inline bool under_wine() { return false; }
+#endif
+
+// Prints a note that a test took wine's answer instead of the real one.
+inline void wine_note(const char* what) { fprintf(stderr, "  (wine: %s)\n", what); }
+
+// SO_LINGER {on, 0} then close: the peer gets RST instead of FIN.
+inline void raw_reset(int fd) {
+  CHECK_EQ(pn::set_linger_zero(fd), 0);
+  raw_close(fd);
+}
 
 class TestLoop {
  public:
@@ -202,23 +356,22 @@ inline pn::SockAddr local_addr(int port) {
 
 // A port on 127.0.0.1 that nothing listens on (bound once, then released).
 inline int closed_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int fd = raw_socket();
   pn::SockAddr addr = local_addr(0);
-  CHECK_EQ(bind(fd, addr.sa(), addr.len), 0);
+  CHECK_EQ(raw_bind(fd, addr), 0);
   pn::SockAddr bound;
   CHECK_EQ(pn::sock_name(fd, &bound), 0);
   int port = ntohs(reinterpret_cast<sockaddr_in*>(&bound.storage)->sin_port);
-  close(fd);
+  raw_close(fd);
   return port;
 }
 
 // A plain blocking client socket connected to 127.0.0.1:port (off the loop).
 inline int raw_connect(int port, int rcvbuf = 0) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  CHECK(fd >= 0);
-  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  int fd = raw_socket();
+  if (rcvbuf > 0) raw_set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
   pn::SockAddr addr = local_addr(port);
-  CHECK_EQ(connect(fd, addr.sa(), addr.len), 0);
+  CHECK_EQ(raw_connect_to(fd, addr), 0);
   return fd;
 }
 
@@ -226,21 +379,19 @@ inline int raw_connect(int port, int rcvbuf = 0) {
 // non-blocking by default, as the loop requires of every fd it adopts; pass
 // false for a blocking fd the test reads itself.
 inline int raw_accept(int lfd, bool nonblock = true) {
-  pollfd p{lfd, POLLIN, 0};
-  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
-  int fd = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+  CHECK_EQ(raw_wait(lfd, false, kWaitMs), 1);
+  int fd = raw_accept_once(lfd, nonblock);
   CHECK(fd >= 0);
   return fd;
 }
 
 // Reads exactly n bytes from a blocking fd (bounded by SO_RCVTIMEO).
 inline std::string raw_read_n(int fd, size_t n) {
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  raw_set_rcvtimeo(fd, 5000);
   std::string s(n, '\0');
   size_t got = 0;
   while (got < n) {
-    ssize_t r = read(fd, &s[got], n - got);
+    ssize_t r = raw_read(fd, &s[got], n - got);
     CHECK(r > 0);
     got += static_cast<size_t>(r);
   }

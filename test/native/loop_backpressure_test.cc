@@ -19,11 +19,11 @@ static void test_flood_is_throttled_then_resumed() {
   std::thread writer([&] {
     size_t off = 0;
     while (off < sent.size()) {
-      ssize_t n = write(c, sent.data() + off, sent.size() - off);  // blocks when throttled
+      ssize_t n = raw_write(c, sent.data() + off, sent.size() - off);  // blocks when throttled
       CHECK(n > 0);
       off += static_cast<size_t>(n);
     }
-    close(c);
+    raw_close(c);
   });
 
   // Nobody takes events for a while: the loop must stop reading, and idle.
@@ -59,7 +59,7 @@ static void test_flood_is_throttled_then_resumed() {
   CHECK(t.data_of(kServer) == sent);
   t.cmd(pn::kCmdClose, kServer);
   t.expect(kServer, pn::kEvClosed);
-  close(lfd);
+  raw_close(lfd);
 }
 
 static void test_read_stop_while_throttled_then_close() {
@@ -67,8 +67,8 @@ static void test_read_stop_while_throttled_then_close() {
   auto [lfd, c, s] = raw_pair(t, kServer, true);
   const std::string chunk = pattern(2 * 1024 * 1024, 5);
   // Non-blocking: write what fits, no thread needed.
-  fcntl(c, F_SETFL, O_NONBLOCK);
-  ssize_t n = write(c, chunk.data(), chunk.size());
+  CHECK_EQ(pn::set_nonblocking(c), 0);
+  ssize_t n = raw_write(c, chunk.data(), chunk.size());
   CHECK(n > static_cast<ssize_t>(pn::Loop::kOutboxBytesPerSocket));
   sleep_ms(200);
   t.cmd(pn::kCmdReadStop, kServer);
@@ -81,8 +81,8 @@ static void test_read_stop_while_throttled_then_close() {
   CHECK_EQ(t.data_of(kServer).size(), held);
   t.cmd(pn::kCmdClose, kServer);  // close while throttled bookkeeping exists
   t.expect(kServer, pn::kEvClosed);
-  close(c);
-  close(lfd);
+  raw_close(c);
+  raw_close(lfd);
 }
 
 // When our side has sent its FIN and the peer then floods and closes, the
@@ -100,11 +100,11 @@ static void test_hangup_while_throttled_keeps_tail_and_eof() {
   std::thread writer([&] {
     size_t off = 0;
     while (off < sent.size()) {
-      ssize_t n = write(c, sent.data() + off, sent.size() - off);
+      ssize_t n = raw_write(c, sent.data() + off, sent.size() - off);
       CHECK(n > 0);
       off += static_cast<size_t>(n);
     }
-    close(c);  // FIN after our FIN: the socket goes to CLOSE, epoll says HUP
+    raw_close(c);  // FIN after our FIN: the socket goes to CLOSE, epoll says HUP
   });
   sleep_ms(200);  // throttled, with the hang-up reported meanwhile
   t.expect(kServer, pn::kEvEof, 1, 20000);  // taking the events lets it read on
@@ -112,7 +112,7 @@ static void test_hangup_while_throttled_keeps_tail_and_eof() {
   CHECK(t.data_of(kServer) == sent);
   t.cmd(pn::kCmdClose, kServer);
   t.expect(kServer, pn::kEvClosed);
-  close(lfd);
+  raw_close(lfd);
 }
 
 int main() {

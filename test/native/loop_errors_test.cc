@@ -60,17 +60,15 @@ static void test_writes_queued_while_connecting_go_out_after_connect() {
   int s = raw_accept(lfd, false);
   CHECK(raw_read_n(s, 10) == "early bird");
   char b;
-  CHECK_EQ(read(s, &b, 1), 0);  // FIN after the data
-  close(s);
-  close(lfd);
+  CHECK_EQ(raw_read(s, &b, 1), 0);  // FIN after the data
+  raw_close(s);
+  raw_close(lfd);
 }
 
 static void test_write_error_after_peer_reset() {
   TestLoop t;
   auto [lfd, c, s] = raw_pair(t, kServer, false);  // not reading
-  linger lg{1, 0};
-  setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  close(c);  // RST
+  raw_reset(c);
   sleep_ms(30);
 
   static const std::string chunk = pattern(256 * 1024);
@@ -91,22 +89,27 @@ static void test_write_error_after_peer_reset() {
   CHECK_EQ(t.expect(kServer, pn::kEvShutdownDone).status, err);
   t.cmd(pn::kCmdClose, kServer);
   t.expect(kServer, pn::kEvClosed);
-  close(lfd);
+  raw_close(lfd);
 }
 
 static void test_read_error_after_peer_reset() {
   TestLoop t;
   auto [lfd, c, s] = raw_pair(t, kServer, true);
-  CHECK_EQ(write(c, "hi", 2), 2);
+  CHECK_EQ(raw_write(c, "hi", 2), 2);
   t.expect(kServer, pn::kEvData);
-  linger lg{1, 0};
-  setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  close(c);
-  CHECK_EQ(t.expect(kServer, pn::kEvReadError).status, -ECONNRESET);
-  CHECK_EQ(t.count(kServer, pn::kEvEof), 0);
+  raw_reset(c);
+  if (under_wine()) {
+    // wineserver polls the Linux socket itself and takes its pending
+    // ECONNRESET (SO_ERROR), so the recv that follows says 0: an EOF.
+    wine_note("a reset peer reads as EOF, not ECONNRESET");
+    t.expect(kServer, pn::kEvEof);
+  } else {
+    CHECK_EQ(t.expect(kServer, pn::kEvReadError).status, -ECONNRESET);
+    CHECK_EQ(t.count(kServer, pn::kEvEof), 0);
+  }
   t.cmd(pn::kCmdClose, kServer);
   t.expect(kServer, pn::kEvClosed);
-  close(lfd);
+  raw_close(lfd);
 }
 
 static void test_close_cancels_queued_writes() {
@@ -115,8 +118,7 @@ static void test_close_cancels_queued_writes() {
   int lfd = listen_local(&port);
   int c = raw_connect(port, 16 * 1024);  // the peer never reads: small window
   int s = raw_accept(lfd);
-  int small = 16 * 1024;
-  setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  raw_set_int_opt(s, SOL_SOCKET, SO_SNDBUF, 16 * 1024);
   t.cmd(pn::kCmdAdoptConnected, kServer, 1, s, false);
   static const std::string chunk = pattern(1024 * 1024, 3);
   const int kWrites = 8;
@@ -145,8 +147,8 @@ static void test_close_cancels_queued_writes() {
   CHECK_EQ(shutdown_status, -ECANCELED);
   CHECK_EQ(t.log.back().type, pn::kEvClosed);
   CHECK(!fd_is_open(s));
-  close(c);
-  close(lfd);
+  raw_close(c);
+  raw_close(lfd);
 }
 
 int main() {

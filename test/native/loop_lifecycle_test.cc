@@ -49,7 +49,7 @@ static void test_stop_with_open_sockets_and_untaken_events() {
     CHECK(!fd_is_open(extra) || extra == raw || extra == raw_peer);
 
     // After stop: posts are discarded (fd closed, iov freed), take is empty.
-    int late = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int late = raw_socket();
     t.cmd(pn::kCmdAdoptConnected, 11, 1, late);
     CHECK(!fd_is_open(late));
     t.write(kClient, hi, 3);
@@ -58,14 +58,14 @@ static void test_stop_with_open_sockets_and_untaken_events() {
     CHECK(none.empty());
   }
   CHECK(!fd_is_open(keep_lfd));
-  close(raw);
-  close(raw_peer);
+  raw_close(raw);
+  raw_close(raw_peer);
   CHECK_EQ(count_open_fds(), fds_before);
 }
 
 static void test_never_started_loop_discards_posts() {
   pn::Loop loop;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = raw_socket();
   pn::Command c;
   c.type = pn::kCmdAdoptListener;
   c.fd = fd;
@@ -102,18 +102,17 @@ static void test_idle_loop_and_hung_up_sockets_use_no_cpu() {
     slot++;
   }
   // Accept order follows connect order on loopback; slot 20+i is client i.
-  close(ca);
+  raw_close(ca);
   t.expect(20, pn::kEvEof);
-  close(cb);
+  raw_close(cb);
   t.expect(21, pn::kEvEof);
   t.cmd(pn::kCmdShutdown, 21);
   t.expect(21, pn::kEvShutdownDone);
-  linger lg{1, 0};
-  setsockopt(cc, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  close(cc);
-  setsockopt(cd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  close(cd);
-  t.expect(23, pn::kEvReadError);
+  raw_reset(cc);
+  raw_reset(cd);
+  // wine: the reset reads as EOF (see loop_errors_test); a hang-up either way.
+  if (under_wine()) wine_note("a reset peer reads as EOF, not ECONNRESET");
+  t.expect(23, under_wine() ? pn::kEvEof : pn::kEvReadError);
   sleep_ms(50);
   t.pull(10);
 
@@ -127,8 +126,12 @@ static void test_idle_loop_and_hung_up_sockets_use_no_cpu() {
 
   // C still reports its reset once someone reads: error, not a hang.
   t.cmd(pn::kCmdReadStart, 22);
-  pn::Event& e = t.expect(22, pn::kEvReadError);
-  CHECK_EQ(e.status, -ECONNRESET);
+  if (under_wine()) {
+    t.expect(22, pn::kEvEof);
+  } else {
+    pn::Event& e = t.expect(22, pn::kEvReadError);
+    CHECK_EQ(e.status, -ECONNRESET);
+  }
   for (uint32_t s = 20; s < 24; s++) t.cmd(pn::kCmdClose, s);
   t.expect(23, pn::kEvClosed);
 }

@@ -1,7 +1,5 @@
 // loop_listener_test - accepting: many connections, EMFILE without a busy
 // loop, closing a listener.
-#include <sys/resource.h>
-
 #include "harness.h"
 
 using namespace pt;
@@ -20,16 +18,23 @@ static void test_accepts_many_connections() {
   for (pn::Event& ev : t.log) {
     if (ev.type != pn::kEvConnection) continue;
     CHECK(ev.fd >= 0);
-    CHECK(fcntl(ev.fd, F_GETFL) & O_NONBLOCK);
-    CHECK(fcntl(ev.fd, F_GETFD) & FD_CLOEXEC);
+    CHECK(nonblocking_state(ev.fd) != 0);
+    CHECK_EQ(cloexec_state(ev.fd), 1);
   }
-  for (int fd : clients) close(fd);
+  for (int fd : clients) raw_close(fd);
   t.cmd(pn::kCmdClose, kListener);
   t.expect(kListener, pn::kEvClosed);
   CHECK(!fd_is_open(lfd));
   // Accepted fds left in the log are closed by discard_event at the end.
 }
 
+#ifdef _WIN32
+static void test_emfile_reports_once_and_does_not_spin() {
+  // Windows has no per-process descriptor limit to lower (sockets are kernel
+  // handles, bounded by memory), so EMFILE cannot be provoked here.
+  fprintf(stderr, "  (skipped on Windows: no RLIMIT_NOFILE)\n");
+}
+#else
 static void test_emfile_reports_once_and_does_not_spin() {
   TestLoop t;
   int port = 0;
@@ -99,6 +104,7 @@ static void test_emfile_reports_once_and_does_not_spin() {
   close(client2);
   close(client3);
 }
+#endif
 
 int main() {
   TEST(accepts_many_connections);

@@ -100,15 +100,15 @@ static void test_eof_after_all_data() {
   TestLoop t;
   auto [lfd, c, s] = raw_pair(t, kServer, true);
   std::string sent = pattern(300 * 1000, 7);
-  CHECK_EQ(write(c, sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
-  close(c);  // FIN right behind the data
+  CHECK_EQ(raw_write(c, sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  raw_close(c);  // FIN right behind the data
   t.expect(kServer, pn::kEvEof);
   CHECK(t.data_of(kServer) == sent);
   std::vector<int> seq = t.sequence(kServer);
   CHECK(seq.size() == 2 && seq[0] == pn::kEvData && seq[1] == pn::kEvEof);
   t.cmd(pn::kCmdClose, kServer);
   t.expect(kServer, pn::kEvClosed);
-  close(lfd);
+  raw_close(lfd);
 }
 
 static void test_read_stop_and_start() {

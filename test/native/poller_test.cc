@@ -241,12 +241,23 @@ static void test_peer_fin_is_peer_closed_and_readable() {
   CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
   CHECK_EQ(send_str(c.b, "last"), 4);
   CHECK_EQ(pn::shutdown_write(c.b), 0);
-  uint32_t ev = wait_until(p, &tag_a, pn::kPollPeerClosed);
+  uint32_t ev;
+  if (under_wine()) {
+    // wine tells a FIN from data only once the data is read (it reports
+    // AFD_POLL_DISCONNECT for "readable, and recv would return 0"): the
+    // loop then sees the EOF one read later, nothing is lost.
+    wine_note("FIN is reported only after the data before it is read");
+    ev = wait_until(p, &tag_a, pn::kPollReadable);
+    CHECK_EQ(drain(c.a), 4);
+    ev = wait_until(p, &tag_a, pn::kPollPeerClosed);
+  } else {
+    ev = wait_until(p, &tag_a, pn::kPollPeerClosed);
+  }
   CHECK(ev & pn::kPollReadable);
   CHECK(!(ev & pn::kPollError));  // a FIN is not an error
   // The data before the FIN is still there, then EOF; peer-closed stays
   // reported (level-triggered) after the drain.
-  CHECK_EQ(drain(c.a), 4);
+  if (!under_wine()) CHECK_EQ(drain(c.a), 4);
   CHECK_EQ(pn::sock_read(c.a, reinterpret_cast<char*>(&tag_b), 1), 0);
   ev = poll_once(p, &tag_a, 0);
   CHECK(ev & pn::kPollPeerClosed);
@@ -294,7 +305,13 @@ static void test_peer_reset_is_error_or_peer_closed() {
   bool as_eof = (ev & (pn::kPollPeerClosed | pn::kPollReadable)) ==
                 (pn::kPollPeerClosed | pn::kPollReadable);
   CHECK(as_error || as_eof);
-  CHECK_EQ(pn::sock_read(c.a, reinterpret_cast<char*>(&tag_b), 1), -ECONNRESET);
+  if (under_wine()) {
+    // wineserver takes the socket's pending ECONNRESET while polling it.
+    wine_note("a reset peer reads as EOF, not ECONNRESET");
+    CHECK_EQ(pn::sock_read(c.a, reinterpret_cast<char*>(&tag_b), 1), 0);
+  } else {
+    CHECK_EQ(pn::sock_read(c.a, reinterpret_cast<char*>(&tag_b), 1), -ECONNRESET);
+  }
 }
 
 static void test_connect_refused_is_reported_to_writer() {

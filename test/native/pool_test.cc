@@ -8,22 +8,22 @@
 using namespace pt;
 
 static void test_default_size() {
-  setenv("PROTONET_IO_THREADS", "3", 1);
+  set_env("PROTONET_IO_THREADS", "3");
   CHECK_EQ(pn::Pool::default_size(), 3);
-  setenv("PROTONET_IO_THREADS", "64", 1);
+  set_env("PROTONET_IO_THREADS", "64");
   CHECK_EQ(pn::Pool::default_size(), 64);
   const char* bad[] = {"0", "65", "-1", "abc", "2x", ""};
-  unsetenv("PROTONET_IO_THREADS");
+  unset_env("PROTONET_IO_THREADS");
   int fallback = pn::Pool::default_size();
   CHECK(fallback >= 1 && fallback <= 4);
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  long cpus = cpu_count();
   long want = cpus / 2 < 1 ? 1 : (cpus / 2 > 4 ? 4 : cpus / 2);
   CHECK_EQ(fallback, want);
   for (const char* b : bad) {
-    setenv("PROTONET_IO_THREADS", b, 1);
+    set_env("PROTONET_IO_THREADS", b);
     CHECK_EQ(pn::Pool::default_size(), fallback);
   }
-  unsetenv("PROTONET_IO_THREADS");
+  unset_env("PROTONET_IO_THREADS");
 }
 
 static std::atomic<int> g_bells{0};

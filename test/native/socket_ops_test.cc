@@ -1,6 +1,4 @@
 // socket_ops_test - the one-shot calls the bridge makes on the JS thread.
-#include <netinet/tcp.h>
-
 #include "harness.h"
 
 using namespace pt;
@@ -15,20 +13,21 @@ static void test_listen_reports_bind_failure() {
   CHECK_STREQ(sys, "bind");
   CHECK_EQ(fd, -1);
   CHECK_EQ(count_open_fds(), fds);  // nothing left open
-  close(lfd);
+  raw_close(lfd);
 }
 
 static void test_listen_is_nonblocking_cloexec_reuseaddr() {
   int port = 0;
   int lfd = listen_local(&port);
   CHECK(port > 0);
-  CHECK(fcntl(lfd, F_GETFL) & O_NONBLOCK);
-  CHECK(fcntl(lfd, F_GETFD) & FD_CLOEXEC);
-  int v = 0;
-  socklen_t len = sizeof(v);
-  CHECK_EQ(getsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &v, &len), 0);
-  CHECK_EQ(v, 1);
-  close(lfd);
+  CHECK(nonblocking_state(lfd) != 0);
+  CHECK_EQ(cloexec_state(lfd), 1);
+  int v = -1;
+  CHECK_EQ(pn::get_sock_opt(lfd, "SO_REUSEADDR", &v), 0);
+  // libuv's choice on each: on Windows SO_REUSEADDR would let another socket
+  // take the port over, and binding over TIME_WAIT works without it.
+  CHECK_EQ(v, kIsWindows ? 0 : 1);
+  raw_close(lfd);
 }
 
 static void test_dual_stack_listen() {
@@ -40,8 +39,7 @@ static void test_dual_stack_listen() {
   if (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL) return;  // no IPv6 here
   CHECK_EQ(err, 0);
   int v = -1;
-  socklen_t len = sizeof(v);
-  CHECK_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len), 0);
+  CHECK_EQ(pn::get_sock_opt(fd, "IPV6_V6ONLY", &v), 0);
   CHECK_EQ(v, 0);
   pn::SockAddr bound;
   CHECK_EQ(pn::sock_name(fd, &bound), 0);
@@ -55,14 +53,14 @@ static void test_dual_stack_listen() {
   CHECK_EQ(pn::peer_name(s, &peer), 0);
   CHECK_EQ(pn::addr_to_ip(peer.sa(), ip, sizeof(ip), &port, &family), 0);
   CHECK_STREQ(ip, "::ffff:127.0.0.1");
-  close(c);
-  close(s);
-  close(fd);
+  raw_close(c);
+  raw_close(s);
+  raw_close(fd);
 
   CHECK_EQ(pn::tcp_listen(any6, 16, true, &fd, &sys), 0);
-  CHECK_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len), 0);
+  CHECK_EQ(pn::get_sock_opt(fd, "IPV6_V6ONLY", &v), 0);
   CHECK_EQ(v, 1);
-  close(fd);
+  raw_close(fd);
 }
 
 static void test_connect_start_and_names() {
@@ -71,10 +69,9 @@ static void test_connect_start_and_names() {
   int fd = -1;
   CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
   CHECK(fd >= 0);
-  CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK);
+  CHECK(nonblocking_state(fd) != 0);
   int s = raw_accept(lfd, false);
-  pollfd p{fd, POLLOUT, 0};
-  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+  CHECK_EQ(raw_wait(fd, true, kWaitMs), 1);
   pn::SockAddr a;
   CHECK_EQ(pn::peer_name(fd, &a), 0);
   char ip[pn::kMaxIpLen];
@@ -85,22 +82,24 @@ static void test_connect_start_and_names() {
 
   CHECK_EQ(pn::set_nodelay(fd, true), 0);
   int v = 0;
-  socklen_t len = sizeof(v);
-  getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len);
+  CHECK_EQ(pn::get_sock_opt(fd, "TCP_NODELAY", &v), 0);
   CHECK_EQ(v, 1);
   CHECK_EQ(pn::set_keepalive(fd, true, 30), 0);
-  getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len);
-  CHECK_EQ(v, 30);
-  getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+  // Windows before 10 1709 (and wine) cannot read the idle time back.
+  if (pn::get_sock_opt(fd, "TCP_KEEPIDLE", &v) == 0) CHECK_EQ(v, 30);
+  else CHECK(kIsWindows);
+  CHECK_EQ(pn::get_sock_opt(fd, "SO_KEEPALIVE", &v), 0);
   CHECK_EQ(v, 1);
   CHECK_EQ(pn::set_keepalive(fd, false, 0), 0);
-  getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+  CHECK_EQ(pn::get_sock_opt(fd, "SO_KEEPALIVE", &v), 0);
   CHECK_EQ(v, 0);
-  CHECK_EQ(pn::set_nodelay(-1, true), -EBADF);
+  // Not a socket: EBADF on Linux, ENOTSOCK from Winsock (as with libuv).
+  int bad = pn::set_nodelay(-1, true);
+  CHECK(bad == -EBADF || (kIsWindows && bad == -ENOTSOCK));
 
   pn::close_fd(fd);
-  close(s);
-  close(lfd);
+  raw_close(s);
+  raw_close(lfd);
 }
 
 static void test_connect_with_local_bind() {
@@ -113,9 +112,9 @@ static void test_connect_with_local_bind() {
   pn::SockAddr me;
   CHECK_EQ(pn::sock_name(fd, &me), 0);
   CHECK_EQ(me.family(), AF_INET);
-  close(s);
+  raw_close(s);
   pn::close_fd(fd);
-  close(lfd);
+  raw_close(lfd);
 }
 
 static void test_connect_refused_leaves_nothing_open() {
@@ -123,13 +122,18 @@ static void test_connect_refused_leaves_nothing_open() {
   int fd = -1;
   int err = pn::tcp_connect_start(local_addr(closed_port()), nullptr, &fd);
   if (err == 0) {
-    // Refusal arrives asynchronously: SO_ERROR tells.
-    pollfd p{fd, POLLOUT, 0};
-    CHECK_EQ(poll(&p, 1, kWaitMs), 1);
-    int so = 0;
-    socklen_t len = sizeof(so);
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len);
-    CHECK_EQ(so, ECONNREFUSED);
+    // Refusal arrives asynchronously: SO_ERROR tells. (Winsock reports a
+    // failed connect as an exception, not as writable: wait for either.)
+    pn::Poller p;
+    CHECK_EQ(p.init(), 0);
+    CHECK_EQ(p.add(fd, pn::kPollWritable, &fd), 0);
+    pn::PollEvent ev[1];
+    int n = 0;
+    auto t0 = Clock::now();
+    while (n == 0 && ms_since(t0) < kWaitMs) n = p.wait(ev, 1, 100);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(p.remove(fd), 0);
+    CHECK_EQ(pn::sock_error(fd), -ECONNREFUSED);
     pn::close_fd(fd);
   } else {
     CHECK_EQ(err, -ECONNREFUSED);
@@ -144,8 +148,7 @@ static void test_try_writev_never_raises_sigpipe() {
   int fd = -1;
   CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
   int s = raw_accept(lfd, false);
-  pollfd p{fd, POLLOUT, 0};
-  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+  CHECK_EQ(raw_wait(fd, true, kWaitMs), 1);
 
   char a[] = "hello ", b[] = "world";
   iovec iov[2] = {{a, 6}, {b, 5}};
@@ -161,9 +164,7 @@ static void test_try_writev_never_raises_sigpipe() {
   CHECK_EQ(n, 0);
 
   // Reset by the peer: an error code, and no SIGPIPE (which would kill us).
-  linger lg{1, 0};
-  setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  close(s);
+  raw_reset(s);
   sleep_ms(50);
   for (int i = 0; i < 3; i++) {
     n = pn::try_writev(fd, iov, 2);
@@ -171,9 +172,12 @@ static void test_try_writev_never_raises_sigpipe() {
   }
   CHECK(n == -EPIPE || n == -ECONNRESET);
   n = pn::try_writev(fd, iov, 2);
-  CHECK_EQ(n, -EPIPE);
+  // Linux: EPIPE once the reset was reported. Winsock keeps saying
+  // WSAECONNRESET (libuv gives ECONNRESET there too).
+  if (kIsWindows) CHECK(n == -EPIPE || n == -ECONNRESET || n == -ECONNABORTED);
+  else CHECK_EQ(n, -EPIPE);
   pn::close_fd(fd);
-  close(lfd);
+  raw_close(lfd);
 }
 
 int main() {
