@@ -36,7 +36,7 @@ function ensureTools() {
   console.log(`test-windows: installing ${missing.join(', ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'g++-mingw-w64-x86-64', 'wine', 'wine64', 'cmake'],
+  execFileSync('apt-get', ['install', '-y', 'g++-mingw-w64-x86-64', 'wine', 'wine64', 'cmake'],
     { stdio: 'inherit', env });
 }
 
