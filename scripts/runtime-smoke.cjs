@@ -2,7 +2,8 @@
 // loads Node-API addons (Bun, Deno, Node): echo, half-close, errors,
 // backpressure, many connections and http on protonet. Plain CommonJS with
 // no test framework, so the runtime under test needs nothing but node:
-// builtins. Prints one line per check and "N passed, M failed" at the end.
+// builtins. Prints one line per check and "<runtime> smoke: N passed, M failed"
+// at the end.
 'use strict';
 const path = require('node:path');
 const crypto = require('node:crypto');
@@ -174,6 +175,6 @@ const checks = {
       console.log(`FAIL ${runtime}: ${name}\n     ${err && err.stack ? err.stack.split('\n').slice(0, 3).join('\n     ') : err}`);
     }
   }
-  console.log(`${runtime}: ${passed} passed, ${failed} failed`);
+  console.log(`${runtime} smoke: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
 })();
