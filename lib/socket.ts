@@ -122,7 +122,7 @@ export class Socket extends Duplex {
   #userBufGen: (() => Uint8Array) | null = null;
   #userBufCb: ((n: number, buf: Uint8Array) => boolean | void) | null = null;
   // Bytes received while onread's callback had paused reading.
-  #userPending: Buffer[] = [];
+  #userPending: Buffer[] | null = null; // allocated on first use
 
   #noDelay: boolean;
   #keepAlive: boolean;
@@ -213,9 +213,19 @@ export class Socket extends Duplex {
     }
   }
 
+  // Shared by every handle (`this` is the handle, as in Node's onStreamRead):
+  // two closures per socket would cost about 150 bytes of every connection.
+  static readonly #onHandleRead = function (this: TcpHandle, buf: Buffer | null): void {
+    (this.owner as Socket).#onRead(buf);
+  };
+  static readonly #onHandleReadError = function (this: TcpHandle, status: number): void {
+    (this.owner as Socket).destroy(sysErrno(status, 'read'));
+  };
+
   #initHandle(handle: TcpHandle): void {
-    handle.onread = (buf) => this.#onRead(buf);
-    handle.onreaderror = (status) => this.destroy(sysErrno(status, 'read'));
+    handle.owner = this;
+    handle.onread = Socket.#onHandleRead;
+    handle.onreaderror = Socket.#onHandleReadError;
   }
 
   // ---- connecting ----
@@ -527,7 +537,7 @@ export class Socket extends Duplex {
   }
 
   #tryReadStart(): void {
-    if (this.#userPending.length > 0 && !this.#flushUserPending()) return;
+    if (this.#userPending !== null && this.#userPending.length > 0 && !this.#flushUserPending()) return;
     this._handle!.reading = true;
     const err = this._handle!.readStart();
     if (err) this.destroy(sysErrno(err, 'read'));
@@ -573,7 +583,7 @@ export class Socket extends Duplex {
       }
       if (this.destroyed) return true;
       if (!keepReading) {
-        if (offset < buf.length) this.#userPending.push(buf.subarray(offset));
+        if (offset < buf.length) (this.#userPending ??= []).push(buf.subarray(offset));
         return false;
       }
     }
@@ -581,8 +591,9 @@ export class Socket extends Duplex {
   }
 
   #flushUserPending(): boolean {
-    while (this.#userPending.length > 0) {
-      const chunk = this.#userPending.shift()!;
+    const pending = this.#userPending;
+    while (pending !== null && pending.length > 0) {
+      const chunk = pending.shift()!;
       if (!this.#deliverToUserBuffer(chunk)) return false;
     }
     return true;

@@ -34,23 +34,32 @@ const UV_EBADF = -osConstants.errno.EBADF;
 const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
 const UV_ECANCELED = -osConstants.errno.ECANCELED;
 
+// TcpHandle state bits.
+const F_OPEN = 1 << 0; // the native side holds an fd for this handle (until Ev.Closed)
+const F_CLOSING = 1 << 1;
+const F_REFED = 1 << 2;
+const F_COUNTED = 1 << 3; // counted in the registry's active-ref total
+const F_CONNECTING = 1 << 4;
+const F_LISTENING = 1 << 5;
+const F_EOF = 1 << 6;
+const F_SHUTDOWN_CANCELLED = 1 << 7;
+
 export class TcpHandle implements Registered {
   slot = -1;
   gen = 0;
   loop = 0;
 
-  /** The native side holds an fd for this handle (until Ev.Closed). */
-  #open = false;
-  #closing = false;
-  #refed = true;
-  #counted = false;
-  #connecting = false;
-  #listening = false;
-  #eof = false;
+  // State bits (F_* above) in one field: an idle server holds thousands of
+  // handles, and each boolean property costs a tagged word.
+  #flags = F_REFED;
   #shutdownCb: ((status: number) => void) | null = null;
-  #shutdownCancelled = false;
-  #closeCbs: (() => void)[] = [];
-  #writes: WriteReq[] = [];
+  // Allocated on first use: most handles never queue a write on the loop or
+  // get a close callback before they close.
+  #closeCbs: (() => void)[] | null = null;
+  #writes: WriteReq[] | null = null;
+
+  /** What Node keeps as handle[owner_symbol]: the Socket or Server using it. */
+  owner: unknown = null;
 
   /** A Unix domain socket (Node's Pipe handle): no names, no TCP options. */
   isPipe = false;
@@ -66,7 +75,10 @@ export class TcpHandle implements Registered {
   onreaderror: ((status: number) => void) | null = null;
   onconnection: ((status: number, client: TcpHandle | null) => void) | null = null;
 
-  get isOpen(): boolean { return this.#open && !this.#closing; }
+  #has(bit: number): boolean { return (this.#flags & bit) !== 0; }
+  #set(bit: number, on: boolean): void { this.#flags = on ? this.#flags | bit : this.#flags & ~bit; }
+
+  get isOpen(): boolean { return (this.#flags & (F_OPEN | F_CLOSING)) === F_OPEN; }
 
   // Node's own modules treat socket._handle as an AsyncWrap: http's client
   // asks it for an async id when it reuses a keep-alive socket.
@@ -115,14 +127,14 @@ export class TcpHandle implements Registered {
       unregister(this);
       return err;
     }
-    this.#open = true;
-    this.#listening = true;
+    this.#set(F_OPEN, true);
+    this.#set(F_LISTENING, true);
     this.#sync();
     return 0;
   }
 
   /** A listening handle (server.listen(otherServer._handle) takes it over). */
-  get isListening(): boolean { return this.isOpen && this.#listening; }
+  get isListening(): boolean { return this.isOpen && this.#has(F_LISTENING); }
 
   /** Reads an int socket option back from the kernel (tests); value or -errno. */
   getsockopt(name: string): number {
@@ -142,18 +154,18 @@ export class TcpHandle implements Registered {
   // returned or, with `deferError`, delivered later through onconnect.
   #opened(err: number, state: 'connecting' | 'listening' | 'connected', deferError: boolean): number {
     if (err === 0) {
-      this.#open = true;
-      this.#connecting = state === 'connecting';
-      this.#listening = state === 'listening';
+      this.#set(F_OPEN, true);
+      this.#set(F_CONNECTING, state === 'connecting');
+      this.#set(F_LISTENING, state === 'listening');
       this.#sync();
       return 0;
     }
     unregister(this);
     if (!deferError) return err;
-    this.#connecting = true;
+    this.#set(F_CONNECTING, true);
     setImmediate(() => {
-      this.#connecting = false;
-      if (!this.#closing) this.onconnect?.(err);
+      this.#set(F_CONNECTING, false);
+      if (!this.#has(F_CLOSING)) this.onconnect?.(err);
     });
     return 0;
   }
@@ -162,7 +174,7 @@ export class TcpHandle implements Registered {
   static adopt(fd: number): TcpHandle {
     const h = new TcpHandle();
     register(h);
-    h.#open = true;
+    h.#set(F_OPEN, true);
     native.adopt(h.slot, h.gen, h.loop, fd, false);
     h.#sync();
     return h;
@@ -171,7 +183,7 @@ export class TcpHandle implements Registered {
   // ---- reading ----
 
   readStart(): number {
-    if (!this.isOpen || this.#eof) return 0;
+    if (!this.isOpen || this.#has(F_EOF)) return 0;
     this.reading = true;
     native.readStart(this.slot, this.gen);
     this.#sync();
@@ -202,7 +214,7 @@ export class TcpHandle implements Registered {
     req.async = true;
     req.chunks = chunks;
     this.writeQueueSize += bytes;
-    this.#writes.push(req);
+    (this.#writes ??= []).push(req);
     this.#sync();
     return 0;
   }
@@ -222,22 +234,22 @@ export class TcpHandle implements Registered {
   // ---- closing ----
 
   close(cb?: () => void): void {
-    if (cb) this.#closeCbs.push(cb);
-    if (this.#closing) return;
-    this.#closing = true;
+    if (cb) (this.#closeCbs ??= []).push(cb);
+    if (this.#has(F_CLOSING)) return;
+    this.#set(F_CLOSING, true);
     this.reading = false;
-    if (this.#open) native.close(this.slot, this.gen);
+    if (this.#has(F_OPEN)) native.close(this.slot, this.gen);
     this.#scheduleCloseCallbacks();
   }
 
   /** Closes with RST instead of FIN (resetAndDestroy); 0 or -errno. */
   reset(cb: () => void): number {
-    if (this.#closing || !this.#open) {
+    if (this.#has(F_CLOSING) || !this.#has(F_OPEN)) {
       this.close(cb);
       return 0;
     }
-    this.#closeCbs.push(cb);
-    this.#closing = true;
+    (this.#closeCbs ??= []).push(cb);
+    this.#set(F_CLOSING, true);
     this.reading = false;
     const err = native.reset(this.slot, this.gen);
     this.#scheduleCloseCallbacks();
@@ -252,39 +264,39 @@ export class TcpHandle implements Registered {
   #scheduleCloseCallbacks(): void {
     this.#sync();
     setImmediate(() => {
-      for (const req of this.#writes) {
+      for (const req of this.#writes ?? []) {
         if (!req.done) {
           req.done = true;
           req.oncomplete(UV_ECANCELED);
         }
       }
       const shutdownCb = this.#shutdownCb;
-      if (shutdownCb && !this.#shutdownCancelled) {
-        this.#shutdownCancelled = true;
+      if (shutdownCb && !this.#has(F_SHUTDOWN_CANCELLED)) {
+        this.#set(F_SHUTDOWN_CANCELLED, true);
         shutdownCb(UV_ECANCELED);
       }
-      this.#connecting = false;
-      this.#listening = false;
+      this.#set(F_CONNECTING, false);
+      this.#set(F_LISTENING, false);
       const cbs = this.#closeCbs;
-      this.#closeCbs = [];
-      for (const fn of cbs) fn();
+      this.#closeCbs = null;
+      if (cbs !== null) for (const fn of cbs) fn();
       this.#sync();
     });
   }
 
   // ---- liveness ----
 
-  ref(): void { this.#refed = true; this.#sync(); }
-  unref(): void { this.#refed = false; this.#sync(); }
-  hasRef(): boolean { return this.#refed; }
+  ref(): void { this.#set(F_REFED, true); this.#sync(); }
+  unref(): void { this.#set(F_REFED, false); this.#sync(); }
+  hasRef(): boolean { return this.#has(F_REFED); }
 
   // libuv's notion of an active handle, counted only while ref'd.
   #sync(): void {
-    const active = this.#open && (this.#closing || this.#connecting || this.#listening || this.reading
-      || this.#writes.length > 0 || this.#shutdownCb !== null);
-    const counted = active && this.#refed;
-    if (counted !== this.#counted) {
-      this.#counted = counted;
+    const active = this.#has(F_OPEN) && (this.#has(F_CLOSING | F_CONNECTING | F_LISTENING) || this.reading
+      || (this.#writes !== null && this.#writes.length > 0) || this.#shutdownCb !== null);
+    const counted = active && this.#has(F_REFED);
+    if (counted !== this.#has(F_COUNTED)) {
+      this.#set(F_COUNTED, counted);
       addActiveRef(counted ? 1 : -1);
     }
   }
@@ -318,28 +330,28 @@ export class TcpHandle implements Registered {
   onEvent(type: Ev, value: number, buf: Buffer | undefined): void {
     switch (type) {
       case Ev.Connect:
-        this.#connecting = false;
+        this.#set(F_CONNECTING, false);
         this.#sync();
-        if (!this.#closing) this.onconnect?.(value);
+        if (!this.#has(F_CLOSING)) this.onconnect?.(value);
         return;
       case Ev.Data:
-        if (this.#closing) return;
+        if (this.#has(F_CLOSING)) return;
         this.bytesRead += buf!.length;
         this.onread?.(buf!);
         return;
       case Ev.Eof:
-        this.#eof = true;
+        this.#set(F_EOF, true);
         this.reading = false;
         this.#sync();
-        if (!this.#closing) this.onread?.(null);
+        if (!this.#has(F_CLOSING)) this.onread?.(null);
         return;
       case Ev.ReadError:
         this.reading = false;
         this.#sync();
-        if (!this.#closing) this.onreaderror?.(value);
+        if (!this.#has(F_CLOSING)) this.onreaderror?.(value);
         return;
       case Ev.WriteDone: {
-        const req = this.#writes.shift();
+        const req = this.#writes?.shift();
         if (req === undefined) return;
         this.writeQueueSize -= req.bytes;
         req.chunks = null; // the loop is done with this memory
@@ -354,11 +366,11 @@ export class TcpHandle implements Registered {
         const cb = this.#shutdownCb;
         this.#shutdownCb = null;
         this.#sync();
-        if (cb && !this.#shutdownCancelled) cb(value);
+        if (cb && !this.#has(F_SHUTDOWN_CANCELLED)) cb(value);
         return;
       }
       case Ev.Connection:
-        if (this.#closing || this.onconnection === null) {
+        if (this.#has(F_CLOSING) || this.onconnection === null) {
           native.closeFd(value);
           return;
         }
@@ -369,13 +381,13 @@ export class TcpHandle implements Registered {
         }
         return;
       case Ev.AcceptError:
-        if (!this.#closing) this.onconnection?.(value, null);
+        if (!this.#has(F_CLOSING)) this.onconnection?.(value, null);
         return;
       case Ev.Closed:
         // Every earlier event of this handle was delivered before this one.
         unregister(this);
-        this.#open = false;
-        this.#writes = [];
+        this.#set(F_OPEN, false);
+        this.#writes = null;
         this.#shutdownCb = null;
         this.#sync();
         return;
