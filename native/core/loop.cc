@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
@@ -198,7 +199,15 @@ void LoopCore::wake() {
   // queue (under cmd_mu_) and the epoch; a producer publishes first and loads
   // sleeping_ after. One of the two sees the other, so no wake-up is lost.
   // exchange() makes only the first of several producers pay the syscall.
-  if (sleeping_.load() && sleeping_.exchange(false)) poller_.wake();
+  if (sleeping_.load() && sleeping_.exchange(false)) {
+    if (parked_.load()) {
+      std::lock_guard<std::mutex> lock(park_mu_);
+      park_signal_ = true;
+      park_cv_.notify_one();
+    } else {
+      poller_.wake();
+    }
+  }
 }
 
 void LoopCore::take(std::vector<Event>& out) {
@@ -217,7 +226,8 @@ void LoopCore::take(std::vector<Event>& out) {
     }
   }
   // Throttled sockets wait for exactly this: let the loop re-arm them.
-  if (took && throttled_count_.load() > 0) wake();
+  // A parked loop waits for exactly this too.
+  if (took && (throttled_count_.load() > 0 || parked_.load())) wake();
 }
 
 // ------------------------------------------------------------- loop thread
@@ -231,6 +241,14 @@ void LoopCore::run() {
     // Events produced by commands (immediate write completions, closes...)
     // must not wait behind a blocking poll: then only peek at readiness.
     int timeout = batch_.empty() ? next_timeout_ms() : 0;
+    if (timeout != 0 && lagging_ && writers_ == 0) {
+      // The JS thread is behind: rather than wake for every socket that
+      // becomes readable (a context switch per message under load), sleep
+      // until it takes the outbox, then read everything ready in one pass.
+      park_until_taken(timeout);
+      timeout = 0;
+    }
+    lagging_ = false;
     if (timeout != 0) {
       sleeping_.store(true);
       if (must_not_sleep()) {
@@ -247,6 +265,32 @@ void LoopCore::run() {
     if (!paused_.empty()) run_listener_timers();
     publish();
   }
+}
+
+void LoopCore::park_until_taken(int timeout_ms) {
+  // Same handshake as the poller sleep (see wake()), with parked_ telling
+  // producers to signal the condition variable instead of the poller, and
+  // take() waking a parked loop even when nothing is throttled.
+  parked_.store(true);
+  sleeping_.store(true);
+  if (must_not_sleep() || epoch_.load() != lag_epoch_) {
+    sleeping_.store(false);
+    parked_.store(false);
+    return;
+  }
+  {
+    std::unique_lock<std::mutex> lock(park_mu_);
+    auto signalled = [this] { return park_signal_; };
+    // Bounded: accepts and peer hang-ups still make progress every few ms
+    // while the JS thread is busy for long (a blocking call, a long tick).
+    if (timeout_ms < 0 || timeout_ms > kParkMaxMs) timeout_ms = kParkMaxMs;
+    park_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), signalled);
+    // A signal from a producer that lost the race with an earlier cancel is
+    // consumed here too: at worst one spurious early return, never a lost one.
+    park_signal_ = false;
+  }
+  sleeping_.store(false);
+  parked_.store(false);
 }
 
 bool LoopCore::must_not_sleep() {
@@ -358,6 +402,8 @@ void LoopCore::adopt(const Command& cmd) {
 void LoopCore::close_handle(Handle* h) {
   if (h->registered) poller_.remove(h->fd);
   h->registered = false;
+  if (h->interest & kPollWritable) writers_--;
+  h->interest = 0;
   close_fd(h->fd);
   handles_.erase(h->slot);
   if (h->kind == HandleKind::kTcp) {
@@ -383,6 +429,7 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
   if (want == 0) {
     if (h->registered) poller_.remove(h->fd);
     h->registered = false;
+    if (h->interest & kPollWritable) writers_--;
     h->interest = 0;
     return 0;
   }
@@ -394,6 +441,7 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
     int err = poller_.modify(h->fd, want, h);
     if (err != 0) return err;
   }
+  if ((h->interest ^ want) & kPollWritable) writers_ += (want & kPollWritable) ? 1 : -1;
   h->interest = want;
   return 0;
 }
@@ -409,9 +457,11 @@ void LoopCore::dispatch(const PollEvent& pe) {
 void LoopCore::publish() {
   if (batch_.empty()) return;
   bool was_empty;
+  uint64_t out_epoch_seen_at_publish;
   {
     std::lock_guard<std::mutex> lock(out_mu_);
     was_empty = outbox_.empty();
+    out_epoch_seen_at_publish = out_epoch_;
     if (was_empty) {
       outbox_.swap(batch_);
     } else {
@@ -430,6 +480,9 @@ void LoopCore::publish() {
   }
   batch_.clear();
   batch_tcps_.clear();
+  // The JS thread had not yet taken the previous batch: it is the bottleneck.
+  lagging_ = !was_empty;
+  if (lagging_) lag_epoch_ = out_epoch_seen_at_publish;
   // stop() joins this thread, so the bell never rings after stop() returns.
   if (was_empty && !stopping_ && bell_ != nullptr) bell_(ctx_);
 }

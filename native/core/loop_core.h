@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <climits>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -62,6 +63,7 @@ class LoopCore {
   void handle_command(Command& cmd);
   void adopt(const Command& cmd);
   void close_handle(Handle* h);
+  void park_until_taken(int timeout_ms);
   bool must_not_sleep();
   int next_timeout_ms();
   void dispatch(const PollEvent& pe);
@@ -127,6 +129,12 @@ class LoopCore {
   // True while the loop is in (or about to enter) a blocking wait: producers
   // wake the poller only then, so a busy loop is woken with no syscall.
   std::atomic<bool> sleeping_{false};
+  // The loop sleeps on park_cv_ (not the poller) until the JS thread takes
+  // the outbox: set while sleeping_ is, for wake() to pick the right signal.
+  std::atomic<bool> parked_{false};
+  std::mutex park_mu_;
+  std::condition_variable park_cv_;
+  bool park_signal_ = false;  // guarded by park_mu_
 
   // ===== loop thread only =====
   Poller poller_;
@@ -138,6 +146,9 @@ class LoopCore {
   std::vector<Tcp*> throttled_;      // sockets paused by outbox backpressure
   std::vector<Listener*> paused_;    // listeners waiting out EMFILE & co.
   uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked
+  int writers_ = 0;                  // handles with kPollWritable interest
+  bool lagging_ = false;             // last publish found the outbox not yet taken
+  uint64_t lag_epoch_ = 0;           // out_epoch_ at that publish
   ReadSlab* slab_ = nullptr;         // reads go into its free tail (read_slab.h)
   iovec gather_[IOV_MAX];            // scratch for writes spanning several requests
 
@@ -148,6 +159,7 @@ class LoopCore {
   static constexpr int kMaxPollEvents = 256;
   static constexpr int kAcceptBudget = 128;
   static constexpr int kAcceptRetryMs = 100;
+  static constexpr int kParkMaxMs = 2;  // longest park_until_taken() sleep
 };
 
 }  // namespace pn
