@@ -27,6 +27,8 @@ export interface NativeBinding {
   /** Starts this environment's I/O threads; returns how many loops run. */
   init(dispatch: Dispatch): number;
   setRef(ref: boolean): void;
+  /** Tells the addon the event-loop turn that delivered a batch is over. */
+  turnEnded(): void;
   connect(slot: number, gen: number, loop: number, ip: string, port: number,
     localIp?: string | null, localPort?: number): number;
   listen(slot: number, gen: number, loop: number, ip: string, port: number, backlog: number,

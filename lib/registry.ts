@@ -72,8 +72,20 @@ export function addActiveRef(delta: 1 | -1): void {
 
 // Called by the addon once per doorbell with every event every loop had.
 function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined): void {
+  // The addon takes one fresh batch per event-loop turn (bridge.cc); this
+  // tells it when the turn is over, after this turn's I/O callbacks.
+  if (!turnHookArmed) {
+    turnHookArmed = true;
+    setImmediate(endTurn);
+  }
   queue.push({ records, count, buffers, next: 0, nextBuffer: 0 });
   drain();
+}
+
+let turnHookArmed = false;
+function endTurn(): void {
+  turnHookArmed = false;
+  native.turnEnded();
 }
 
 // Events of one socket are delivered in the order the loop produced them.

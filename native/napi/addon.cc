@@ -89,11 +89,19 @@ Napi::Value SetRef(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// turnEnded(): see bridge_turn_ended.
+Napi::Value TurnEnded(const Napi::CallbackInfo& info) {
+  Instance* inst = info.Env().GetInstanceData<Instance>();
+  if (inst != nullptr && !inst->stopped && inst->tsfn != nullptr) bridge_turn_ended(inst);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("setRef", Napi::Function::New(env, SetRef, "setRef"));
+  exports.Set("turnEnded", Napi::Function::New(env, TurnEnded, "turnEnded"));
   register_handles(env, exports);
   return exports;
 }

@@ -22,6 +22,14 @@ void bridge_post_local(Instance* inst, const Event& ev) {
   napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
 }
 
+void bridge_turn_ended(Instance* inst) {
+  inst->in_turn = false;
+  if (inst->deferred) {
+    inst->deferred = false;
+    napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
+  }
+}
+
 void bridge_ring(void* ctx) {
   auto* inst = static_cast<Instance*>(ctx);
   // Non-blocking with an unbounded queue: never waits. Fails only once the
@@ -103,12 +111,25 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
 
   std::vector<Event>& evs = inst->events;
   if (inst->next_event >= evs.size()) {
+    // Node's threadsafe function runs every queued call in one go (up to a
+    // thousand), and under load the loops ring again while JS handles a
+    // batch: timers and setImmediate would starve behind a chain of batches.
+    // So a turn takes one fresh batch; a later ring waits for JS to say the
+    // turn ended (setImmediate -> turnEnded), as Node polls once per turn.
+    // JS-thread completions (a shutdown done at once) are exempt: libuv
+    // completes those within the same turn, before setImmediate callbacks.
     evs.clear();
     inst->next_event = 0;
     // JS-thread completions first: they happened before anything a loop can
     // have seen as their consequence (our FIN before the peer's EOF).
     evs.swap(inst->local_events);
-    for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
+    if (inst->in_turn) {
+      inst->deferred = true;
+    } else {
+      for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
+      // Only a delivered batch makes JS arm the turnEnded hook.
+      inst->in_turn = !evs.empty();
+    }
     if (evs.empty()) return;
   }
 

@@ -18,6 +18,10 @@ void bridge_post_local(Instance* inst, const Event& ev);
 // outbox and calls the JS dispatcher once with a packed record array.
 void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* data);
 
+// JS thread, from setImmediate after a batch: the event-loop turn is over, so
+// the next batch may be taken; re-rings a doorbell deferred meanwhile.
+void bridge_turn_ended(Instance* inst);
+
 // Packs the per-event record layout shared with lib/binding.ts.
 constexpr int kRecordInts = 4;  // [type, slot, gen, value]
 

@@ -42,6 +42,11 @@ struct Instance {
   std::vector<Event> events;
   size_t next_event = 0;
   bool exact_order = false;  // PROTONET_EXACT_ORDER=1: one JS call per handle's run
+  // One fresh batch per event-loop turn (see bridge_call_js): set when a batch
+  // is delivered, cleared by JS from setImmediate (turnEnded); `deferred` marks
+  // a doorbell that arrived meanwhile and must be rung again then.
+  bool in_turn = false;
+  bool deferred = false;
   // The reused records Int32Array (see bridge.cc) and its backing store.
   napi_ref records_ref = nullptr;
   size_t records_cap = 0;  // in int32s
