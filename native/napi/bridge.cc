@@ -12,6 +12,7 @@
 // callback; lib/registry.ts routes the records to the handles.
 #include "bridge.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -48,6 +49,9 @@ void release_slab(napi_env, void* /*data*/, void* hint) { slab_release(static_ca
 // finalizer (thousands of instructions: measured) and pin their slab (at most
 // kReadChunk / kCopyBelow = 4 times the bytes held) while JS keeps them.
 constexpr uint32_t kCopyBelow = 16 * 1024;
+
+// How long one event-loop turn may keep taking fresh batches (bridge_call_js).
+constexpr int64_t kTurnBudgetNs = 1000 * 1000;
 
 napi_value make_buffer(napi_env env, Event& ev) {
   napi_value buf = nullptr;
@@ -123,12 +127,20 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
     // JS-thread completions first: they happened before anything a loop can
     // have seen as their consequence (our FIN before the peer's EOF).
     evs.swap(inst->local_events);
-    if (inst->in_turn) {
+    // Within the first kTurnBudgetNs of a turn, a ring that arrived during the
+    // previous batch is served at once (a ping-pong reply landing while JS
+    // still runs: no extra turn, no extra wake-up); after it, it waits.
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
       inst->deferred = true;
     } else {
       for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
       // Only a delivered batch makes JS arm the turnEnded hook.
-      inst->in_turn = !evs.empty();
+      if (!inst->in_turn && !evs.empty()) {
+        inst->in_turn = true;
+        inst->turn_start_ns = now;
+      }
     }
     if (evs.empty()) return;
   }

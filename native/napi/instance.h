@@ -47,6 +47,7 @@ struct Instance {
   // a doorbell that arrived meanwhile and must be rung again then.
   bool in_turn = false;
   bool deferred = false;
+  int64_t turn_start_ns = 0;  // when the turn's first batch was taken
   // The reused records Int32Array (see bridge.cc) and its backing store.
   napi_ref records_ref = nullptr;
   size_t records_cap = 0;  // in int32s
