@@ -12,6 +12,7 @@
 
 #include "loop_core.h"
 #include "socket_ops.h"
+#include "thread_name.h"
 
 namespace pn {
 
@@ -99,7 +100,7 @@ int LoopCore::start_thread() {
 }
 
 void* LoopCore::thread_main(void* arg) {
-  pthread_setname_np(pthread_self(), "protonet-io");
+  set_current_thread_name("protonet-io");  // thread_name.h: spelled per platform
   static_cast<LoopCore*>(arg)->run();
   return nullptr;
 }
