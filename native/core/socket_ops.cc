@@ -1,4 +1,14 @@
 // socket_ops.cc - the non-blocking one-shot socket calls (see socket_ops.h).
+//
+// Written for Linux; the #if branches below are for macOS and the BSDs
+// (kqueue platforms), where some calls are spelled differently or missing.
+// Those branches have been reviewed but NEVER compiled or run on macOS/BSD:
+//   - no SOCK_NONBLOCK/SOCK_CLOEXEC (macOS): socket()/accept(), then fcntl;
+//     accept4 exists on FreeBSD 10+, OpenBSD 5.7+, NetBSD 8+, not macOS;
+//   - no MSG_NOSIGNAL (macOS): every socket we create, accept or adopt gets
+//     SO_NOSIGPIPE instead (see set_nosigpipe);
+//   - TCP_KEEPIDLE is TCP_KEEPALIVE on macOS; OpenBSD has neither;
+//   - shutdown() does not stop a listening socket (see stop_listening).
 #include "socket_ops.h"
 
 #include <netinet/in.h>
@@ -16,14 +26,55 @@ namespace pn {
 
 namespace {
 
-int new_tcp_socket(int family) {
-  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  return fd < 0 ? -errno : fd;
-}
-
 int set_int_opt(int fd, int level, int name, int value) {
   if (setsockopt(fd, level, name, &value, sizeof(value)) != 0) return -errno;
   return 0;
+}
+
+// macOS has no MSG_NOSIGNAL for sock_sendv, so a send to a reset peer would
+// raise SIGPIPE: in a process whose handlers we do not own, and on the JS
+// thread too (the try-write), which the loop's blocked signal mask does not
+// cover. SO_NOSIGPIPE on the socket itself does it instead (as libuv does).
+// Set on every socket created, accepted or adopted (set_nonblocking).
+// Elsewhere (Linux, the BSDs: MSG_NOSIGNAL exists) a no-op.
+int set_nosigpipe(int fd) {
+#if defined(SO_NOSIGPIPE) && (defined(__APPLE__) || !defined(MSG_NOSIGNAL))
+  return set_int_opt(fd, SOL_SOCKET, SO_NOSIGPIPE, 1);
+#else
+  (void)fd;
+  return 0;
+#endif
+}
+
+#ifndef SOCK_NONBLOCK
+// For an fd from plain socket()/accept() (macOS): close-on-exec, non-blocking
+// and SO_NOSIGPIPE, or -errno. The fd leaks into a child that another thread
+// fork+execs between the two calls: a window the platform gives no way to
+// close (libuv has the same one there).
+int cloexec_nonblock_nosigpipe(int fd) {
+  int fdflags = fcntl(fd, F_GETFD);
+  if (fdflags < 0 || fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) != 0) return -errno;
+  int flflags = fcntl(fd, F_GETFL);
+  if (flflags < 0 || fcntl(fd, F_SETFL, flflags | O_NONBLOCK) != 0) return -errno;
+  return set_nosigpipe(fd);
+}
+#endif
+
+int new_tcp_socket(int family) {
+#ifdef SOCK_NONBLOCK
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int err = set_nosigpipe(fd);  // a no-op unless the platform lacks MSG_NOSIGNAL
+#else  // macOS
+  int fd = socket(family, SOCK_STREAM, 0);
+  if (fd < 0) return -errno;
+  int err = cloexec_nonblock_nosigpipe(fd);
+#endif
+  if (err != 0) {
+    close(fd);
+    return err;
+  }
+  return fd;
 }
 
 }  // namespace
@@ -111,7 +162,15 @@ int set_nodelay(int fd, bool enable) {
 int set_keepalive(int fd, bool enable, int delay_secs) {
   int err = set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
   if (err != 0 || !enable || delay_secs <= 0) return err;
+#if defined(TCP_KEEPIDLE)
   return set_int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE, delay_secs);
+#elif defined(TCP_KEEPALIVE)  // macOS: the same knob under another name
+  return set_int_opt(fd, IPPROTO_TCP, TCP_KEEPALIVE, delay_secs);
+#else
+  // OpenBSD: no per-socket idle time (only the system-wide sysctl); libuv's
+  // uv_tcp_keepalive ignores the delay there too.
+  return 0;
+#endif
 }
 
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
@@ -133,10 +192,17 @@ ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<size_t>(iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
+#ifdef MSG_NOSIGNAL
+  const int flags = MSG_NOSIGNAL;
+#else
+  // macOS: no such flag; the SO_NOSIGPIPE every socket of ours carries (see
+  // set_nosigpipe) turns a closed peer into EPIPE the same way.
+  const int flags = 0;
+#endif
   for (;;) {
     // sendmsg rather than writev: MSG_NOSIGNAL turns a closed peer into EPIPE
     // without raising SIGPIPE in a process we do not own the handlers of.
-    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = sendmsg(fd, &msg, flags);
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
@@ -146,8 +212,24 @@ ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
 
 int sock_accept(int listen_fd) {
   for (;;) {
+#ifdef SOCK_NONBLOCK
+    // Linux; also FreeBSD 10+, OpenBSD 5.7+, NetBSD 8+.
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) return fd;
+    if (fd >= 0) {
+      int err = set_nosigpipe(fd);  // a no-op unless the platform lacks MSG_NOSIGNAL
+      if (err == 0) return fd;
+      close(fd);
+      return err;
+    }
+#else  // macOS: no accept4 (BSD accept copies the listener's O_NONBLOCK; set anyway)
+    int fd = accept(listen_fd, nullptr, nullptr);
+    if (fd >= 0) {
+      int err = cloexec_nonblock_nosigpipe(fd);
+      if (err == 0) return fd;
+      close(fd);
+      return err;
+    }
+#endif
     if (errno != EINTR) return -errno;
   }
 }
@@ -164,9 +246,11 @@ int get_sock_opt(int fd, const char* name, int* value_out) {
   static const Opt kOpts[] = {
     {"TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY},
     {"SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE},
-#ifdef TCP_KEEPIDLE
+#if defined(TCP_KEEPIDLE)
     {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE},
-#endif
+#elif defined(TCP_KEEPALIVE)
+    {"TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPALIVE},  // macOS: what set_keepalive sets
+#endif  // OpenBSD: neither, so -ENOPROTOOPT
 #ifdef TCP_KEEPINTVL
     {"TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL},
 #endif
@@ -205,6 +289,19 @@ int shutdown_write(int fd) {
 }
 
 void stop_listening(int fd) {
+  // Linux: refuses new connections at once. On macOS and the BSDs this
+  // shutdown() fails with ENOTCONN and stops nothing (ignored, as before), so
+  // there it is Windows' case (socket_ops_win.cc): the port goes on queueing
+  // connections in the backlog until the loop closes the fd on the kCmdClose
+  // posted right after this call (one command hop); a connection the loop
+  // accepts meanwhile reaches JS as for a closing listener, which closes it
+  // (the path the Windows tests under wine exercise); and a connect racing
+  // server.close() completes its handshake and is then reset by that close,
+  // where Linux refuses it. No small fix removes that: the JS thread may not
+  // close the fd itself (the loop still owns it: poller registration, an
+  // accept in progress, the fd number reused under it). At most the loop
+  // could run a listener's kCmdClose ahead of the other commands queued with
+  // it (not done): that only shortens the window.
   ::shutdown(fd, SHUT_RDWR);
 }
 
@@ -238,6 +335,10 @@ const char* guess_handle_type(int fd) {
 }
 
 int set_nonblocking(int fd) {
+  // Adopted fds (a user's socket, a listener) come through here: give them
+  // SO_NOSIGPIPE where that replaces MSG_NOSIGNAL (macOS). Best effort: the
+  // fd may be something other than a socket, which has no use for it.
+  (void)set_nosigpipe(fd);
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return -errno;
   if (flags & O_NONBLOCK) return 0;

@@ -64,7 +64,8 @@ int shutdown_write(int fd);
 
 // Stops a listening socket at once (shutdown(SHUT_RDWR): Linux refuses new
 // connections and wakes accept() with EINVAL) while the fd stays valid for
-// the loop that owns it to close.
+// the loop that owns it to close. macOS/BSD and Windows cannot: there it does
+// nothing and the loop's close stops it (socket_ops.cc says what that means).
 void stop_listening(int fd);
 
 // SO_LINGER {on, 0}: the next close() sends RST instead of FIN (resetAndDestroy).

@@ -86,8 +86,13 @@ static void test_connect_start_and_names() {
   CHECK_EQ(v, 1);
   CHECK_EQ(pn::set_keepalive(fd, true, 30), 0);
   // Windows before 10 1709 (and wine) cannot read the idle time back.
+  // OpenBSD has no per-socket idle time: set_keepalive ignores the delay.
   if (pn::get_sock_opt(fd, "TCP_KEEPIDLE", &v) == 0) CHECK_EQ(v, 30);
+#ifdef __OpenBSD__
+  else fprintf(stderr, "  (OpenBSD: no TCP_KEEPIDLE, idle time not checked)\n");
+#else
   else CHECK(kIsWindows);
+#endif
   CHECK_EQ(pn::get_sock_opt(fd, "SO_KEEPALIVE", &v), 0);
   CHECK_EQ(v, 1);
   CHECK_EQ(pn::set_keepalive(fd, false, 0), 0);
