@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "platform.h"  // on Windows: the POSIX names the CRT lacks
+#include "platform.h"  // errno names a platform lacks (Windows CRT, macOS/BSD)
 
 namespace pn {
 

@@ -7,7 +7,10 @@
 //     32-bit length), so socket_ops_win.cc converts at the call;
 //   - `ssize_t` and IOV_MAX;
 //   - errno values the CRT does not define (libuv's UV_E* on Windows fill the
-//     same gap), so err_name() spells every name on both platforms.
+//     same gap), so err_name() spells every name on every platform. That
+//     fallback block (at the end) applies on POSIX too: macOS and the BSDs
+//     lack ENONET, EREMOTEIO, EUNATCH, and FreeBSD/OpenBSD ENODATA; Linux has
+//     them all, so there it defines nothing.
 // A socket is still an `int` in the core: Windows handles (SOCKETs included)
 // are documented to have only 32 significant bits, so a SOCKET round-trips
 // through int (INVALID_SOCKET <-> -1) and every event/command keeps its shape.
@@ -47,7 +50,32 @@ struct iovec {
 #define IOV_MAX 1024
 #endif
 
-// POSIX names the Windows CRT lacks (values outside the CRT's range).
+namespace pn {
+// WSAStartup, once per process (later calls are free). Every socket_ops call
+// that creates a socket and Poller::init() run it, so no caller has to.
+void net_init();
+// A Winsock (or Win32) error code as the negative POSIX errno the core
+// returns everywhere (WSAECONNREFUSED -> -ECONNREFUSED), so err_name() and
+// the JS side see the same names as on Linux. errors.cc holds the table.
+int err_from_wsa(int wsa_error);
+}  // namespace pn
+
+#else  // POSIX
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cerrno>  // before the errno fallbacks below test what it defines
+#include <climits>
+
+#endif
+
+// errno names err_name() spells that a platform may lack: the Windows CRT
+// (most of these), macOS and the BSDs (ENONET, EREMOTEIO, EUNATCH; ENODATA on
+// FreeBSD/OpenBSD). Values far above any system's errno range, so no case of
+// err_name's switch collides with a real one (names that share a value on a
+// platform, EAGAIN/EWOULDBLOCK and ENOTSUP/EOPNOTSUPP, are handled there).
+// No system returns these, so on a platform lacking a name it is never seen.
 #ifndef EHOSTDOWN
 #define EHOSTDOWN 3001
 #endif
@@ -80,23 +108,4 @@ struct iovec {
 #endif
 #ifndef ELOOP
 #define ELOOP 3011
-#endif
-
-namespace pn {
-// WSAStartup, once per process (later calls are free). Every socket_ops call
-// that creates a socket and Poller::init() run it, so no caller has to.
-void net_init();
-// A Winsock (or Win32) error code as the negative POSIX errno the core
-// returns everywhere (WSAECONNREFUSED -> -ECONNREFUSED), so err_name() and
-// the JS side see the same names as on Linux. errors.cc holds the table.
-int err_from_wsa(int wsa_error);
-}  // namespace pn
-
-#else  // POSIX
-
-#include <sys/types.h>
-#include <sys/uio.h>
-
-#include <climits>
-
 #endif

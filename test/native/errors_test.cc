@@ -3,7 +3,7 @@
 
 #include "check.h"
 #include "errors.h"
-#include "platform.h"  // Windows: the POSIX names the CRT lacks
+#include "platform.h"  // errno names a platform lacks (Windows CRT, macOS/BSD)
 
 static void test_names_common_socket_errors() {
   struct {
@@ -30,6 +30,17 @@ static void test_eopnotsupp_is_named_like_libuv() {
   // Same number on Linux; libuv (hence Node's err.code) says ENOTSUP.
   CHECK_STREQ(pn::err_name(-EOPNOTSUPP), "ENOTSUP");
   CHECK_STREQ(pn::err_name(-EWOULDBLOCK), "EAGAIN");
+}
+
+static void test_names_some_platforms_lack() {
+  // platform.h supplies these where the system does not (Windows CRT; macOS
+  // and the BSDs for the first four), so err_name spells them everywhere.
+  CHECK_STREQ(pn::err_name(-ENONET), "ENONET");
+  CHECK_STREQ(pn::err_name(-EREMOTEIO), "EREMOTEIO");
+  CHECK_STREQ(pn::err_name(-EUNATCH), "EUNATCH");
+  CHECK_STREQ(pn::err_name(-ENODATA), "ENODATA");
+  CHECK_STREQ(pn::err_name(-EHOSTDOWN), "EHOSTDOWN");
+  CHECK_STREQ(pn::err_name(-ESOCKTNOSUPPORT), "ESOCKTNOSUPPORT");
 }
 
 static void test_unknown_values() {
@@ -71,6 +82,7 @@ static void test_winsock_errors_get_posix_names() {
 int main() {
   TEST(names_common_socket_errors);
   TEST(eopnotsupp_is_named_like_libuv);
+  TEST(names_some_platforms_lack);
   TEST(unknown_values);
   TEST(last_error_is_negative_errno);
 #ifdef _WIN32
