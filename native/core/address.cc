@@ -70,6 +70,11 @@ int addr_from_path(const char* path, size_t len, SockAddr* out) {
   if (path == nullptr || len == 0) return -EINVAL;
   sockaddr_un* un = reinterpret_cast<sockaddr_un*>(&out->storage);
   const bool abstract = path[0] == '\0';
+#if !defined(__linux__) && !defined(_WIN32)
+  // Abstract names (leading NUL) are Linux's (Windows' AF_UNIX has them too);
+  // macOS and the BSDs would take the NUL as an empty filesystem path.
+  if (abstract) return -EINVAL;
+#endif
   // A filesystem path needs its terminating NUL inside sun_path.
   if (len + (abstract ? 0 : 1) > sizeof(un->sun_path)) return -ENAMETOOLONG;
   un->sun_family = AF_UNIX;

@@ -29,8 +29,9 @@ constexpr size_t kMaxIpLen = 64;
 int addr_from_ip(const char* ip, int port, SockAddr* out);
 
 // A Unix domain socket address. `len` bytes of `path` (a path, or a Linux
-// abstract name when path[0] is NUL). Returns 0, -EINVAL when empty, or
-// -ENAMETOOLONG when it does not fit sun_path.
+// abstract name when path[0] is NUL). Returns 0, -EINVAL when empty (or
+// abstract on macOS/BSD, which have no such names), or -ENAMETOOLONG when it
+// does not fit sun_path.
 int addr_from_path(const char* path, size_t len, SockAddr* out);
 
 // Formats `sa` as text. `family` receives 4 or 6. Returns 0 or -EAFNOSUPPORT.

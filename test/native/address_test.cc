@@ -7,6 +7,7 @@
 #define IF_NAMESIZE NDIS_IF_MAX_STRING_SIZE
 #endif
 #else
+#include <sys/socket.h>  // before <net/if.h>: the BSDs want it first
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/un.h>
@@ -90,8 +91,13 @@ static void test_unix_paths() {
   CHECK_EQ(static_cast<size_t>(a.len), offsetof(sockaddr_un, sun_path) + sizeof(path));
   // Linux abstract name: leading NUL, no terminator counted.
   const char abstract[] = "\0protonet";
+#if defined(__linux__) || defined(_WIN32)
   CHECK_EQ(pn::addr_from_path(abstract, sizeof(abstract) - 1, &a), 0);
   CHECK_EQ(static_cast<size_t>(a.len), offsetof(sockaddr_un, sun_path) + sizeof(abstract) - 1);
+#else
+  fprintf(stderr, "  (abstract name skipped: Linux-only, refused with EINVAL here)\n");
+  CHECK_EQ(pn::addr_from_path(abstract, sizeof(abstract) - 1, &a), -EINVAL);
+#endif
   // Too long for sun_path, and empty.
   std::string long_path(sizeof(un->sun_path), 'x');
   CHECK_EQ(pn::addr_from_path(long_path.data(), long_path.size(), &a), -ENAMETOOLONG);
