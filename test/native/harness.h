@@ -218,12 +218,35 @@ inline int64_t cpu_ms() {
 }
 
 inline int count_open_fds() {
-  int n = 0;
+#if defined(__linux__) || defined(__APPLE__)
+  // Linux: /proc/self/fd. macOS: /dev/fd (devfs lists every descriptor).
+#ifdef __linux__
   DIR* d = opendir("/proc/self/fd");
+#else
+  DIR* d = opendir("/dev/fd");
+#endif
   CHECK(d != nullptr);
-  while (readdir(d) != nullptr) n++;
+  int n = 0;
+  const int own = dirfd(d);
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;  // "." and ".."
+    if (atoi(e->d_name) == own) continue;  // the DIR's own fd
+    n++;
+  }
   closedir(d);
-  return n - 3;  // ".", ".." and the DIR's own fd
+  return n;
+#else
+  // The BSDs: /dev/fd shows only 0-2 unless fdescfs is mounted, so probe
+  // every descriptor below the soft limit instead.
+  rlimit rl;
+  CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  const int max = (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
+                      ? 65536 : static_cast<int>(rl.rlim_cur);
+  int n = 0;
+  for (int fd = 0; fd < max; fd++)
+    if (fcntl(fd, F_GETFD) != -1) n++;
+  return n;
+#endif
 }
 
 inline bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
@@ -232,8 +255,14 @@ inline int nonblocking_state(int fd) { return (fcntl(fd, F_GETFL) & O_NONBLOCK) 
 inline int cloexec_state(int fd) { return (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? 1 : 0; }
 
 inline int raw_socket() {
+#ifdef SOCK_CLOEXEC
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   CHECK(fd >= 0);
+#else  // macOS
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK(fd >= 0);
+  CHECK_EQ(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
+#endif
   return fd;
 }
 inline void raw_close(int fd) { close(fd); }
@@ -253,7 +282,18 @@ inline int raw_wait(int fd, bool writable, int ms) {
   return poll(&p, 1, ms) == 1 ? 1 : 0;
 }
 inline int raw_accept_once(int lfd, bool nonblock) {
+#ifdef SOCK_NONBLOCK
   return accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+#else  // macOS: no accept4
+  int fd = accept(lfd, nullptr, nullptr);
+  if (fd < 0) return fd;
+  CHECK_EQ(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
+  // Set either way: BSD accept() copies the listener's O_NONBLOCK.
+  int fl = fcntl(fd, F_GETFL);
+  CHECK(fl >= 0);
+  CHECK_EQ(fcntl(fd, F_SETFL, nonblock ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)), 0);
+  return fd;
+#endif
 }
 inline int cpu_count() { return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)); }
 inline void set_env(const char* name, const char* value) { setenv(name, value, 1); }

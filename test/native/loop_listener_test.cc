@@ -40,8 +40,8 @@ static void test_emfile_reports_once_and_does_not_spin() {
   int port = 0;
   int lfd = listen_local(&port);
   t.cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
-  int client1 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int client2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int client1 = raw_socket();  // SOCK_CLOEXEC, or fcntl where it is missing (macOS)
+  int client2 = raw_socket();
 
   // Use up every fd under a lowered limit.
   rlimit old;
