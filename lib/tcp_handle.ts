@@ -70,8 +70,27 @@ export class TcpHandle implements Registered {
   writeQueueSize = 0;
 
   onconnect: ((status: number) => void) | null = null;
-  /** A chunk, or null at EOF. */
-  onread: ((buf: Buffer | null) => void) | null = null;
+  // onread: a chunk, or null at EOF. Node 24's http.Agent swaps a socket's
+  // handle.onread for its freeSocketOnReadGuard while the socket idles in the
+  // pool (any read there, bytes or EOF or error, destroys the socket: response
+  // poisoning), then restores Node's own reader, onStreamRead. Neither can run
+  // on this handle (they read Node's internal stream state), so: the first
+  // reader set is the owner's; onStreamRead means "the owner's reader again";
+  // any other reader gets Node's guard behaviour (the owner is destroyed).
+  #onread: ((buf: Buffer | null) => void) | null = null;
+  #reader: ((buf: Buffer | null) => void) | null = null;
+  get onread(): ((buf: Buffer | null) => void) | null { return this.#onread; }
+  set onread(fn: ((buf: Buffer | null) => void) | null) {
+    if (fn !== null && fn.name === 'onStreamRead' && this.#reader !== null) fn = this.#reader;
+    else if (fn === null || this.#reader === null) this.#reader = fn;
+    this.#onread = fn;
+  }
+  /** True (after the owner is destroyed) when a foreign reader such as the Agent's guard is in place. */
+  #guarded(): boolean {
+    if (this.#onread === this.#reader) return false;
+    (this.owner as { destroy?: () => void } | null)?.destroy?.();
+    return true;
+  }
   onreaderror: ((status: number) => void) | null = null;
   onconnection: ((status: number, client: TcpHandle | null) => void) | null = null;
 
@@ -337,18 +356,18 @@ export class TcpHandle implements Registered {
       case Ev.Data:
         if (this.#has(F_CLOSING)) return;
         this.bytesRead += buf!.length;
-        this.onread?.(buf!);
+        if (!this.#guarded()) this.#onread?.(buf!);
         return;
       case Ev.Eof:
         this.#set(F_EOF, true);
         this.reading = false;
         this.#sync();
-        if (!this.#has(F_CLOSING)) this.onread?.(null);
+        if (!this.#has(F_CLOSING) && !this.#guarded()) this.#onread?.(null);
         return;
       case Ev.ReadError:
         this.reading = false;
         this.#sync();
-        if (!this.#has(F_CLOSING)) this.onreaderror?.(value);
+        if (!this.#has(F_CLOSING) && !this.#guarded()) this.onreaderror?.(value);
         return;
       case Ev.WriteDone: {
         const req = this.#writes?.shift();
