@@ -13,9 +13,10 @@ import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:strea
 
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
 import {
-  AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, nodeError, simple, type SystemError,
+  AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
+import { KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
   getTimerDuration, isIP, validateBoolean, validateFunction, validateInt32,
@@ -299,6 +300,11 @@ export class Socket extends Duplex {
     let autoSelectFamily = options.autoSelectFamily as boolean | undefined;
     let attemptTimeout = options.autoSelectFamilyAttemptTimeout as number | undefined;
 
+    // Node 24 checks the host first (validateStringWithoutNullBytes).
+    if (NODE_MAJOR >= 24) {
+      validateString(host, 'options.host');
+      if (host.includes('\0')) throw invalidArgValue('options.host', host, 'must be a string without null bytes');
+    }
     if (localAddress && !isIP(localAddress)) throw simple.invalidIpAddress(localAddress);
     if (localPort) validateNumber(localPort, 'options.localPort');
     if (typeof port !== 'undefined') {
@@ -841,6 +847,13 @@ export class Socket extends Duplex {
   }
 
   setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    // Newer Node (24) also takes { enable, initialDelay, interval, count }.
+    // The interval and count are not applied: the native handle sets only the idle time.
+    if (KEEPALIVE_OPTIONS && enable !== null && typeof enable === 'object') {
+      const o = enable as { enable?: boolean; initialDelay?: number };
+      enable = o.enable;
+      initialDelay = o.initialDelay;
+    }
     const on = Boolean(enable);
     const delay = ~~((initialDelay ?? 0) / 1000);
     if (!this._handle || this.connecting) {
