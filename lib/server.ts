@@ -11,6 +11,7 @@ import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
+import { NODE_MAJOR } from './node_version';
 import { Socket } from './socket';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
 import { invalidArgValue, validateNumber, validatePort } from './validate';
@@ -169,10 +170,15 @@ export class Server extends EventEmitter {
       if (options.readableAll === true) mode |= 0o444;
       if (options.writableAll === true) mode |= 0o222;
       if (mode !== 0) {
-        // libuv's uv_pipe_chmod: add the bits to the socket file's mode.
+        // libuv's uv_pipe_chmod: before Node 24 (libuv 1.46) it adds the bits
+        // to the socket file's mode; Node 24's (libuv 1.52) sets exactly them.
         try {
-          const st = fs.statSync(path);
-          if ((st.mode & mode) !== mode) fs.chmodSync(path, (st.mode | mode) & 0o7777);
+          if (NODE_MAJOR >= 24) {
+            fs.chmodSync(path, mode);
+          } else {
+            const st = fs.statSync(path);
+            if ((st.mode & mode) !== mode) fs.chmodSync(path, (st.mode | mode) & 0o7777);
+          }
         } catch (err) {
           handle.close();
           this._handle = null;
