@@ -700,9 +700,10 @@ export class Socket extends Duplex {
   // ---- ending and destroying ----
 
   override _final(cb: Callback): void {
-    // A socket not connected yet ends once it is (Node's pending check: a
-    // socket that never connects never finishes either).
-    if (this.pending) {
+    // A socket not connected yet ends once it is. Before Node 24 the check is
+    // `pending` (a socket that never connects never finishes either); Node 24
+    // checks `connecting`, so a socket with no connect under way finishes.
+    if (NODE_MAJOR >= 24 ? this.connecting : this.pending) {
       this.once('connect', () => this._final(cb));
       return;
     }
