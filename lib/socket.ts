@@ -682,8 +682,14 @@ export class Socket extends Duplex {
     }
   }
 
-  // Node's onWriteComplete.
+  // Node's onWriteComplete. Node 24 reports a failed write even once the
+  // socket is destroyed (a write cancelled by the close gets ECANCELED);
+  // before, a destroyed socket's write callbacks got no error.
   #onWriteComplete(status: number, cb: Callback): void {
+    if (NODE_MAJOR >= 24 && status < 0) {
+      cb(sysErrno(status, 'write'));
+      return;
+    }
     if (this.destroyed) {
       cb(null);
       return;

@@ -377,7 +377,9 @@ export class TcpHandle implements Registered {
         this.#sync();
         if (!req.done) {
           req.done = true;
-          req.oncomplete(value);
+          // libuv cancels the writes pending at uv_close (ECANCELED): a failure
+          // the loop saw for one after close() is not what libuv would report.
+          req.oncomplete(value < 0 && this.#has(F_CLOSING) ? UV_ECANCELED : value);
         }
         return;
       }
