@@ -2,7 +2,12 @@
 // node:net changed behaviour between releases, protonet follows the Node it runs in.
 import { Socket as NodeSocket } from 'node:net';
 
-export const NODE_MAJOR = Number(process.versions.node.split('.')[0]) || 0;
+// Bun and Deno report a Node version for compatibility, but their own net,
+// stream and libuv stand-ins match no single Node release; there protonet keeps
+// the behaviour of the Node 20 it was first written against (and which their
+// test runs compare it with).
+const foreignRuntime = 'bun' in process.versions || 'deno' in process.versions;
+export const NODE_MAJOR = foreignRuntime ? 20 : Number(process.versions.node.split('.')[0]) || 0;
 
 /**
  * Whether this Node's socket.setKeepAlive takes (enable, initialDelay, interval,
