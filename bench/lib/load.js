@@ -20,8 +20,13 @@ const UNIT = { us: 1e-3, ms: 1, s: 1e3 };
 function parseWrk(text) {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);
   const p99 = /^\s*99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(text);
+  const total = /^\s*(\d+) requests in /m.exec(text);
   if (!rps) throw new Error(`cannot parse wrk output:\n${text}`);
-  return { reqPerSec: Number(rps[1]), p99ms: p99 ? Number(p99[1]) * UNIT[p99[2]] : NaN };
+  return {
+    reqPerSec: Number(rps[1]),
+    p99ms: p99 ? Number(p99[1]) * UNIT[p99[2]] : NaN,
+    requests: total ? Number(total[1]) : NaN,
+  };
 }
 
 function makeHttpLoad(timeoutMs) {

@@ -14,19 +14,34 @@ function worker(name, role, impl, opts, ctx, nodeArgs = []) {
   });
 }
 
-/** Server in one process, client in another; the client's result is the metrics. */
+/** The server's CPU time (µs, all its threads) so far. */
+async function cpuOf(server) {
+  server.send('cpu');
+  return (await server.wait('cpu')).us;
+}
+
+/**
+ * Server in one process, client in another; the client's result is the
+ * metrics, plus serverCpuUs: the server's CPU time while the client ran. CPU
+ * per unit of work is steadier than a rate on a shared machine: it does not
+ * count time spent waiting for a core.
+ */
 async function serverClient(name, impl, ctx, clientOpts, serverOpts = {}) {
   const server = worker(name, 'server', impl, serverOpts, ctx);
   try {
     const { port } = await server.wait('ready');
+    const cpu0 = await cpuOf(server);
     const client = worker(name, 'client', impl, { ...clientOpts, port }, ctx);
     const result = await client.wait('result');
+    const serverCpuUs = (await cpuOf(server)) - cpu0;
     await client.stop();
-    return result;
+    return { ...result, serverCpuUs };
   } finally {
     await server.stop();
   }
 }
+
+const cpuMetric = (unit) => ({ key: 'cpu', label: `server CPU µs/${unit}`, better: 'lower' });
 
 const MiB = 1024 * 1024;
 
@@ -34,11 +49,11 @@ const scenarios = [
   {
     name: 'bulk',
     title: 'bulk, 1 connection, 64 KiB writes',
-    metrics: [{ key: 'mbps', label: 'MB/s', better: 'higher', target: 1.1 }],
+    metrics: [{ key: 'mbps', label: 'MB/s', better: 'higher', target: 1.1 }, cpuMetric('MB')],
     async run(impl, ctx) {
       const bytes = (ctx.quick ? 256 : 1024) * MiB;
       const r = await serverClient('bulk', impl, ctx, { bytes }, { bytes });
-      return { mbps: r.mbps };
+      return { mbps: r.mbps, cpu: r.serverCpuUs / (bytes / 1e6) };
     },
   },
   {
@@ -61,11 +76,13 @@ const scenarios = [
       { key: 'rtps', label: 'round trips/s', better: 'higher', target: 1.0 },
       { key: 'p50us', label: 'p50 µs', better: 'lower' },
       { key: 'p99us', label: 'p99 µs', better: 'lower' },
+      cpuMetric('round trip'),
     ],
     async run(impl, ctx) {
       const count = ctx.quick ? 10000 : 50000;
-      const r = await serverClient('pingpong', impl, ctx, { size: 64, count, warmup: 1000 });
-      return { rtps: r.rtps, p50us: r.p50us, p99us: r.p99us };
+      const warmup = 1000;
+      const r = await serverClient('pingpong', impl, ctx, { size: 64, count, warmup });
+      return { rtps: r.rtps, p50us: r.p50us, p99us: r.p99us, cpu: r.serverCpuUs / (count + warmup) };
     },
   },
   {
@@ -74,6 +91,7 @@ const scenarios = [
     metrics: [
       { key: 'msgsPerSec', label: 'msgs/s', better: 'higher', target: 1.35 },
       { key: 'eldP99ms', label: 'server loop delay p99 ms', better: 'lower', target: 0.7 },
+      cpuMetric('msg'),
     ],
     async run(impl, ctx) {
       const server = worker('fanin', 'server', impl, {}, ctx);
@@ -84,12 +102,14 @@ const scenarios = [
         await client.wait('connected');
         server.send('mark');
         await server.wait('marked');
+        const cpu0 = await cpuOf(server);
         client.send('go');
         const r = await client.wait('result');
+        const cpuUs = (await cpuOf(server)) - cpu0;
         server.send('report');
         const s = await server.wait('report');
         await client.stop();
-        return { msgsPerSec: r.msgsPerSec, eldP99ms: s.eldP99ms };
+        return { msgsPerSec: r.msgsPerSec, eldP99ms: s.eldP99ms, cpu: cpuUs / r.msgs };
       } finally {
         await server.stop();
       }
@@ -98,12 +118,12 @@ const scenarios = [
   {
     name: 'connrate',
     title: 'connection rate, ≤50 in flight, server closes first',
-    metrics: [{ key: 'connsPerSec', label: 'conns/s', better: 'higher', target: 1.25 }],
+    metrics: [{ key: 'connsPerSec', label: 'conns/s', better: 'higher', target: 1.25 }, cpuMetric('conn')],
     async run(impl, ctx) {
       const count = ctx.quick ? 2000 : 10000;
       const r = await serverClient('connrate', impl, ctx, { count, inflight: 50 });
       if (r.errors) ctx.note(`connrate ${impl}: ${r.errors} client errors`);
-      return { connsPerSec: r.connsPerSec };
+      return { connsPerSec: r.connsPerSec, cpu: r.serverCpuUs / count };
     },
   },
   {
@@ -113,14 +133,17 @@ const scenarios = [
     metrics: [
       { key: 'reqPerSec', label: 'req/s', better: 'higher', target: 1.1 },
       { key: 'p99ms', label: 'p99 ms', better: 'lower' },
+      cpuMetric('req'),
     ],
     async run(impl, ctx) {
       const server = worker('http', 'server', impl, {}, ctx);
       try {
         const { port } = await server.wait('ready');
         const secs = ctx.quick ? 2 : 10;
+        const cpu0 = await cpuOf(server);
         const r = await ctx.httpLoad(port, secs, 50);
-        return { reqPerSec: r.reqPerSec, p99ms: r.p99ms };
+        const cpuUs = (await cpuOf(server)) - cpu0;
+        return { reqPerSec: r.reqPerSec, p99ms: r.p99ms, cpu: cpuUs / r.requests };
       } finally {
         await server.stop();
       }

@@ -20,10 +20,22 @@ function send(type, data = {}) {
   process.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
 }
 
-/** Calls onLine for each stdin line; the process exits when stdin closes. */
+/**
+ * Calls onLine for each stdin line; the process exits when stdin closes.
+ * Every worker also answers "cpu" with its CPU time so far (all threads, µs),
+ * which the driver turns into CPU per unit of work.
+ */
 function commands(onLine = () => {}) {
   const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => onLine(line.trim()));
+  rl.on('line', (line) => {
+    const cmd = line.trim();
+    if (cmd === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send('cpu', { us: user + system });
+      return;
+    }
+    onLine(cmd);
+  });
   rl.on('close', () => process.exit(0));
 }
 

@@ -56,7 +56,7 @@ if (role === 'server') {
     setTimeout(() => {
       running = false;
       const elapsed = now() - t0;
-      send('result', { msgsPerSec: msgs / elapsed });
+      send('result', { msgsPerSec: msgs / elapsed, msgs });
       for (const s of socks) s.destroy();
       process.exit(0);
     }, secs * 1000);

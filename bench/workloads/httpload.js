@@ -41,6 +41,6 @@ const t0 = now();
 setTimeout(() => {
   running = false;
   const elapsed = now() - t0;
-  process.stdout.write(`${JSON.stringify({ type: 'result', reqPerSec: done / elapsed, p99ms: percentile(lat, 99) * 1e3 })}\n`);
+  process.stdout.write(`${JSON.stringify({ type: 'result', reqPerSec: done / elapsed, requests: done, p99ms: percentile(lat, 99) * 1e3 })}\n`);
   process.exit(0);
 }, secs * 1000);
