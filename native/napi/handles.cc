@@ -395,6 +395,16 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 Napi::Value BindPath(const Napi::CallbackInfo& info) {
   SockAddr local;
   int err = path_addr(info[0], &local);
+#ifdef __linux__
+  // An empty name: libuv binds it with Linux's autobind (the kernel picks an
+  // abstract name), which a bare address family asks for.
+  if (err == -EINVAL && info[0].As<Napi::String>().Utf8Value().empty()) {
+    local = SockAddr{};
+    local.storage.ss_family = AF_UNIX;
+    local.len = sizeof(sa_family_t);
+    err = 0;
+  }
+#endif
   if (err) return status(info, err);
   int fd = -1;
   err = sock_bind(local, false, false, &fd);
