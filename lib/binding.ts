@@ -54,6 +54,14 @@ export interface NativeBinding {
   setNoDelay(slot: number, gen: number, enable: boolean): number;
   setKeepAlive(slot: number, gen: number, enable: boolean, delaySecs: number): number;
   errname(err: number): string;
+  /** net.BoundSocket: a bound, not listening, not connected stream socket; fd or -errno. */
+  bind(ip: string, port: number, ipv6Only: boolean, reusePort: boolean): number;
+  bindPath(path: string): number;
+  /** The name of an fd no loop owns yet (a BoundSocket's). */
+  socknameFd(fd: number): [string, number, number] | number;
+  /** Connects from a bound fd; the handle owns the fd on success, and it is closed on failure. */
+  connectFd(slot: number, gen: number, loop: number, fd: number, ip: string, port: number): number;
+  connectPathFd(slot: number, gen: number, loop: number, fd: number, path: string): number;
 }
 
 // dist/ and build/ts/lib/ both sit two or three levels below the package root;

@@ -40,6 +40,18 @@ export function connect(...args: unknown[]): Socket {
   return socket.connect(normalized as never);
 }
 
+// net.BoundSocket (Node 24): exported only where the running Node's net has
+// it, so protonet's names stay node:net's on every version (typed as present:
+// check `'BoundSocket' in net` before Node 24).
+import { BoundSocket as BoundSocketClass } from './bound_socket';
+import { HAS_BOUND_SOCKET } from './node_version';
+
+export type { BoundSocketOptions } from './bound_socket';
+export declare const BoundSocket: typeof BoundSocketClass;
+if (HAS_BOUND_SOCKET) {
+  (exports as Record<string, unknown>).BoundSocket = BoundSocketClass;
+}
+
 export const createConnection = connect;
 export const Stream = Socket;
 

@@ -1,5 +1,6 @@
 // node_version.ts - the major version of the Node running protonet: where
 // node:net changed behaviour between releases, protonet follows the Node it runs in.
+import * as nodeNet from 'node:net';
 import { Socket as NodeSocket } from 'node:net';
 
 // Bun and Deno report a Node version for compatibility, but their own net,
@@ -14,3 +15,10 @@ export const NODE_MAJOR = foreignRuntime ? 20 : Number(process.versions.node.spl
  * count) and the options-object form ({ enable, initialDelay, interval, count }).
  */
 export const KEEPALIVE_OPTIONS = NodeSocket.prototype.setKeepAlive.length > 2;
+
+/**
+ * Whether this Node's net has BoundSocket (added in Node 24): protonet exports
+ * its own only then, so that its exports stay node:net's. Never under Bun or
+ * Deno (Node 20's behaviour there).
+ */
+export const HAS_BOUND_SOCKET = !foreignRuntime && typeof (nodeNet as Record<string, unknown>).BoundSocket === 'function';

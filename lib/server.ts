@@ -7,6 +7,8 @@ import type { DropArgument as NodeDropArgument } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 
 import { isPipeName, normalizeArgs, toNumber } from './args';
+import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
+import { native } from './binding';
 import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
@@ -122,6 +124,17 @@ export class Server extends EventEmitter {
     if (this._handle) throw simple.serverAlreadyListen();
     if (cb !== null) this.once('listening', cb);
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    // (boundSocket[, backlog][, cb]) or ({ handle: boundSocket }[, ...]): take
+    // the BoundSocket's fd over (it is spent from here on) and listen on it.
+    const bound = options instanceof BoundSocket ? options
+      : options.handle instanceof BoundSocket ? options.handle : null;
+    if (bound !== null) {
+      const { fd, path } = adoptBoundSocket(bound);
+      if (path !== undefined) this._pipeName = path;
+      this.#listeningId++;
+      this.#listenOnBound(fd, path, toInt32(backlogFromArgs || 511));
+      return this;
+    }
     // (handle[, backlog][, cb]): a server's handle, or { handle } / { _handle }.
     options = ((options as Record<string, unknown>)._handle || options.handle || options) as typeof options;
     this.#listeningId++;
@@ -206,6 +219,30 @@ export class Server extends EventEmitter {
     }
     this._handle = handle;
     if (handle.isPipe) this._pipeName = this._pipeName ?? null;
+    handle.onconnection = (status, client) => this.#onConnection(status, client);
+    if (this._unref) handle.unref();
+    process.nextTick(() => {
+      if (this._handle) this.emit('listening');
+    });
+  }
+
+  // listen() on an adopted BoundSocket's fd: 'listening' on the next tick; a
+  // failure (another socket bound to the port with SO_REUSEADDR listens on it
+  // already) closes the fd and comes as 'error' on the next tick, as Node's
+  // listen on the adopted handle (address null, port -1).
+  #listenOnBound(fd: number, path: string | undefined, backlog: number): void {
+    const handle = new TcpHandle();
+    handle.isPipe = path !== undefined;
+    const err = handle.listenFd(fd, backlog);
+    if (err !== 0) {
+      native.closeFd(fd);
+      unlinkBoundPath(path);
+      const [code, errno, desc] = describeErr(err);
+      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1);
+      process.nextTick(() => this.emit('error', ex));
+      return;
+    }
+    this._handle = handle;
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();
     process.nextTick(() => {

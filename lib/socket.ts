@@ -16,6 +16,8 @@ import {
   AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
+import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
+import { native } from './binding';
 import { KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
@@ -43,8 +45,8 @@ export interface SocketOptions extends DuplexOptions {
    * false pauses reading.
    */
   onread?: OnReadOptions | null;
-  /** @internal accepted connection */
-  handle?: TcpHandle;
+  /** A net.BoundSocket to connect from (Node 24); internally, an accepted connection's handle. */
+  handle?: TcpHandle | BoundSocket;
   /** @internal server pauseOnConnect */
   pauseOnCreate?: boolean;
   /** @internal */
@@ -133,6 +135,14 @@ export class Socket extends Duplex {
   #bytesRead = 0;     // kept when the handle goes away
   #bytesWritten = 0;
   #connectAttempt: { cancel(): void } | null = null;
+  // A net.BoundSocket adopted by the constructor (Node's kBoundSource): its fd
+  // stays here, bound and not connected, until connect() hands it to the
+  // handle (or destroy closes it); a Unix socket's path (Node's kBoundPath) is
+  // the local address for good.
+  #boundSource = false;
+  #boundFd = -1;
+  #boundPath: string | undefined;
+  #unlinkOnClose: string | undefined; // that path's file, removed once
 
   constructor(options?: SocketOptions | number) {
     // Legacy form: new Socket(fd).
@@ -158,7 +168,18 @@ export class Socket extends Duplex {
     super(opts);
     if (signal) addAbortSignal(signal, this);
 
-    if (opts.handle) {
+    // An adopted BoundSocket is bound but not connected: no reading until connect().
+    let boundNotConnected = false;
+    if (opts.handle instanceof BoundSocket) {
+      const { fd, path } = adoptBoundSocket(opts.handle);
+      this._handle = new TcpHandle();
+      this._handle.isPipe = path !== undefined;
+      this.#boundSource = true;
+      this.#boundFd = fd;
+      this.#boundPath = path;
+      this.#unlinkOnClose = path;
+      boundNotConnected = true;
+    } else if (opts.handle) {
       this._handle = opts.handle;
     } else if (opts.fd !== undefined) {
       // Node's createHandle: only stream sockets can become a Socket.
@@ -196,7 +217,7 @@ export class Socket extends Duplex {
     if (this._handle) this.#initHandle(this._handle);
 
     // An accepted connection starts reading at once unless the server pauses it.
-    if (this._handle && opts.readable !== false) {
+    if (this._handle && opts.readable !== false && !boundNotConnected) {
       if (opts.pauseOnCreate) {
         this._handle.reading = false;
         this._handle.readStop();
@@ -259,7 +280,9 @@ export class Socket extends Duplex {
       this._sockname = null;
       (this as unknown as { _undestroy(): void })._undestroy();
     }
-    const pipe = Boolean(options.path);
+    // An adopted BoundSocket fixes the transport, whatever the options say
+    // (once destroyed, the path option decides again, as for any socket).
+    const pipe = this.#boundSource && this._handle ? this._handle.isPipe : Boolean(options.path);
     if (!this._handle) {
       this._handle = new TcpHandle();
       this.#initHandle(this._handle);
@@ -275,8 +298,8 @@ export class Socket extends Duplex {
     return this;
   }
 
-  // Node's internalConnect for a pipe: synchronous, no 'connectionAttempt';
-  // the outcome (errors included) always comes back asynchronously.
+  // Node's internalConnect for a pipe: synchronous, 'connectionAttempt' at
+  // once; the outcome (errors included) always comes back asynchronously.
   #connectPipe(path: string): void {
     const handle = this._handle!;
     handle.onconnect = (status) => {
@@ -289,7 +312,19 @@ export class Socket extends Duplex {
       this.emit('connectionAttemptFailed', path, undefined, undefined, ex);
       this.destroy(ex);
     };
-    handle.connectPath(path);
+    this.emit('connectionAttempt', path, undefined, undefined);
+    if (this.#boundFd >= 0) handle.connectPathFd(this.#takeBoundFd(), path);
+    else handle.connectPath(path);
+  }
+
+  // Hands the bound fd to the handle that connects from it, first noting its
+  // name: a connect that fails at once reports it ("- Local (ip:port)") after
+  // the fd is gone.
+  #takeBoundFd(): number {
+    this._getsockname();
+    const fd = this.#boundFd;
+    this.#boundFd = -1;
+    return fd;
   }
 
   #lookupAndConnect(options: NormalizedOptions): void {
@@ -304,6 +339,14 @@ export class Socket extends Duplex {
     if (NODE_MAJOR >= 24) {
       validateString(host, 'options.host');
       if (host.includes('\0')) throw invalidArgValue('options.host', host, 'must be a string without null bytes');
+    }
+    // An adopted BoundSocket has its local address and family already.
+    if (this.#boundSource) {
+      if (localAddress !== undefined || localPort !== undefined) {
+        throw invalidArgValue('options', options,
+          'localAddress and localPort cannot be used with an adopted bound socket');
+      }
+      autoSelectFamily = false;
     }
     if (localAddress && !isIP(localAddress)) throw simple.invalidIpAddress(localAddress);
     if (localPort) validateNumber(localPort, 'options.localPort');
@@ -326,6 +369,12 @@ export class Socket extends Duplex {
     // An IP literal needs no lookup: connect on the next tick, as Node does.
     const addressType = isIP(host);
     if (addressType) {
+      // From a BoundSocket Node connects in this tick (the kernel's source
+      // address is readable at once); failures still come as events later.
+      if (this.#boundSource) {
+        this.#internalConnect([{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout);
+        return;
+      }
       process.nextTick(() => {
         if (this.connecting) this.#internalConnect([{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout!);
       });
@@ -505,7 +554,8 @@ export class Socket extends Duplex {
     // The core binds and connects in one call; a bind failure is told apart
     // by its errno (what bind(2) can answer) so it is reported as Node's
     // 'bind' error, before any 'connectionAttempt'.
-    const err = handle.connect(address, port, local, localPort);
+    const err = this.#boundFd >= 0 ? handle.connectFd(this.#takeBoundFd(), address, port)
+      : handle.connect(address, port, local, localPort);
     if (err && local && isBindError(err)) {
       this.destroy(sysHostPort(err, 'bind', local, localPort));
       return;
@@ -733,6 +783,14 @@ export class Socket extends Duplex {
     this.#connectAttempt?.cancel();
     this.#connectAttempt = null;
     this.connecting = false;
+    // A BoundSocket's fd never connected is closed with the socket; its Unix
+    // socket file goes either way (libuv unlinks a bound pipe's path on close).
+    if (this.#boundFd >= 0) {
+      native.closeFd(this.#boundFd);
+      this.#boundFd = -1;
+    }
+    unlinkBoundPath(this.#unlinkOnClose);
+    this.#unlinkOnClose = undefined;
     const handle = this._handle;
     if (handle) {
       const isException = Boolean(exception);
@@ -842,7 +900,7 @@ export class Socket extends Duplex {
 
   setNoDelay(noDelay?: boolean): this {
     const enable = Boolean(noDelay === undefined ? true : noDelay);
-    if (!this._handle || this.connecting) {
+    if (!this._handle || this.connecting || this.#boundFd >= 0) {
       this.#noDelay = enable;
       return this;
     }
@@ -863,7 +921,7 @@ export class Socket extends Duplex {
     }
     const on = Boolean(enable);
     const delay = ~~((initialDelay ?? 0) / 1000);
-    if (!this._handle || this.connecting) {
+    if (!this._handle || this.connecting || this.#boundFd >= 0) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
       return this;
@@ -893,6 +951,16 @@ export class Socket extends Duplex {
   }
 
   _getsockname(): Partial<NameInfo> {
+    // A bound client Unix socket's path stays its local address, closed or not.
+    if (this.#boundPath !== undefined) return { address: this.#boundPath };
+    if (this.#boundFd >= 0) {
+      if (!this._sockname) {
+        const r = native.socknameFd(this.#boundFd);
+        if (typeof r === 'number') return {};
+        this._sockname = { address: r[0], family: r[2] === 6 ? 'IPv6' : 'IPv4', port: r[1] };
+      }
+      return this._sockname;
+    }
     if (!this._handle || this._handle.isPipe) return {};
     if (!this._sockname) {
       this._sockname = {};

@@ -126,6 +126,21 @@ export class TcpHandle implements Registered {
     return this.#opened(native.connectPath(this.slot, this.gen, this.loop, path), 'connecting', true);
   }
 
+  /** Starts a connect from a caller's bound fd (a net.BoundSocket), as connect() does;
+   * the fd is this handle's from here on (closed at once if the connect fails now). */
+  connectFd(fd: number, ip: string, port: number): number {
+    register(this);
+    const err = native.connectFd(this.slot, this.gen, this.loop, fd, ip, port);
+    return this.#opened(err, 'connecting', native.errname(err) === ECONNREFUSED_NAME);
+  }
+
+  /** connectPath() from a caller's bound Unix socket fd (a net.BoundSocket). */
+  connectPathFd(fd: number, path: string): number {
+    this.isPipe = true;
+    register(this);
+    return this.#opened(native.connectPathFd(this.slot, this.gen, this.loop, fd, path), 'connecting', true);
+  }
+
   listenPath(path: string, backlog: number): number {
     this.isPipe = true;
     register(this);

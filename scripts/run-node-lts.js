@@ -73,17 +73,13 @@ if (build) {
 // test starts as plain `node` is that node too.
 const env = { ...process.env, PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}` };
 // Tests left out on this Node, each with its reason (also in the README).
-// Both check that protonet exports every name node:net does, and Node 24 added
-// net.BoundSocket (bind without listen), which protonet does not have yet: the
-// native core has no bind-only handle. An empty placeholder would hide that.
-const EXCLUDE = [
-  'is not exported from the main entry (only protonet/internal has getsockopt)',
-  "exports: every public name of node:net, with the same kind (protonet's extras aside)",
-];
+// None at present: the two export-parity tests ran without net.BoundSocket
+// until protonet had it.
+const EXCLUDE = [];
 if (EXCLUDE.length > 0 && !args.some((a) => a === '--grep' || a === '-g' || a.startsWith('--grep='))) {
   const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   args.push('--grep', `(?:${EXCLUDE.map(escapeRe).join('|')})$`, '--invert');
-  console.log(`node-lts: ${EXCLUDE.length} tests left out (net.BoundSocket, new in Node 24, is not implemented):`);
+  console.log(`node-lts: ${EXCLUDE.length} tests left out:`);
   for (const t of EXCLUDE) console.log(`  - ${t}`);
 }
 const mocha = spawn(bin, [path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...args],

@@ -84,20 +84,50 @@ int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out
   int fd = new_tcp_socket(remote.family());
   if (fd < 0) return fd;
 
+  int err = 0;
   if (local != nullptr) {
     // libuv's uv_tcp_bind sets SO_REUSEADDR too; Node's localAddress goes there.
-    int err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
     if (err == 0 && bind(fd, local->sa(), local->len) != 0) err = -errno;
-    if (err != 0) {
-      close_fd(fd);
-      return err;
-    }
   }
+  if (err == 0) err = connect_start(fd, remote);
+  if (err != 0) {
+    close_fd(fd);
+    return err;
+  }
+  *fd_out = fd;
+  return 0;
+}
 
+int connect_start(int fd, const SockAddr& remote) {
   // EINTR on a non-blocking connect means the attempt goes on in the
   // background, same as EINPROGRESS: the writable event tells the outcome.
-  if (connect(fd, remote.sa(), remote.len) != 0 && errno != EINPROGRESS && errno != EINTR) {
-    int err = -errno;  // e.g. ECONNREFUSED straight away on loopback
+  // Anything else (ECONNREFUSED straight away on loopback, EAFNOSUPPORT for
+  // a socket bound to the other family) is the answer now.
+  if (connect(fd, remote.sa(), remote.len) != 0 && errno != EINPROGRESS && errno != EINTR)
+    return -errno;
+  return 0;
+}
+
+int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_out) {
+  *fd_out = -1;
+  int fd = new_tcp_socket(local.family());
+  if (fd < 0) return fd;
+  int err = 0;
+  if (local.family() != AF_UNIX) {
+    err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (err == 0 && local.family() == AF_INET6)
+      err = set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
+    if (err == 0 && reuse_port) {
+#ifdef SO_REUSEPORT
+      err = set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+#else
+      err = -ENOTSUP;
+#endif
+    }
+  }
+  if (err == 0 && bind(fd, local.sa(), local.len) != 0) err = -errno;
+  if (err != 0) {
     close_fd(fd);
     return err;
   }

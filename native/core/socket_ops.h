@@ -22,6 +22,20 @@ namespace pn {
 // Loop::post(CmdAdoptConnecting)). On failure nothing is left open.
 int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out);
 
+// Starts a connect() to `remote` on `fd`, a socket the caller created and
+// usually bound already (net.BoundSocket adopted by a Socket). 0 when the
+// connect is in progress or done (adopt it as above), or -errno. The fd stays
+// the caller's either way: it is not closed here.
+int connect_start(int fd, const SockAddr& remote);
+
+// Creates a non-blocking, close-on-exec stream socket for `local`'s family and
+// binds it without listening or connecting (net.BoundSocket). For TCP as
+// libuv's uv_tcp_bind does it: SO_REUSEADDR, IPV6_V6ONLY as asked (IPv6 only),
+// SO_REUSEPORT when asked (-ENOTSUP where the platform has no such option).
+// For a Unix path a plain bind, which creates the socket file. On success
+// *fd_out is the socket; on failure nothing is left open.
+int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_out);
+
 // Creates a non-blocking TCP listening socket: SO_REUSEADDR, IPV6_V6ONLY as
 // asked (ignored for IPv4), bind, listen(backlog). On failure nothing is left
 // open and *syscall_out names the call that failed ("bind" or "listen"; Node

@@ -80,19 +80,39 @@ int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out
   *fd_out = -1;
   int fd = new_stream_socket(remote.family());
   if (fd < 0) return fd;
-  SOCKET s = to_sock(fd);
-  if (local != nullptr && bind(s, local->sa(), local->len) != 0) {
-    int err = wsa_err();
+  int err = 0;
+  if (local != nullptr && bind(to_sock(fd), local->sa(), local->len) != 0) err = wsa_err();
+  if (err == 0) err = connect_start(fd, remote);
+  if (err != 0) {
     close_fd(fd);
     return err;
   }
-  if (connect(s, remote.sa(), remote.len) != 0) {
+  *fd_out = fd;
+  return 0;
+}
+
+int connect_start(int fd, const SockAddr& remote) {
+  if (connect(to_sock(fd), remote.sa(), remote.len) != 0) {
     int wsa = WSAGetLastError();
     // WSAEWOULDBLOCK is Winsock's EINPROGRESS for a non-blocking connect.
-    if (wsa != WSAEWOULDBLOCK && wsa != WSAEINPROGRESS && wsa != WSAEINTR) {
-      close_fd(fd);
-      return err_from_wsa(wsa);
-    }
+    if (wsa != WSAEWOULDBLOCK && wsa != WSAEINPROGRESS && wsa != WSAEINTR) return err_from_wsa(wsa);
+  }
+  return 0;
+}
+
+int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_out) {
+  *fd_out = -1;
+  // Winsock has no SO_REUSEPORT (libuv answers UV_ENOTSUP there too), and its
+  // SO_REUSEADDR means port stealing, which libuv does not set for TCP.
+  if (reuse_port) return -ENOTSUP;
+  int fd = new_stream_socket(local.family());
+  if (fd < 0) return fd;
+  int err = 0;
+  if (local.family() == AF_INET6) err = set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
+  if (err == 0 && bind(to_sock(fd), local.sa(), local.len) != 0) err = wsa_err();
+  if (err != 0) {
+    close_fd(fd);
+    return err;
   }
   *fd_out = fd;
   return 0;

@@ -311,6 +311,19 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return status(info, 0);
 }
 
+// [ip, port, family] of an IP address, or a negative errno.
+Napi::Value ip_triple(const Napi::CallbackInfo& info, const SockAddr& addr) {
+  char ip[kMaxIpLen];
+  int port = 0, family = 0;
+  int err = addr_to_ip(addr.sa(), ip, sizeof ip, &port, &family);
+  if (err) return status(info, err);
+  Napi::Array out = Napi::Array::New(info.Env(), 3);
+  out.Set(0u, Napi::String::New(info.Env(), ip));
+  out.Set(1u, Napi::Number::New(info.Env(), port));
+  out.Set(2u, Napi::Number::New(info.Env(), family));
+  return out;
+}
+
 // Returns [ip, port, family] or a negative errno.
 Napi::Value name_of(const Napi::CallbackInfo& info, bool peer) {
   Instance* inst = instance(info);
@@ -319,15 +332,7 @@ Napi::Value name_of(const Napi::CallbackInfo& info, bool peer) {
   SockAddr addr;
   int err = peer ? peer_name(s->fd, &addr) : sock_name(s->fd, &addr);
   if (err) return status(info, err);
-  char ip[kMaxIpLen];
-  int port = 0, family = 0;
-  err = addr_to_ip(addr.sa(), ip, sizeof ip, &port, &family);
-  if (err) return status(info, err);
-  Napi::Array out = Napi::Array::New(info.Env(), 3);
-  out.Set(0u, Napi::String::New(info.Env(), ip));
-  out.Set(1u, Napi::Number::New(info.Env(), port));
-  out.Set(2u, Napi::Number::New(info.Env(), family));
-  return out;
+  return ip_triple(info, addr);
 }
 Napi::Value SockName(const Napi::CallbackInfo& info) { return name_of(info, false); }
 Napi::Value PeerName(const Napi::CallbackInfo& info) { return name_of(info, true); }
@@ -368,6 +373,89 @@ Napi::Value ListenFd(const Napi::CallbackInfo& info) {
   return status(info, 0);
 }
 
+// ---- net.BoundSocket: a socket bound on the JS thread (bind never blocks),
+// owned by JS as a plain fd until a Server or Socket adopts it.
+
+Napi::Value fd_or_err(const Napi::CallbackInfo& info, int err, int fd) {
+  return status(info, err != 0 ? err : fd);
+}
+
+// bind(ip, port, ipv6Only, reusePort) -> fd | -errno
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  std::string ip = info[0].As<Napi::String>().Utf8Value();
+  SockAddr local;
+  int err = addr_from_ip(ip.c_str(), i32(info, 1), &local);
+  if (err) return status(info, err);
+  int fd = -1;
+  err = sock_bind(local, info[2].ToBoolean().Value(), info[3].ToBoolean().Value(), &fd);
+  return fd_or_err(info, err, fd);
+}
+
+// bindPath(path) -> fd | -errno
+Napi::Value BindPath(const Napi::CallbackInfo& info) {
+  SockAddr local;
+  int err = path_addr(info[0], &local);
+#ifdef __linux__
+  // An empty name: libuv binds it with Linux's autobind (the kernel picks an
+  // abstract name), which a bare address family asks for.
+  if (err == -EINVAL && info[0].As<Napi::String>().Utf8Value().empty()) {
+    local = SockAddr{};
+    local.storage.ss_family = AF_UNIX;
+    local.len = sizeof(sa_family_t);
+    err = 0;
+  }
+#endif
+  if (err) return status(info, err);
+  int fd = -1;
+  err = sock_bind(local, false, false, &fd);
+  return fd_or_err(info, err, fd);
+}
+
+// socknameFd(fd) -> [ip, port, family] | -errno: a bound fd no loop owns yet.
+Napi::Value SockNameFd(const Napi::CallbackInfo& info) {
+  SockAddr addr;
+  int err = sock_name(i32(info, 0), &addr);
+  if (err) return status(info, err);
+  return ip_triple(info, addr);
+}
+
+// Connects the bound `fd` and hands it to the loop as connect() does; the fd
+// is the handle's from here on, closed here when the connect fails at once.
+Napi::Value connect_bound(const Napi::CallbackInfo& info, int fd, const SockAddr& remote) {
+  int err = connect_start(fd, remote);
+  if (err) {
+    close_fd(fd);
+    return status(info, err);
+  }
+  adopt(instance(info), u32(info, 0), u32(info, 1), u32(info, 2), fd, kCmdAdoptConnecting, false);
+  return status(info, 0);
+}
+
+// connectFd(slot, gen, loop, fd, ip, port) -> 0 | -errno
+Napi::Value ConnectFd(const Napi::CallbackInfo& info) {
+  int fd = i32(info, 3);
+  std::string ip = info[4].As<Napi::String>().Utf8Value();
+  SockAddr remote;
+  int err = addr_from_ip(ip.c_str(), i32(info, 5), &remote);
+  if (err) {
+    close_fd(fd);
+    return status(info, err);
+  }
+  return connect_bound(info, fd, remote);
+}
+
+// connectPathFd(slot, gen, loop, fd, path) -> 0 | -errno
+Napi::Value ConnectPathFd(const Napi::CallbackInfo& info) {
+  int fd = i32(info, 3);
+  SockAddr remote;
+  int err = path_addr(info[4], &remote);
+  if (err) {
+    close_fd(fd);
+    return status(info, err);
+  }
+  return connect_bound(info, fd, remote);
+}
+
 Napi::Value ErrName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), err_name(i32(info, 0)));
 }
@@ -396,6 +484,11 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("errname", Napi::Function::New(env, ErrName, "errname"));
   exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
   exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
+  exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
+  exports.Set("bindPath", Napi::Function::New(env, BindPath, "bindPath"));
+  exports.Set("socknameFd", Napi::Function::New(env, SockNameFd, "socknameFd"));
+  exports.Set("connectFd", Napi::Function::New(env, ConnectFd, "connectFd"));
+  exports.Set("connectPathFd", Napi::Function::New(env, ConnectPathFd, "connectPathFd"));
 }
 
 }  // namespace pn
