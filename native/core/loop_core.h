@@ -64,6 +64,9 @@ class LoopCore {
   void adopt(const Command& cmd);
   void close_handle(Handle* h);
   void park_until_taken(int timeout_ms);
+  int spin_poll(PollEvent* events);
+  static int64_t spin_limit_ns();
+  static int64_t now_ns();
   bool must_not_sleep();
   int next_timeout_ms();
   void dispatch(const PollEvent& pe);
@@ -146,6 +149,10 @@ class LoopCore {
   std::vector<Tcp*> throttled_;      // sockets paused by outbox backpressure
   std::vector<Listener*> paused_;    // listeners waiting out EMFILE & co.
   uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked
+  int64_t spin_max_ns_ = 0;     // busy-poll limit (spin_poll), 0 = never spin
+  int64_t spin_budget_ns_ = 0;  // current spin, adapting between 0 and spin_max_ns_
+  int spin_rest_ = 0;           // sleeps since the budget fell to 0
+  int64_t last_ready_ns_ = 0;   // when the poller last reported readiness
   int writers_ = 0;                  // handles with kPollWritable interest
   bool lagging_ = false;             // last publish found the outbox not yet taken
   uint64_t lag_epoch_ = 0;           // out_epoch_ at that publish
@@ -160,6 +167,9 @@ class LoopCore {
   static constexpr int kAcceptBudget = 128;
   static constexpr int kAcceptRetryMs = 100;
   static constexpr int kParkMaxMs = 2;  // longest park_until_taken() sleep
+  static constexpr int64_t kSpinDefaultNs = 50 * 1000;
+  static constexpr int64_t kSpinMinNs = 10 * 1000;
+  static constexpr int kSpinRestSleeps = 64;
 };
 
 }  // namespace pn

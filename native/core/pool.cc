@@ -10,18 +10,22 @@
 
 namespace pn {
 
+int online_cpus() {
+#ifdef _WIN32
+  long cpus = static_cast<long>(std::thread::hardware_concurrency());
+#else
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+  return cpus < 1 ? 1 : static_cast<int>(cpus);
+}
+
 int Pool::default_size() {
   if (const char* env = getenv("PROTONET_IO_THREADS")) {
     char* end = nullptr;
     long n = strtol(env, &end, 10);
     if (end != env && *end == '\0' && n >= 1 && n <= 64) return static_cast<int>(n);
   }
-#ifdef _WIN32
-  long cpus = static_cast<long>(std::thread::hardware_concurrency());
-#else
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-#endif
-  long n = cpus / 2;
+  long n = online_cpus() / 2;
   if (n < 1) n = 1;
   if (n > 4) n = 4;  // the JS thread needs a core of its own
   return static_cast<int>(n);

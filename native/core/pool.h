@@ -12,6 +12,9 @@
 
 namespace pn {
 
+// Cores the OS has online (at least 1).
+int online_cpus();
+
 class Pool {
  public:
   // Number of loops to start: PROTONET_IO_THREADS if set to 1..64, else a
