@@ -8,6 +8,7 @@
         "native/napi/addon.cc",
         "native/napi/bridge.cc",
         "native/napi/handles.cc",
+        "native/napi/read_supply.cc",
         "native/core/address.cc",
         "native/core/errors.cc",
         "native/core/listener.cc",

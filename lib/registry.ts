@@ -103,7 +103,12 @@ function drain(): void {
       const slot = b.records[o + 1];
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
-      const buf = type === Ev.Data ? b.buffers![b.nextBuffer++] : undefined;
+      let buf: Buffer | undefined;
+      if (type === Ev.Data) {
+        buf = b.buffers![b.nextBuffer++];
+        // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
+        if (buf.length !== value) buf = buf.subarray(0, value);
+      }
       const h = handles[slot];
       if (h === undefined || h.gen !== gen) {
         // A late event for a forgotten handle: nothing may leak from it.

@@ -25,9 +25,9 @@ Loop::~Loop() {
   delete core_;
 }
 
-int Loop::start(Doorbell bell, void* ctx) {
+int Loop::start(Doorbell bell, void* ctx, SlabSource slabs) {
   if (core_ != nullptr) return -EALREADY;  // one life per Loop
-  LoopCore* core = new (std::nothrow) LoopCore(bell, ctx);
+  LoopCore* core = new (std::nothrow) LoopCore(bell, ctx, slabs);
   if (core == nullptr) return -ENOMEM;
   int err = core->init();
   if (err == 0) err = core->start_thread();

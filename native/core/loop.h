@@ -87,8 +87,11 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   // Starts the thread. `bell(ctx)` is called from the loop thread whenever the
-  // outbox goes from empty to non-empty. Returns 0 or -errno.
-  int start(Doorbell bell, void* ctx);
+  // outbox goes from empty to non-empty. `slabs(ctx)`, if given, lends a slab
+  // for one whole read of a socket that is streaming (read_slab.h); without
+  // one, or when it has none, reads go into the loop's own shared slabs.
+  // Returns 0 or -errno.
+  int start(Doorbell bell, void* ctx, SlabSource slabs = nullptr);
   // Stops and joins the thread, closes every fd it owns, discards pending
   // commands and events. Safe to call twice. Any thread but the loop's own.
   void stop();

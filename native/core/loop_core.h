@@ -35,7 +35,8 @@ namespace pn {
 
 class LoopCore {
  public:
-  LoopCore(Loop::Doorbell bell, void* ctx) : bell_(bell), ctx_(ctx) {}
+  LoopCore(Loop::Doorbell bell, void* ctx, SlabSource slabs)
+      : bell_(bell), ctx_(ctx), slab_source_(slabs) {}
   ~LoopCore();
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
@@ -114,6 +115,7 @@ class LoopCore {
   // ===== shared =====
   Loop::Doorbell bell_;
   void* ctx_;
+  SlabSource slab_source_;  // lends whole-read slabs (may be null)
   pthread_t thread_{};
   bool thread_started_ = false;  // owner thread only (start/stop)
 
@@ -163,6 +165,9 @@ class LoopCore {
   // A slab with less room than this is retired: a read must be able to fill
   // a typical kernel skb batch, or bulk transfers would read in slivers.
   static constexpr size_t kMinReadRoom = 16 * 1024;
+  // A read at least this big marks its socket as streaming: its next read
+  // goes into a lent slab of its own when the source has one to spare.
+  static constexpr size_t kWholeReadMin = 32 * 1024;
   static constexpr int kMaxPollEvents = 256;
   static constexpr int kAcceptBudget = 128;
   static constexpr int kAcceptRetryMs = 100;

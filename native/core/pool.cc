@@ -33,13 +33,13 @@ int Pool::default_size() {
 
 Pool::~Pool() { stop(); }
 
-int Pool::start(int n, Loop::Doorbell bell, void* ctx) {
+int Pool::start(int n, Loop::Doorbell bell, void* ctx, SlabSource slabs) {
   if (!loops_.empty()) return -EALREADY;
   if (n < 1) return -EINVAL;
   loops_.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
     Loop* loop = new (std::nothrow) Loop();
-    int err = loop == nullptr ? -ENOMEM : loop->start(bell, ctx);
+    int err = loop == nullptr ? -ENOMEM : loop->start(bell, ctx, slabs);
     if (err != 0) {
       delete loop;
       stop();  // nothing left running

@@ -23,7 +23,8 @@ class Pool {
   static int default_size();
 
   ~Pool();
-  int start(int n, Loop::Doorbell bell, void* ctx);  // 0 or -errno (nothing left running)
+  // 0 or -errno (nothing left running); see Loop::start.
+  int start(int n, Loop::Doorbell bell, void* ctx, SlabSource slabs = nullptr);
   void stop();                                       // stops and joins every loop
   int size() const { return static_cast<int>(loops_.size()); }
   Loop& loop(int i) { return *loops_[i]; }

@@ -11,6 +11,7 @@ ReadSlab* slab_new(size_t size) {
   if (mem == nullptr) return nullptr;
   ReadSlab* s = new (mem) ReadSlab();
   s->size = size;
+  s->data = reinterpret_cast<char*>(s + 1);
   return s;
 }
 
@@ -21,6 +22,10 @@ void slab_ref(ReadSlab* s) {
 void slab_release(ReadSlab* s) {
   // acq_rel: the thread that frees must see every write made into the slab.
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (s->give_back != nullptr) {
+      s->give_back(s);
+      return;
+    }
     s->~ReadSlab();
     free(s);
   }

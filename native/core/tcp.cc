@@ -152,7 +152,11 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
       tcp_throttle(t);
       return total > 0;
     }
-    if (slab_ == nullptr || slab_->size - slab_->used < kMinReadRoom) {
+    // A streaming socket reads into a lent slab of its own when one is to
+    // spare: the whole read is handed over as it lies, and the loop never
+    // touches that memory again.
+    ReadSlab* lent = t->streaming && slab_source_ != nullptr ? slab_source_(ctx_) : nullptr;
+    if (lent == nullptr && (slab_ == nullptr || slab_->size - slab_->used < kMinReadRoom)) {
       // Retire the current slab (its events keep it alive) and start anew.
       if (slab_ != nullptr) slab_release(slab_);
       slab_ = slab_new(kReadChunk);
@@ -162,9 +166,11 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
         return true;
       }
     }
-    char* dst = slab_->bytes() + slab_->used;
-    const size_t room = slab_->size - slab_->used;
+    ReadSlab* s = lent != nullptr ? lent : slab_;
+    char* dst = s->bytes() + s->used;
+    const size_t room = s->size - s->used;
     ssize_t n = sock_read(t->fd, dst, room);
+    if (n <= 0 && lent != nullptr) slab_release(lent);  // unused: back to its lender
     if (n > 0) {
       // No copy here: the event points into the slab and holds a reference.
       Event ev;
@@ -173,11 +179,16 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
       ev.gen = t->gen;
       ev.len = static_cast<uint32_t>(n);
       ev.data = dst;
-      ev.slab = slab_;
-      slab_ref(slab_);
-      // Keep the next read 8-byte aligned.
-      slab_->used += (static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
-      if (slab_->used > slab_->size) slab_->used = slab_->size;
+      ev.slab = s;
+      if (lent != nullptr) {
+        lent->used = static_cast<size_t>(n);  // the loop's reference passes to the event
+      } else {
+        slab_ref(slab_);
+        // Keep the next read 8-byte aligned.
+        slab_->used += (static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
+        if (slab_->used > slab_->size) slab_->used = slab_->size;
+      }
+      t->streaming = static_cast<size_t>(n) >= kWholeReadMin;
       batch_.push_back(ev);
       t->batch_bytes += static_cast<size_t>(n);
       if (!t->in_batch) {

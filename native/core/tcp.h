@@ -33,6 +33,7 @@ struct Tcp : Handle {
   bool reading = false;      // JS wants data (readStart)
   bool eof = false;          // read() gave 0: no more reads, ever
   bool read_failed = false;  // read() gave an error: no more reads
+  bool streaming = false;    // the last read was big (LoopCore::kWholeReadMin)
   bool throttled = false;    // too many bytes waiting in the outbox
   size_t outbox_cap = Loop::kOutboxInitialBytes;  // grows while JS keeps up
   bool stalled = false;      // error/hang-up reported but nothing to do: off the poller

@@ -28,11 +28,16 @@ void teardown(void* arg) {
   inst->events.clear();
   inst->local_events.clear();
   inst->next_event = 0;
+  // No loop holds a lent buffer any more, and no event refers to one.
+  inst->supply.clear(inst->env);
   if (inst->tsfn != nullptr) {
     napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
     inst->tsfn = nullptr;
   }
 }
+
+// The loops' SlabSource: the instance's supply of JS-allocated read buffers.
+ReadSlab* lend_slab(void* ctx) { return ReadSupply::take(&static_cast<Instance*>(ctx)->supply); }
 
 void delete_instance(Napi::Env, Instance* inst) {
   teardown(inst);
@@ -64,7 +69,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   napi_unref_threadsafe_function(env, inst->tsfn);
   inst->tsfn_refed = false;
 
-  int err = inst->pool.start(Pool::default_size(), bridge_ring, inst);
+  int err = inst->pool.start(Pool::default_size(), bridge_ring, inst, lend_slab);
   if (err != 0) {
     napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
     delete inst;

@@ -53,10 +53,22 @@ constexpr uint32_t kCopyBelow = 16 * 1024;
 // How long one event-loop turn may keep taking fresh batches (bridge_call_js).
 constexpr int64_t kTurnBudgetNs = 1000 * 1000;
 
+// Spare JS-allocated read buffers kept per loop (read_supply.h): a bulk flow
+// takes up to kReadBudget / 64 KiB = 4 per wake-up.
+constexpr size_t kSpareBuffersPerLoop = 6;
+
 napi_value make_buffer(napi_env env, Event& ev) {
   napi_value buf = nullptr;
   ReadSlab* slab = ev.slab;
   ev.slab = nullptr;
+  // A whole read into a buffer JS allocated: hand that Buffer over (JS trims
+  // it to the bytes read with subarray), no copy, no finalizer.
+  if (slab != nullptr && ReadSupply::owns(slab) && ev.len >= kCopyBelow &&
+      (buf = ReadSupply::buffer(env, slab)) != nullptr) {
+    slab_release(slab);
+    ev.data = nullptr;
+    return buf;
+  }
   if (ev.len >= kCopyBelow &&
       napi_create_external_buffer(env, ev.len, ev.data, release_slab, slab, &buf) == napi_ok) {
     ev.data = nullptr;
@@ -168,6 +180,8 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
     for (size_t i = first; i < last; i++) discard_event(evs[i]);
     return;
   }
+
+  inst->supply.tend(env, kSpareBuffersPerLoop * static_cast<size_t>(inst->pool.size()));
 
   const size_t n = last - first;
   napi_value records = records_array(env, inst, n);

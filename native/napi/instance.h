@@ -14,6 +14,7 @@
 
 #include "loop.h"
 #include "pool.h"
+#include "read_supply.h"
 
 namespace pn {
 
@@ -57,6 +58,8 @@ struct Instance {
   // callback runs as a separate I/O callback would in Node: after the current
   // callback's nextTicks and microtasks, never synchronously.
   std::vector<Event> local_events;
+  // JS-allocated buffers lent to the loops for big reads (read_supply.h).
+  ReadSupply supply;
 
   // Returns the slot's info if (slot, gen) is live, else null.
   SlotInfo* live(uint32_t slot, uint32_t gen) {
