@@ -57,7 +57,7 @@ function buildAsanAddon(outDir) {
   const addonApi = require(require.resolve('node-addon-api', { paths: [root] })).include_dir;
   const napiHeaders = require(require.resolve('node-api-headers', { paths: [root] })).include_dir;
   const core = fs.readdirSync(path.join(root, 'native/core'))
-    .filter((f) => f.endsWith('.cc') && !/^poller_/.test(f)).map((f) => `native/core/${f}`);
+    .filter((f) => f.endsWith('.cc') && !/^poller_/.test(f) && !/_win\.cc$/.test(f)).map((f) => `native/core/${f}`);
   const napi = fs.readdirSync(path.join(root, 'native/napi'))
     .filter((f) => f.endsWith('.cc')).map((f) => `native/napi/${f}`);
   fs.mkdirSync(outDir, { recursive: true });

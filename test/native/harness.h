@@ -312,7 +312,8 @@ inline void raw_reset(int fd) {
 
 class TestLoop {
  public:
-  TestLoop() { CHECK_EQ(loop.start(&TestLoop::ring, this), 0); }
+  // `slabs`, if given, is the loop's SlabSource; it gets this TestLoop as ctx.
+  explicit TestLoop(pn::SlabSource slabs = nullptr) { CHECK_EQ(loop.start(&TestLoop::ring, this, slabs), 0); }
   ~TestLoop() {
     loop.stop();
     for (pn::Event& ev : log) pn::discard_event(ev);
