@@ -21,7 +21,10 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native/core"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: a call into a terminating
+      # environment (worker.terminate() mid-write) fails quietly instead of
+      # node-addon-api's fatal "napi_throw" error.
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [

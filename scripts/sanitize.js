@@ -66,6 +66,7 @@ function buildAsanAddon(outDir) {
     '-std=c++17', '-fPIC', '-shared', '-g', '-O1', '-fno-omit-frame-pointer', '-fno-exceptions',
     '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined',
     '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
     `-I${addonApi.replace(/"/g, '')}`, `-I${napiHeaders}`, '-Inative/core',
     ...core, 'native/core/poller_epoll.cc', ...napi, '-pthread', '-o', out,
   ]);
