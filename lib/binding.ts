@@ -18,6 +18,8 @@ export const enum Ev {
   Connection = 7,
   AcceptError = 8,
   Closed = 9,
+  /** Records only (never from a loop): a small read sliced from the current pool Buffer (bridge.h). */
+  DataPooled = 100,
 }
 
 /** `records` is reused by the next call: copy what must outlive this one. */

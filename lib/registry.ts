@@ -28,6 +28,10 @@ interface Batch {
   buffers: Buffer[] | undefined;
   next: number;
   nextBuffer: number;
+  // Small reads come packed in pool Buffers, in order (bridge.cc): the pool
+  // being sliced and the offset of its next read.
+  pool: Buffer | undefined;
+  poolOff: number;
 }
 const queue: Batch[] = [];
 let drainScheduled = false;
@@ -78,7 +82,7 @@ function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefi
     turnHookArmed = true;
     setImmediate(endTurn);
   }
-  queue.push({ records, count, buffers, next: 0, nextBuffer: 0 });
+  queue.push({ records, count, buffers, next: 0, nextBuffer: 0, pool: undefined, poolOff: 0 });
   drain();
 }
 
@@ -99,7 +103,7 @@ function drain(): void {
     while (b.next < b.count) {
       const o = b.next * RECORD_INTS;
       b.next++;
-      const type = b.records[o] as Ev;
+      let type = b.records[o] as Ev;
       const slot = b.records[o + 1];
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
@@ -108,6 +112,15 @@ function drain(): void {
         buf = b.buffers![b.nextBuffer++];
         // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
         if (buf.length !== value) buf = buf.subarray(0, value);
+      } else if (type === Ev.DataPooled) {
+        // The next pool starts exactly where a read does not fit the current one.
+        if (b.pool === undefined || b.poolOff + value > b.pool.length) {
+          b.pool = b.buffers![b.nextBuffer++];
+          b.poolOff = 0;
+        }
+        buf = b.pool.subarray(b.poolOff, b.poolOff + value);
+        b.poolOff += value;
+        type = Ev.Data;
       }
       const h = handles[slot];
       if (h === undefined || h.gen !== gen) {
@@ -128,6 +141,8 @@ function drain(): void {
             buffers: b.buffers?.slice(b.nextBuffer),
             next: 0,
             nextBuffer: 0,
+            pool: b.pool,
+            poolOff: b.poolOff,
           };
         }
         if (queue.length > 0 && !drainScheduled) {

@@ -91,3 +91,62 @@ describe('delivery order across sockets', () => {
     checkRuns(await run({ PROTONET_EXACT_ORDER: '1' }));
   });
 });
+
+// A 'data' listener that throws, in the middle of a batch of small reads from
+// many sockets (protonet packs those into shared pool Buffers, bridge.cc):
+// the error goes to 'uncaughtException' as from any I/O callback, and every
+// other socket still gets exactly its own bytes, in order.
+const throwing = `
+const net = process.env.IMPL === 'node' ? require('node:net') : require(${JSON.stringify(repoRoot)});
+const got = {};
+let uncaught = 0;
+process.on('uncaughtException', (e) => { if (e.message === 'boom') uncaught++; else throw e; });
+let thrown = false;
+const server = net.createServer((s) => {
+  s.on('data', (d) => {
+    const name = d.toString('latin1', 0, 1);
+    got[name] = (got[name] || '') + d.toString('latin1');
+    if (!thrown) { thrown = true; throw new Error('boom'); }
+  });
+});
+server.listen(0, '127.0.0.1', async () => {
+  const port = server.address().port;
+  const clients = [];
+  for (const name of 'ABCDEFGHIJKLMNOP') {
+    const c = net.connect(port, '127.0.0.1');
+    c.on('error', () => {});
+    await new Promise((r) => c.once('connect', r));
+    clients.push(c);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  for (let round = 0; round < 3; round++) {
+    clients.forEach((c, i) => c.write('ABCDEFGHIJKLMNOP'[i].repeat(700 + i)));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const t0 = Date.now();
+  const done = () => Object.keys(got).length === 16 && Object.values(got).every((v) => v.length >= 3 * 700);
+  while (!done() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+  for (const c of clients) c.destroy();
+  server.close();
+  console.log(JSON.stringify({ got, uncaught }));
+});
+`;
+
+describe('a throwing data listener in a batch of small reads', () => {
+  for (const impl of ['node', 'protonet']) {
+    it(`${impl}: one uncaughtException; every other socket gets exactly its bytes`, async function () {
+      this.timeout(15000);
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['-e', throwing], { env: { ...process.env, IMPL: impl }, timeout: 10000 },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      });
+      const { got, uncaught } = JSON.parse(out) as { got: Record<string, string>; uncaught: number };
+      expect(uncaught).to.equal(1);
+      const names = 'ABCDEFGHIJKLMNOP';
+      expect(Object.keys(got).sort().join('')).to.equal(names);
+      for (let i = 0; i < names.length; i++) {
+        expect(got[names[i]], names[i]).to.equal(names[i].repeat(3 * (700 + i)));
+      }
+    });
+  }
+});

@@ -671,7 +671,8 @@ describe('parity with node:net', function () {
         rec.track(label, s);
         rec.note(label, 'address before listen', s.address(), s.listening);
         const p = await listen(s, ...args);
-        rec.port(p);
+        // Each server closes before the next listens: a port may come round again.
+        rec.portAgain(p, `PORT(${label})`);
         rec.note(label, 'address', rec.normAddressInfo(s.address()), s.listening);
         await closeServer(s);
         rec.note(label, 'address after close', s.address(), s.listening);

@@ -7,7 +7,9 @@
 // consecutive events of one handle, with
 //   (records: Int32Array of [type, slot, gen, value] per event,
 //    count: number, buffers: Buffer[] for the kEvData events in order, or
-//    undefined when there are none). The records array is reused.
+//    undefined when there are none). The records array is reused. Small
+//    reads are copied into pool Buffers of up to kPoolBytes instead, one per
+//    run of them (record type kRecDataPooled); JS slices them in order.
 // Node drains nextTicks and microtasks after each call, as after each libuv
 // callback; lib/registry.ts routes the records to the handles.
 #include "bridge.h"
@@ -56,6 +58,16 @@ constexpr int64_t kTurnBudgetNs = 1000 * 1000;
 // Spare JS-allocated read buffers kept per loop (read_supply.h): a bulk flow
 // takes up to kReadBudget / 64 KiB = 4 per wake-up.
 constexpr size_t kSpareBuffersPerLoop = 6;
+
+// Small reads of one delivery share pool Buffers of at most this many bytes
+// (each read copied once, as before), and JS hands out slices: one buffer
+// allocation per pool instead of one per read, which in a many-connection
+// echo cost more than the reads themselves (malloc, backing store, and the
+// prototype switch napi_create_buffer_copy does). A slice kept by JS pins its
+// pool, as a slice of Buffer.allocUnsafe's 8 KiB pool does.
+constexpr uint32_t kPoolBytes = 16 * 1024;
+
+bool pooled(const Event& ev) { return ev.type == kEvData && ev.len < kCopyBelow; }
 
 napi_value make_buffer(napi_env env, Event& ev) {
   napi_value buf = nullptr;
@@ -191,18 +203,53 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
 
   int32_t* rec = inst->records_data;
   uint32_t nbuf = 0;
+  char* pool = nullptr;  // the pool being filled, and its room left
+  uint32_t pool_room = 0;
   for (size_t i = 0; i < n; i++) {
     Event& ev = evs[first + i];
     account(inst, ev);
+    int32_t type = ev.type;
     int32_t value = ev.status;
     if (ev.type == kEvData) {
       value = static_cast<int32_t>(ev.len);
-      if (nbuf == 0) napi_create_array(env, &buffers);
-      napi_set_element(env, buffers, nbuf++, make_buffer(env, ev));
+      napi_value buf = nullptr;
+      if (pooled(ev)) {
+        if (pool_room < ev.len) {
+          // A new pool, sized to the run of small reads it will hold (JS
+          // moves to the next pool exactly when a read does not fit).
+          uint32_t size = 0;
+          for (size_t j = first + i; j < last && size < kPoolBytes; j++) {
+            if (!pooled(evs[j])) continue;
+            if (size > 0 && size + evs[j].len > kPoolBytes) break;
+            size += evs[j].len;
+          }
+          void* data = nullptr;
+          if (napi_create_buffer(env, size, &data, &buf) != napi_ok) buf = nullptr;
+          pool = static_cast<char*>(data);
+          pool_room = buf != nullptr ? size : 0;
+        }
+        if (pool_room >= ev.len) {
+          memcpy(pool, ev.data, ev.len);
+          pool += ev.len;
+          pool_room -= ev.len;
+          if (ev.slab != nullptr) slab_release(ev.slab);
+          ev.slab = nullptr;
+          ev.data = nullptr;
+          type = kRecDataPooled;
+        } else {
+          buf = make_buffer(env, ev);  // no memory for a pool: its own copy
+        }
+      } else {
+        buf = make_buffer(env, ev);
+      }
+      if (buf != nullptr) {
+        if (nbuf == 0) napi_create_array(env, &buffers);
+        napi_set_element(env, buffers, nbuf++, buf);
+      }
     } else if (ev.type == kEvConnection) {
       value = ev.fd;  // JS adopts it or closes it
     }
-    rec[i * kRecordInts + 0] = ev.type;
+    rec[i * kRecordInts + 0] = type;
     rec[i * kRecordInts + 1] = static_cast<int32_t>(ev.slot);
     rec[i * kRecordInts + 2] = static_cast<int32_t>(ev.gen);
     rec[i * kRecordInts + 3] = value;

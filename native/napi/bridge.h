@@ -25,4 +25,8 @@ void bridge_turn_ended(Instance* inst);
 // Packs the per-event record layout shared with lib/binding.ts.
 constexpr int kRecordInts = 4;  // [type, slot, gen, value]
 
+// Record type (JS only, never a loop event): a small read copied into the
+// batch's shared pool Buffer (bridge.cc make_pooled); value = its length.
+constexpr int32_t kRecDataPooled = 100;
+
 }  // namespace pn

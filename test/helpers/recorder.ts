@@ -72,6 +72,15 @@ export class Recorder {
     return l;
   }
 
+  /**
+   * Registers `p` under `label` even if it was seen before: for a scenario that closes
+   * each server before the next listens, where the kernel may hand the same port out again.
+   */
+  portAgain(p: number, label: string): string {
+    this.ports.set(p, label);
+    return label;
+  }
+
   /** A port value as it should appear in a log. */
   normPort(p: unknown): unknown {
     if (typeof p !== 'number' || !Number.isInteger(p) || p <= 0) return p;
