@@ -52,11 +52,13 @@ if (role === 'server') {
     if (cmd !== 'go') return;
     running = true;
     const t0 = now();
+    const cpu0 = process.cpuUsage();
     for (const s of socks) s.write(msg);
     setTimeout(() => {
       running = false;
       const elapsed = now() - t0;
-      send('result', { msgsPerSec: msgs / elapsed, msgs });
+      const cpu = process.cpuUsage(cpu0);
+      send('result', { msgsPerSec: msgs / elapsed, msgs, clientCpuUs: cpu.user + cpu.system });
       for (const s of socks) s.destroy();
       process.exit(0);
     }, secs * 1000);
