@@ -242,12 +242,7 @@ export class Server extends EventEmitter {
       process.nextTick(() => this.emit('error', ex));
       return;
     }
-    this._handle = handle;
-    handle.onconnection = (status, client) => this.#onConnection(status, client);
-    if (this._unref) handle.unref();
-    process.nextTick(() => {
-      if (this._handle) this.emit('listening');
-    });
+    this.#startListening(handle);
   }
 
   // Node's listen({ fd }): a TCP or Unix stream socket the caller bound;
@@ -268,6 +263,12 @@ export class Server extends EventEmitter {
       process.nextTick(() => this.emit('error', ex));
       return;
     }
+    this.#startListening(handle);
+  }
+
+  // A handle listening on an fd from listen({ fd }) or a BoundSocket: route
+  // its connections here; 'listening' on the next tick.
+  #startListening(handle: TcpHandle): void {
     this._handle = handle;
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();

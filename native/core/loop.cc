@@ -370,11 +370,7 @@ int LoopCore::next_timeout_ms() {
   return first <= now ? 0 : static_cast<int>(first - now) + 1;
 }
 
-int64_t LoopCore::now_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t LoopCore::now_ms() { return now_ns() / 1000000; }
 
 bool LoopCore::drain_commands() {
   {
