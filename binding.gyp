@@ -7,6 +7,7 @@
       "sources": [
         "native/napi/addon.cc",
         "native/napi/bridge.cc",
+        "native/napi/driven_loop.cc",
         "native/napi/handles.cc",
         "native/napi/read_supply.cc",
         "native/core/address.cc",

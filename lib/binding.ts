@@ -27,7 +27,12 @@ export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[] | 
 
 export interface NativeBinding {
   /** Starts this environment's I/O threads; returns how many loops run. */
-  init(dispatch: Dispatch): number;
+  /**
+   * Starts this environment's I/O loops; returns how many. `hostIsNode`: the
+   * event loop is Node's libuv, so PROTONET_IO_THREADS=0 can run the sockets
+   * on it (no I/O thread); elsewhere that falls back to one thread.
+   */
+  init(dispatch: Dispatch, hostIsNode: boolean): number;
   setRef(ref: boolean): void;
   /** Tells the addon the event-loop turn that delivered a batch is over. */
   turnEnded(): void;

@@ -36,10 +36,17 @@ interface Batch {
 const queue: Batch[] = [];
 let drainScheduled = false;
 
+// Bun and Deno also define process.versions.node; neither runs libuv.
+function hostIsNode(): boolean {
+  const g = globalThis as { Bun?: unknown; Deno?: unknown };
+  return g.Bun === undefined && g.Deno === undefined && typeof process.versions.node === 'string' &&
+    process.versions.bun === undefined && process.versions.deno === undefined;
+}
+
 function ensureStarted(): void {
   if (loopCount === 0) {
     loadNative();
-    loopCount = native.init(dispatch);
+    loopCount = native.init(dispatch, hostIsNode());
   }
 }
 

@@ -39,6 +39,27 @@ int Loop::start(Doorbell bell, void* ctx, SlabSource slabs) {
   return 0;
 }
 
+int Loop::start_driven(Doorbell bell, void* ctx, SlabSource slabs) {
+  if (core_ != nullptr) return -EALREADY;
+  LoopCore* core = new (std::nothrow) LoopCore(bell, ctx, slabs);
+  if (core == nullptr) return -ENOMEM;
+  int err = core->init();
+  if (err == 0) err = core->start_driven();
+  if (err != 0) {
+    delete core;
+    return err;
+  }
+  core_ = core;
+  return 0;
+}
+
+bool Loop::driven() const { return core_ != nullptr && core_->driven(); }
+int Loop::poll_fd() const { return core_ != nullptr ? core_->poll_fd() : -1; }
+void Loop::run_once() {
+  if (core_ != nullptr && core_->driven()) core_->run_once();
+}
+int Loop::driven_timeout_ms() { return core_ != nullptr ? core_->driven_timeout_ms() : -1; }
+
 void Loop::stop() {
   if (core_ != nullptr) core_->stop_and_join();
 }
@@ -109,7 +130,45 @@ void* LoopCore::thread_main(void* arg) {
   return nullptr;
 }
 
+int LoopCore::start_driven() {
+  if (poller_.pollable_fd() < 0) return -ENOTSUP;
+  // No busy polling: the driving thread has its own work between runs.
+  spin_max_ns_ = 0;
+  spin_budget_ns_ = 0;
+  driven_ = true;
+  driven_live_ = true;
+  // "Asleep" between runs, so post() and take() ring the poller's wake-up,
+  // which makes poll_fd() readable and the driver call run_once().
+  sleeping_.store(true);
+  return 0;
+}
+
+void LoopCore::run_once() {
+  // One pass of run() with a zero timeout: nothing here may block the
+  // driving thread. Parking and spinning are thread-only strategies.
+  if (!driven_live_) return;
+  sleeping_.store(false);
+  drain_commands();
+  resume_throttled();
+  PollEvent events[kMaxPollEvents];
+  int n = poller_.wait(events, kMaxPollEvents, 0);
+  for (int i = 0; i < n; i++) dispatch(events[i]);
+  if (!paused_.empty()) run_listener_timers();
+  publish();
+  lagging_ = false;
+  // Back to "asleep", then the same re-check as before a blocking wait: a
+  // post from another thread in between must not be lost (see wake()).
+  sleeping_.store(true);
+  if (must_not_sleep()) poller_.wake();
+}
+
 void LoopCore::stop_and_join() {
+  if (driven_live_) {
+    // No thread to join: the caller is the driving thread, between runs.
+    driven_live_ = false;
+    teardown();
+    return;
+  }
   if (!thread_started_) return;
   Command stop;
   stop.type = kCmdStop;

@@ -92,8 +92,20 @@ class Loop {
   // one, or when it has none, reads go into the loop's own shared slabs.
   // Returns 0 or -errno.
   int start(Doorbell bell, void* ctx, SlabSource slabs = nullptr);
+  // Starts without a thread of its own: the caller runs the loop on its
+  // thread (in Node, the JS thread's libuv loop: napi/driven_loop.cc) by
+  // calling run_once() whenever poll_fd() polls readable or
+  // driven_timeout_ms() has passed. Everything else works as with start().
+  // 0, -errno, or -ENOTSUP where the poller cannot be nested (IOCP).
+  int start_driven(Doorbell bell, void* ctx, SlabSource slabs = nullptr);
+  bool driven() const;
+  // Driven loops only, on the driving thread.
+  int poll_fd() const;          // readable while run_once() has work
+  void run_once();              // commands, ready sockets, publish; never blocks
+  int driven_timeout_ms();      // -1, or when run_once() is due anyway (listener retry)
   // Stops and joins the thread, closes every fd it owns, discards pending
-  // commands and events. Safe to call twice. Any thread but the loop's own.
+  // commands and events. Safe to call twice. Any thread but the loop's own
+  // (a driven loop: its driving thread, outside run_once()).
   void stop();
 
   // Any thread. Never blocks on I/O; wakes the loop only if it is sleeping.

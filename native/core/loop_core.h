@@ -43,6 +43,13 @@ class LoopCore {
 
   int init();          // poller + wake-up fd; 0 or -errno
   int start_thread();  // 0 or -errno
+  // Driven instead of threaded (Loop::start_driven): no thread; run_once()
+  // does one non-blocking iteration on the caller's thread.
+  int start_driven();  // 0 or -errno
+  bool driven() const { return driven_; }
+  int poll_fd() const { return poller_.pollable_fd(); }
+  void run_once();
+  int driven_timeout_ms() { return next_timeout_ms(); }
   // Posts kCmdStop, joins, then closes and frees everything left (the loop
   // thread is gone, so no locking games). Later posts are discarded.
   void stop_and_join();
@@ -118,6 +125,8 @@ class LoopCore {
   SlabSource slab_source_;  // lends whole-read slabs (may be null)
   pthread_t thread_{};
   bool thread_started_ = false;  // owner thread only (start/stop)
+  bool driven_ = false;          // started by start_driven(), never a thread
+  bool driven_live_ = false;     // driven and not yet stopped
 
   std::mutex cmd_mu_;
   std::vector<Command> cmds_;  // guarded by cmd_mu_

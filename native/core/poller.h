@@ -70,6 +70,10 @@ class Poller {
   // Waits up to timeout_ms (-1 forever, 0 poll). Returns the number of events
   // written to `out` (at most `max`), or -errno (never -EINTR: that is 0).
   int wait(PollEvent* out, int max, int timeout_ms);
+  // A descriptor that polls readable while wait() has something to report
+  // (events or a wake-up), for nesting this poller in another event loop
+  // (Loop::start_driven); -1 where there is none (IOCP).
+  int pollable_fd() const;
 
  private:
 #ifdef _WIN32

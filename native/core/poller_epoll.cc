@@ -66,6 +66,8 @@ int Poller::modify(int fd, uint32_t interest, void* data) {
   return ctl(fd_, EPOLL_CTL_MOD, fd, interest, data);
 }
 
+int Poller::pollable_fd() const { return fd_; }
+
 int Poller::remove(int fd) { return ctl(fd_, EPOLL_CTL_DEL, fd, 0, nullptr); }
 
 int Poller::wait(PollEvent* out, int max, int timeout_ms) {

@@ -302,6 +302,9 @@ int Poller::modify(int fd, uint32_t interest, void* data) {
   return 0;
 }
 
+// A completion port cannot be polled by another event loop.
+int Poller::pollable_fd() const { return -1; }
+
 int Poller::remove(int fd) {
   auto it = socks_.find(fd);
   if (it == socks_.end()) return -ENOENT;

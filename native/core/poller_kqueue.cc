@@ -172,6 +172,9 @@ int Poller::modify(int fd, uint32_t interest, void* data) {
   return set_filters(fd_, fd, interest, data);
 }
 
+// A kqueue descriptor polls readable while it has events pending.
+int Poller::pollable_fd() const { return fd_; }
+
 int Poller::remove(int fd) { return set_filters(fd_, fd, 0, nullptr); }
 
 int Poller::wait(PollEvent* out, int max, int timeout_ms) {

@@ -19,12 +19,22 @@ int online_cpus() {
   return cpus < 1 ? 1 : static_cast<int>(cpus);
 }
 
-int Pool::default_size() {
+namespace {
+int env_size() {
   if (const char* env = getenv("PROTONET_IO_THREADS")) {
     char* end = nullptr;
     long n = strtol(env, &end, 10);
-    if (end != env && *end == '\0' && n >= 1 && n <= 64) return static_cast<int>(n);
+    if (end != env && *end == '\0' && n >= 0 && n <= 64) return static_cast<int>(n);
   }
+  return -1;
+}
+}  // namespace
+
+bool Pool::size_from_env() { return env_size() >= 0; }
+
+int Pool::default_size() {
+  int from_env = env_size();
+  if (from_env >= 0) return from_env;
   long n = online_cpus() / 2;
   if (n < 1) n = 1;
   if (n > 4) n = 4;  // the JS thread needs a core of its own
@@ -47,6 +57,18 @@ int Pool::start(int n, Loop::Doorbell bell, void* ctx, SlabSource slabs) {
     }
     loops_.emplace_back(loop);
   }
+  return 0;
+}
+
+int Pool::start_driven(Loop::Doorbell bell, void* ctx, SlabSource slabs) {
+  if (!loops_.empty()) return -EALREADY;
+  Loop* loop = new (std::nothrow) Loop();
+  int err = loop == nullptr ? -ENOMEM : loop->start_driven(bell, ctx, slabs);
+  if (err != 0) {
+    delete loop;
+    return err;
+  }
+  loops_.emplace_back(loop);
   return 0;
 }
 

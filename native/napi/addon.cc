@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "bridge.h"
+#include "driven_loop.h"
 #include "handles.h"
 #include "instance.h"
 
@@ -21,7 +22,12 @@ void teardown(void* arg) {
   auto* inst = static_cast<Instance*>(arg);
   if (inst->stopped) return;
   inst->stopped = true;
-  inst->pool.stop();  // joins threads, closes fds, discards untaken events
+  driven_detach(inst);  // no libuv callback may reach the loop stop() deletes
+  inst->pool.stop();
+  if (inst->async_context != nullptr) napi_async_destroy(inst->env, inst->async_context);
+  inst->async_context = nullptr;
+  if (inst->dispatch_ref != nullptr) napi_delete_reference(inst->env, inst->dispatch_ref);
+  inst->dispatch_ref = nullptr;  // joins threads, closes fds, discards untaken events
   // Events taken but never delivered still own memory and fds.
   for (size_t i = inst->next_event; i < inst->events.size(); i++) discard_event(inst->events[i]);
   for (Event& ev : inst->local_events) discard_event(ev);
@@ -69,9 +75,31 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   napi_unref_threadsafe_function(env, inst->tsfn);
   inst->tsfn_refed = false;
 
-  int err = inst->pool.start(Pool::default_size(), bridge_ring, inst, lend_slab);
+  // init(dispatch, hostIsNode). In Node, by default, the sockets run on the
+  // JS thread's own libuv loop (driven_loop.h): measured faster than I/O
+  // threads on every workload of bench/ but in-process bulk (see README).
+  // PROTONET_IO_THREADS=N (1..64) asks for N I/O threads instead; 0 asks for
+  // none, which only a libuv host can give: elsewhere one thread stands in.
+  int size = Pool::default_size();
+  bool host_uv = info.Length() > 1 && info[1].ToBoolean().Value();
+  int err = -ENOTSUP;
+  if (host_uv && (size == 0 || !Pool::size_from_env())) {
+    napi_value resource, rname;
+    napi_create_object(env, &resource);
+    napi_create_string_utf8(env, "protonet:io", NAPI_AUTO_LENGTH, &rname);
+    if (napi_create_reference(env, info[0], 1, &inst->dispatch_ref) == napi_ok &&
+        napi_async_init(env, resource, rname, &inst->async_context) == napi_ok)
+      err = inst->pool.start_driven(bridge_ring_driven, inst, lend_slab);
+    if (err == 0 && !driven_attach(inst, env)) {
+      inst->pool.stop();
+      err = -ENOTSUP;
+    }
+  }
+  if (err != 0) err = inst->pool.start(size < 1 ? 1 : size, bridge_ring, inst, lend_slab);
   if (err != 0) {
     napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
+    if (inst->async_context != nullptr) napi_async_destroy(env, inst->async_context);
+    if (inst->dispatch_ref != nullptr) napi_delete_reference(env, inst->dispatch_ref);
     delete inst;
     Napi::Error::New(env, "protonet: cannot start I/O threads").ThrowAsJavaScriptException();
     return env.Undefined();

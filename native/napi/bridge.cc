@@ -33,6 +33,8 @@ void bridge_turn_ended(Instance* inst) {
   }
 }
 
+void bridge_ring_driven(void* ctx) { static_cast<Instance*>(ctx)->rang_driven = true; }
+
 void bridge_ring(void* ctx) {
   auto* inst = static_cast<Instance*>(ctx);
   // Non-blocking with an unbounded queue: never waits. Fails only once the
@@ -131,11 +133,11 @@ napi_value records_array(napi_env env, Instance* inst, size_t n) {
 
 }  // namespace
 
-void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /*data*/) {
-  auto* inst = static_cast<Instance*>(context);
-  // Node passes env == NULL after the function is finalized, Deno a live env
-  // with a null callback: either way there is nobody to deliver to.
-  if (env == nullptr || js_dispatch == nullptr || inst == nullptr || inst->stopped) return;
+namespace {
+
+// from_uv: called from our own libuv callback (bridge_deliver_now) rather
+// than from the threadsafe function, which opens a callback scope for us.
+void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv) {
 
   std::vector<Event>& evs = inst->events;
   if (inst->next_event >= evs.size()) {
@@ -257,7 +259,9 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
 
   napi_value global, argv[3] = {records, count, buffers};
   napi_get_global(env, &global);
-  napi_status st = napi_call_function(env, global, js_dispatch, 3, argv, nullptr);
+  napi_status st = from_uv
+      ? napi_make_callback(env, inst->async_context, global, js_dispatch, 3, argv, nullptr)
+      : napi_call_function(env, global, js_dispatch, 3, argv, nullptr);
   if (st == napi_pending_exception) {
     // A listener threw. The dispatcher has already saved the events it did
     // not reach; report the error the way Node reports an exception from any
@@ -265,6 +269,29 @@ void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /
     napi_value err;
     if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
   }
+  napi_close_handle_scope(env, scope);
+}
+
+}  // namespace
+
+void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /*data*/) {
+  auto* inst = static_cast<Instance*>(context);
+  // Node passes env == NULL after the function is finalized, Deno a live env
+  // with a null callback: either way there is nobody to deliver to.
+  if (env == nullptr || js_dispatch == nullptr || inst == nullptr || inst->stopped) return;
+  deliver(env, js_dispatch, inst, false);
+}
+
+void bridge_deliver_now(Instance* inst) {
+  if (!inst->rang_driven) return;
+  inst->rang_driven = false;
+  napi_env env = inst->env;
+  if (inst->stopped || inst->dispatch_ref == nullptr || inst->async_context == nullptr) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value fn = nullptr;
+  if (napi_get_reference_value(env, inst->dispatch_ref, &fn) == napi_ok && fn != nullptr)
+    deliver(env, fn, inst, true);
   napi_close_handle_scope(env, scope);
 }
 

@@ -18,6 +18,17 @@ void bridge_post_local(Instance* inst, const Event& ev);
 // outbox and calls the JS dispatcher once with a packed record array.
 void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* data);
 
+// Loop::Doorbell of a driven loop (driven_loop.h): called inside run_once()
+// on the JS thread itself, it only notes the news; bridge_deliver_now() then
+// delivers it without the threadsafe function's round trip through libuv.
+void bridge_ring_driven(void* instance);
+
+// JS thread, from a libuv callback of our own (no JS on the stack): delivers
+// what the doorbell announced as bridge_call_js does, through
+// napi_make_callback so nextTicks and microtasks drain after it as after
+// any I/O callback.
+void bridge_deliver_now(Instance* inst);
+
 // JS thread, from setImmediate after a batch: the event-loop turn is over, so
 // the next batch may be taken; re-rings a doorbell deferred meanwhile.
 void bridge_turn_ended(Instance* inst);

@@ -31,9 +31,18 @@ struct SlotInfo {
   bool listener = false;
 };
 
+struct DrivenPump;  // driven_loop.cc
+
 struct Instance {
   napi_env env = nullptr;
   Pool pool;
+  // Set when the pool is one loop driven by this environment's libuv loop
+  // (driven_loop.h) instead of I/O threads.
+  DrivenPump* pump = nullptr;
+  bool rang_driven = false;  // the driven loop published during run_once()
+  // For calling the dispatcher from our own libuv callbacks (bridge_deliver_now).
+  napi_ref dispatch_ref = nullptr;
+  napi_async_context async_context = nullptr;
   napi_threadsafe_function tsfn = nullptr;
   bool stopped = false;
   bool tsfn_refed = true;

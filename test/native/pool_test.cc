@@ -12,7 +12,9 @@ static void test_default_size() {
   CHECK_EQ(pn::Pool::default_size(), 3);
   set_env("PROTONET_IO_THREADS", "64");
   CHECK_EQ(pn::Pool::default_size(), 64);
-  const char* bad[] = {"0", "65", "-1", "abc", "2x", ""};
+  set_env("PROTONET_IO_THREADS", "0");  // no thread: a driven loop
+  CHECK_EQ(pn::Pool::default_size(), 0);
+  const char* bad[] = {"65", "-1", "abc", "2x", ""};
   unset_env("PROTONET_IO_THREADS");
   int fallback = pn::Pool::default_size();
   CHECK(fallback >= 1 && fallback <= 4);

@@ -1,0 +1,205 @@
+/*
+ * Where the sockets run. In Node, by default, protonet runs its loop on the JS thread's own
+ * libuv loop (native/napi/driven_loop.cc): no I/O thread. PROTONET_IO_THREADS=N (1..64)
+ * starts N I/O threads instead. Both modes must behave the same; the whole suite runs in
+ * each (.ci/run repeats it with PROTONET_IO_THREADS=1). Each case here runs a small script
+ * in a child process with the mode set in its environment, bounded in time and killed by
+ * PID if it overstays.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { implName, repoRoot } from './helpers/impl';
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string[];
+  stderr: string;
+}
+
+const PRELUDE = `
+'use strict';
+const net = require(${JSON.stringify(repoRoot)});
+const say = (s) => process.stdout.write(String(s) + '\\n');
+// Names of this process's threads (Linux: /proc/self/task/*/comm).
+const threadNames = () => require('fs').readdirSync('/proc/self/task')
+  .map((t) => { try { return require('fs').readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim(); } catch { return ''; } });
+const ioThreads = () => threadNames().filter((n) => n === 'protonet-io').length;
+const echoOnce = (payload) => new Promise((resolve, reject) => {
+  const server = net.createServer((s) => s.pipe(s));
+  server.listen(0, '127.0.0.1', () => {
+    const c = net.connect(server.address().port, '127.0.0.1', () => c.end(payload));
+    const got = [];
+    c.on('data', (d) => got.push(d));
+    c.on('error', reject);
+    c.on('close', () => server.close(() => resolve(Buffer.concat(got))));
+  });
+});
+`;
+
+let tmpDir: string;
+
+function run(body: string, env: Record<string, string | undefined>, limitMs = 20000): Promise<Result> {
+  const file = path.join(tmpDir, `io-mode-${Date.now()}-${Math.random().toString(36).slice(2)}.js`);
+  writeFileSync(file, PRELUDE + body);
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete childEnv.PROTONET_IO_THREADS;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = v;
+  }
+  const child = spawn(process.execPath, [file], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      rmSync(file, { force: true });
+      resolve({ code, signal, out: stdout.split('\n').filter(Boolean), stderr });
+    });
+  });
+}
+
+describe('I/O mode: sockets on the JS thread (default in Node) or on I/O threads', function () {
+  this.timeout(60000);
+
+  before(function () {
+    if (implName !== 'protonet') this.skip(); // a protonet-only feature
+    if (process.platform !== 'linux') this.skip(); // thread names are read from /proc
+    tmpDir = mkdtempSync(path.join(os.tmpdir(), 'pn-io-mode-'));
+  });
+  after(() => {
+    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+  });
+
+  it('by default no I/O thread is started, and an echo works on the JS thread alone', async () => {
+    const r = await run(
+      `echoOnce('hello driven').then((b) => { say(b.toString()); say('io=' + ioThreads()); });`,
+      {},
+    );
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+    expect(r.out).to.deep.equal(['hello driven', 'io=0']);
+  });
+
+  it('PROTONET_IO_THREADS=2 starts two I/O threads; =0 asks for none', async () => {
+    const body = `echoOnce('x').then((b) => say(b.toString() + ' io=' + ioThreads()));`;
+    const two = await run(body, { PROTONET_IO_THREADS: '2' });
+    const none = await run(body, { PROTONET_IO_THREADS: '0' });
+    expect(two.stderr + none.stderr).to.equal('');
+    expect(two.out).to.deep.equal(['x io=2']);
+    expect(none.out).to.deep.equal(['x io=0']);
+  });
+
+  for (const mode of ['0', '1']) {
+    const label = mode === '0' ? 'on the JS thread' : 'on one I/O thread';
+    it(`${label}: a throwing 'data' listener reaches uncaughtException, and the next events still arrive in order`, async () => {
+      const r = await run(
+        `
+        let n = 0;
+        process.on('uncaughtException', (err) => say('caught ' + err.message));
+        const server = net.createServer((s) => {
+          s.on('data', (d) => {
+            n++;
+            say('data ' + d.toString());
+            if (n === 1) throw new Error('boom');
+            if (d.toString().endsWith('3')) { s.end(); server.close(); }
+          });
+        });
+        server.listen(0, '127.0.0.1', () => {
+          const c = net.connect(server.address().port, '127.0.0.1');
+          c.setNoDelay(true);
+          c.write('m1');
+          setTimeout(() => c.write('m2'), 50);
+          setTimeout(() => c.write('m3'), 100);
+          c.resume();
+        });
+        `,
+        { PROTONET_IO_THREADS: mode },
+      );
+      expect(r.stderr).to.equal('');
+      expect(r.code).to.equal(0);
+      expect(r.out).to.deep.equal(['data m1', 'caught boom', 'data m2', 'data m3']);
+    });
+
+    it(`${label}: a nextTick and a promise job queued in a 'data' listener run before the next message's 'data'`, async () => {
+      const r = await run(
+        `
+        const server = net.createServer((s) => {
+          s.on('data', (d) => {
+            const m = d.toString();
+            say('data ' + m);
+            process.nextTick(() => say('tick ' + m));
+            Promise.resolve().then(() => say('job ' + m));
+            if (m === 'b') { s.end(); server.close(); }
+          });
+        });
+        server.listen(0, '127.0.0.1', () => {
+          const c = net.connect(server.address().port, '127.0.0.1');
+          c.write('a');
+          setTimeout(() => c.write('b'), 50);
+          c.resume();
+        });
+        `,
+        { PROTONET_IO_THREADS: mode },
+      );
+      expect(r.stderr).to.equal('');
+      expect(r.out).to.deep.equal(['data a', 'tick a', 'job a', 'data b', 'tick b', 'job b']);
+    });
+
+    it(`${label}: a worker thread serves and exits on its own; the process exits 0 with no leftover handle`, async () => {
+      const r = await run(
+        `
+        const { Worker } = require('node:worker_threads');
+        const code = ${'`'}
+          const net = require(${JSON.stringify(repoRoot)});
+          const { parentPort } = require('node:worker_threads');
+          const server = net.createServer((s) => s.pipe(s));
+          server.listen(0, '127.0.0.1', () => {
+            const c = net.connect(server.address().port, '127.0.0.1', () => c.end('from worker'));
+            const got = [];
+            c.on('data', (d) => got.push(d));
+            c.on('close', () => { parentPort.postMessage(Buffer.concat(got).toString()); server.close(); });
+          });
+        ${'`'};
+        const runOne = () => new Promise((resolve) => {
+          const w = new Worker(code, { eval: true });
+          w.on('message', (m) => say(m));
+          w.on('error', (e) => say('error ' + e.message));
+          w.on('exit', (c) => { say('exit ' + c); resolve(); });
+        });
+        // A worker that is terminated with a socket open must not bring the process down.
+        const terminated = () => new Promise((resolve) => {
+          const w = new Worker(${'`'}
+            const net = require(${JSON.stringify(repoRoot)});
+            const server = net.createServer((s) => s.pipe(s));
+            server.listen(0, '127.0.0.1', () => {
+              const c = net.connect(server.address().port, '127.0.0.1', () => {
+                const chunk = Buffer.alloc(65536, 1);
+                const pump = () => { while (c.write(chunk)); };
+                c.on('drain', pump); pump();
+                require('node:worker_threads').parentPort.postMessage('streaming');
+              });
+              c.resume();
+            });
+          ${'`'}, { eval: true });
+          w.on('message', () => setTimeout(() => w.terminate(), 50));
+          w.on('exit', (c) => { say('terminated ' + c); resolve(); });
+        });
+        (async () => { await runOne(); await runOne(); await terminated(); say('io=' + ioThreads()); })();
+        `,
+        { PROTONET_IO_THREADS: mode },
+      );
+      expect(r.stderr).to.equal('');
+      expect(r.signal).to.equal(null);
+      expect(r.code).to.equal(0);
+      expect(r.out).to.deep.equal(['from worker', 'exit 0', 'from worker', 'exit 0', 'terminated 1', 'io=0']);
+    });
+  }
+});
