@@ -39,12 +39,12 @@ int Loop::start(Doorbell bell, void* ctx, SlabSource slabs) {
   return 0;
 }
 
-int Loop::start_driven(Doorbell bell, void* ctx, SlabSource slabs) {
+int Loop::start_driven(Doorbell bell, void* ctx, SlabSource slabs, Doorbell waker) {
   if (core_ != nullptr) return -EALREADY;
   LoopCore* core = new (std::nothrow) LoopCore(bell, ctx, slabs);
   if (core == nullptr) return -ENOMEM;
   int err = core->init();
-  if (err == 0) err = core->start_driven();
+  if (err == 0) err = core->start_driven(waker);
   if (err != 0) {
     delete core;
     return err;
@@ -130,8 +130,9 @@ void* LoopCore::thread_main(void* arg) {
   return nullptr;
 }
 
-int LoopCore::start_driven() {
+int LoopCore::start_driven(Loop::Doorbell waker) {
   if (poller_.pollable_fd() < 0) return -ENOTSUP;
+  waker_ = waker;
   // No busy polling: the driving thread has its own work between runs.
   spin_max_ns_ = 0;
   spin_budget_ns_ = 0;
@@ -159,7 +160,7 @@ void LoopCore::run_once() {
   // Back to "asleep", then the same re-check as before a blocking wait: a
   // post from another thread in between must not be lost (see wake()).
   sleeping_.store(true);
-  if (must_not_sleep()) poller_.wake();
+  if (must_not_sleep() && sleeping_.exchange(false)) wake_now();
 }
 
 void LoopCore::stop_and_join() {
@@ -263,14 +264,20 @@ void LoopCore::wake() {
   // queue (under cmd_mu_) and the epoch; a producer publishes first and loads
   // sleeping_ after. One of the two sees the other, so no wake-up is lost.
   // exchange() makes only the first of several producers pay the syscall.
-  if (sleeping_.load() && sleeping_.exchange(false)) {
-    if (parked_.load()) {
-      std::lock_guard<std::mutex> lock(park_mu_);
-      park_signal_ = true;
-      park_cv_.notify_one();
-    } else {
-      poller_.wake();
-    }
+  if (sleeping_.load() && sleeping_.exchange(false)) wake_now();
+}
+
+void LoopCore::wake_now() {
+  if (waker_ != nullptr) {
+    waker_(ctx_);
+    return;
+  }
+  if (parked_.load()) {
+    std::lock_guard<std::mutex> lock(park_mu_);
+    park_signal_ = true;
+    park_cv_.notify_one();
+  } else {
+    poller_.wake();
   }
 }
 

@@ -97,7 +97,14 @@ class Loop {
   // calling run_once() whenever poll_fd() polls readable or
   // driven_timeout_ms() has passed. Everything else works as with start().
   // 0, -errno, or -ENOTSUP where the poller cannot be nested (IOCP).
-  int start_driven(Doorbell bell, void* ctx, SlabSource slabs = nullptr);
+  //
+  // `waker(ctx)`, if given, replaces the poller's own wake-up (a syscall and
+  // a readable poll_fd()) for telling the driver that run_once() is due
+  // because of a post() or take(): the driver then schedules the run itself
+  // (in Node: a libuv idle handle, so commands posted by one callback run
+  // before the event loop next blocks, for free). Only with a waker, post()
+  // and take_events() must come from the driving thread.
+  int start_driven(Doorbell bell, void* ctx, SlabSource slabs = nullptr, Doorbell waker = nullptr);
   bool driven() const;
   // Driven loops only, on the driving thread.
   int poll_fd() const;          // readable while run_once() has work

@@ -45,7 +45,7 @@ class LoopCore {
   int start_thread();  // 0 or -errno
   // Driven instead of threaded (Loop::start_driven): no thread; run_once()
   // does one non-blocking iteration on the caller's thread.
-  int start_driven();  // 0 or -errno
+  int start_driven(Loop::Doorbell waker);  // 0 or -errno
   bool driven() const { return driven_; }
   int poll_fd() const { return poller_.pollable_fd(); }
   void run_once();
@@ -64,7 +64,8 @@ class LoopCore {
  private:
   static void* thread_main(void* arg);
   void run();
-  void wake();  // any thread: poller_.wake() if the loop sleeps
+  void wake();  // any thread: poller_.wake() (or waker_) if the loop sleeps
+  void wake_now();  // the signal itself, once wake() decided it is needed
 
   // --- loop thread: loop.cc ---
   bool drain_commands();  // false once kCmdStop was seen
@@ -127,6 +128,7 @@ class LoopCore {
   bool thread_started_ = false;  // owner thread only (start/stop)
   bool driven_ = false;          // started by start_driven(), never a thread
   bool driven_live_ = false;     // driven and not yet stopped
+  Loop::Doorbell waker_ = nullptr;  // driven: the driver's own wake-up (may be null)
 
   std::mutex cmd_mu_;
   std::vector<Command> cmds_;  // guarded by cmd_mu_

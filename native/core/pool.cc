@@ -60,10 +60,10 @@ int Pool::start(int n, Loop::Doorbell bell, void* ctx, SlabSource slabs) {
   return 0;
 }
 
-int Pool::start_driven(Loop::Doorbell bell, void* ctx, SlabSource slabs) {
+int Pool::start_driven(Loop::Doorbell bell, void* ctx, SlabSource slabs, Loop::Doorbell waker) {
   if (!loops_.empty()) return -EALREADY;
   Loop* loop = new (std::nothrow) Loop();
-  int err = loop == nullptr ? -ENOMEM : loop->start_driven(bell, ctx, slabs);
+  int err = loop == nullptr ? -ENOMEM : loop->start_driven(bell, ctx, slabs, waker);
   if (err != 0) {
     delete loop;
     return err;

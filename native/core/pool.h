@@ -30,7 +30,8 @@ class Pool {
   // 0 or -errno (nothing left running); see Loop::start.
   int start(int n, Loop::Doorbell bell, void* ctx, SlabSource slabs = nullptr);
   // One loop and no thread: the caller drives loop(0) (Loop::start_driven).
-  int start_driven(Loop::Doorbell bell, void* ctx, SlabSource slabs = nullptr);
+  int start_driven(Loop::Doorbell bell, void* ctx, SlabSource slabs = nullptr,
+                   Loop::Doorbell waker = nullptr);
   void stop();                                       // stops and joins every loop
   int size() const { return static_cast<int>(loops_.size()); }
   Loop& loop(int i) { return *loops_[i]; }

@@ -89,7 +89,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     napi_create_string_utf8(env, "protonet:io", NAPI_AUTO_LENGTH, &rname);
     if (napi_create_reference(env, info[0], 1, &inst->dispatch_ref) == napi_ok &&
         napi_async_init(env, resource, rname, &inst->async_context) == napi_ok)
-      err = inst->pool.start_driven(bridge_ring_driven, inst, lend_slab);
+      err = inst->pool.start_driven(bridge_ring_driven, inst, lend_slab, driven_wake);
     if (err == 0 && !driven_attach(inst, env)) {
       inst->pool.stop();
       err = -ENOTSUP;

@@ -10,6 +10,7 @@ namespace pn {
 // IOCP cannot be nested in another event loop (Poller::pollable_fd is -1).
 bool driven_attach(Instance*, napi_env) { return false; }
 void driven_detach(Instance*) {}
+void driven_wake(void*) {}
 }  // namespace pn
 
 #else
@@ -31,8 +32,9 @@ namespace uv {
 using Loop = ::uv_loop_s;
 using Handle = void;
 using PollCb = void (*)(Handle*, int status, int events);
-using TimerCb = void (*)(Handle*);
+using HandleCb = void (*)(Handle*);
 using CloseCb = void (*)(Handle*);
+constexpr int kIdleType = 6;    // UV_IDLE
 constexpr int kPollType = 8;    // UV_POLL
 constexpr int kTimerType = 13;  // UV_TIMER
 constexpr int kReadable = 1;    // UV_READABLE
@@ -47,8 +49,11 @@ struct UvApi {
   int (*poll_init)(uv::Loop*, uv::Handle*, int) = nullptr;
   int (*poll_start)(uv::Handle*, int, uv::PollCb) = nullptr;
   int (*poll_stop)(uv::Handle*) = nullptr;
+  int (*idle_init)(uv::Loop*, uv::Handle*) = nullptr;
+  int (*idle_start)(uv::Handle*, uv::HandleCb) = nullptr;
+  int (*idle_stop)(uv::Handle*) = nullptr;
   int (*timer_init)(uv::Loop*, uv::Handle*) = nullptr;
-  int (*timer_start)(uv::Handle*, uv::TimerCb, uint64_t, uint64_t) = nullptr;
+  int (*timer_start)(uv::Handle*, uv::HandleCb, uint64_t, uint64_t) = nullptr;
   int (*timer_stop)(uv::Handle*) = nullptr;
   void (*close)(uv::Handle*, uv::CloseCb) = nullptr;
   void (*unref)(uv::Handle*) = nullptr;
@@ -61,6 +66,8 @@ struct UvApi {
   bool load() {
     return find(&handle_size, "uv_handle_size") && find(&poll_init, "uv_poll_init") &&
            find(&poll_start, "uv_poll_start") && find(&poll_stop, "uv_poll_stop") &&
+           find(&idle_init, "uv_idle_init") && find(&idle_start, "uv_idle_start") &&
+           find(&idle_stop, "uv_idle_stop") &&
            find(&timer_init, "uv_timer_init") && find(&timer_start, "uv_timer_start") &&
            find(&timer_stop, "uv_timer_stop") && find(&close, "uv_close") &&
            find(&unref, "uv_unref");
@@ -69,12 +76,15 @@ struct UvApi {
 
 struct DrivenPump {
   UvApi uv;
-  uv::Handle* poll = nullptr;   // calloc'd, uv_handle_size(UV_POLL) bytes
-  uv::Handle* timer = nullptr;  // calloc'd, uv_handle_size(UV_TIMER) bytes
+  // Each calloc'd, uv_handle_size() bytes: readiness of the loop's poller,
+  // a run scheduled by the waker, and the listeners' retry timer.
+  uv::Handle* poll = nullptr;
+  uv::Handle* idle = nullptr;
+  uv::Handle* timer = nullptr;
   Loop* loop = nullptr;
   Instance* inst = nullptr;
   bool detached = false;  // driven_detach() ran: inst and loop are not ours to touch
-  int open_handles = 0;  // the pump is freed when the last one's close callback ran
+  int open_handles = 0;   // the pump is freed when the last one's close callback ran
 };
 
 namespace {
@@ -99,32 +109,47 @@ void on_poll(uv::Handle* h, int /*status*/, int /*events*/) {
   run(static_cast<DrivenPump*>(uv::data(h)));
 }
 
+void on_idle(uv::Handle* h) {
+  auto* p = static_cast<DrivenPump*>(uv::data(h));
+  p->uv.idle_stop(h);
+  run(p);
+}
+
 void on_closed(uv::Handle* h) {
   auto* p = static_cast<DrivenPump*>(uv::data(h));
   free(h);
   if (--p->open_handles == 0) delete p;
 }
 
-void close_all(DrivenPump* p) {
-  if (p->open_handles == 0) {
-    free(p->poll);
-    free(p->timer);
+// Closes the handles that were initialised (their callbacks free them and,
+// last, the pump); frees the rest at once.
+void dispose(DrivenPump* p, int initialised) {
+  uv::Handle* hs[3] = {p->poll, p->idle, p->timer};
+  p->open_handles = initialised;
+  for (int i = initialised; i < 3; i++) free(hs[i]);
+  if (initialised == 0) {
     delete p;
     return;
   }
-  if (p->poll != nullptr) p->uv.close(p->poll, on_closed);
-  if (p->timer != nullptr) p->uv.close(p->timer, on_closed);
+  for (int i = 0; i < initialised; i++) p->uv.close(hs[i], on_closed);
 }
 
 }  // namespace
+
+void driven_wake(void* instance) {
+  // The loop's waker (Loop::start_driven): commands were posted, or a take()
+  // released a throttled socket. An active idle handle runs run_once() at the
+  // next idle phase, before the event loop blocks again (and keeps it from
+  // blocking until then), with no syscall. Starting it twice is a no-op.
+  DrivenPump* p = static_cast<Instance*>(instance)->pump;
+  if (p != nullptr && !p->detached) p->uv.idle_start(p->idle, on_idle);
+}
 
 bool driven_attach(Instance* inst, napi_env env) {
   if (inst->pump != nullptr || inst->pool.size() != 1 || !inst->pool.loop(0).driven()) return false;
   Loop& loop = inst->pool.loop(0);
   uv::Loop* uvl = nullptr;
-  if (napi_get_uv_event_loop(env, &uvl) != napi_ok ||
-      uvl == nullptr)
-    return false;
+  if (napi_get_uv_event_loop(env, &uvl) != napi_ok || uvl == nullptr) return false;
   auto* p = new (std::nothrow) DrivenPump();
   if (p == nullptr) return false;
   p->loop = &loop;
@@ -133,36 +158,38 @@ bool driven_attach(Instance* inst, napi_env env) {
     delete p;
     return false;
   }
-  p->poll = calloc(1, p->uv.handle_size(uv::kPollType));
-  p->timer = calloc(1, p->uv.handle_size(uv::kTimerType));
-  if (p->poll == nullptr || p->timer == nullptr) {
-    close_all(p);
+  p->poll = static_cast<uv::Handle*>(calloc(1, p->uv.handle_size(uv::kPollType)));
+  p->idle = static_cast<uv::Handle*>(calloc(1, p->uv.handle_size(uv::kIdleType)));
+  p->timer = static_cast<uv::Handle*>(calloc(1, p->uv.handle_size(uv::kTimerType)));
+  if (p->poll == nullptr || p->idle == nullptr || p->timer == nullptr) {
+    dispose(p, 0);
     return false;
   }
-  // Both handles are initialised (and so must be closed) before any can fail.
   if (p->uv.poll_init(uvl, p->poll, loop.poll_fd()) != 0) {
-    close_all(p);
+    dispose(p, 0);
     return false;
   }
-  uv::data(p->poll) = p;
-  p->open_handles = 1;
+  if (p->uv.idle_init(uvl, p->idle) != 0) {
+    dispose(p, 1);
+    return false;
+  }
   if (p->uv.timer_init(uvl, p->timer) != 0) {
-    free(p->timer);
-    p->timer = nullptr;
-    close_all(p);
+    dispose(p, 2);
     return false;
   }
-  uv::data(p->timer) = p;
-  p->open_handles = 2;
-  // Neither keeps the process alive: the threadsafe function's ref does,
-  // exactly while a ref'd handle is open (see setRef).
-  p->uv.unref(p->poll);
-  p->uv.unref(p->timer);
+  for (uv::Handle* h : {p->poll, p->idle, p->timer}) {
+    uv::data(h) = p;
+    // None keeps the process alive: the threadsafe function's ref does,
+    // exactly while a ref'd handle is open (see setRef).
+    p->uv.unref(h);
+  }
   if (p->uv.poll_start(p->poll, uv::kReadable, on_poll) != 0) {
-    close_all(p);
+    dispose(p, 3);
     return false;
   }
   inst->pump = p;
+  // Anything posted before the pump existed (nothing, today) still runs.
+  p->uv.idle_start(p->idle, on_idle);
   return true;
 }
 
@@ -172,10 +199,11 @@ void driven_detach(Instance* inst) {
   inst->pump = nullptr;
   p->detached = true;
   p->uv.poll_stop(p->poll);
+  p->uv.idle_stop(p->idle);
   p->uv.timer_stop(p->timer);
   // Freed by the last close callback; at process exit libuv may never run
   // them, and the few bytes go with the process.
-  close_all(p);
+  dispose(p, 3);
 }
 
 }  // namespace pn

@@ -18,6 +18,10 @@ struct Instance;
 // False, with nothing left behind, when that is not possible here.
 bool driven_attach(Instance* inst, napi_env env);
 
+// The driven loop's waker (Loop::start_driven): schedules run_once() for the
+// JS thread's next idle phase. JS thread only.
+void driven_wake(void* instance);
+
 // Stops watching (JS thread). Call before the pool stops.
 void driven_detach(Instance* inst);
 

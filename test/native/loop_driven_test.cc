@@ -210,6 +210,52 @@ static void test_listener_accepts_when_driven() {
   d.expect(1, pn::kEvClosed);
 }
 
+static int g_wakes = 0;
+static void count_wake(void*) { g_wakes++; }
+
+static void test_a_waker_replaces_the_poller_wake_up() {
+  // With a waker, a post tells the driver through the waker, once until the
+  // next run, and poll_fd() stays quiet (no syscall, no spurious readiness).
+  g_wakes = 0;
+  pn::Loop loop;
+  int bells = 0;
+  CHECK_EQ(loop.start_driven([](void* b) { ++*static_cast<int*>(b); }, &bells, nullptr, count_wake), 0);
+  int port = 0;
+  int lfd = listen_local(&port);
+  pn::Command c;
+  c.type = pn::kCmdAdoptListener;
+  c.slot = 1;
+  c.gen = 1;
+  c.fd = lfd;
+  loop.post(c);
+  CHECK_EQ(g_wakes, 1);
+  pn::Command close_cmd;
+  close_cmd.type = pn::kCmdClose;
+  close_cmd.slot = 1;
+  close_cmd.gen = 1;
+  loop.post(close_cmd);
+  CHECK_EQ(g_wakes, 1);  // still pending: no second wake-up
+  pollfd p{};
+  p.fd = loop.poll_fd();
+  p.events = POLLIN;
+  CHECK_EQ(poll(&p, 1, 20), 0);
+  loop.run_once();  // the driver answers the waker
+  CHECK_EQ(bells, 1);
+  std::vector<pn::Event> evs;
+  loop.take_events(evs);
+  CHECK_EQ(evs.size(), 1u);
+  CHECK_EQ(evs[0].type, pn::kEvClosed);
+  // After a run, the next post wakes again.
+  pn::Command again;
+  again.type = pn::kCmdReadStart;
+  again.slot = 2;
+  again.gen = 1;
+  loop.post(again);
+  CHECK_EQ(g_wakes, 2);
+  loop.run_once();
+  loop.stop();
+}
+
 static void test_stop_closes_fds_without_a_run() {
   int before = count_open_fds();
   {
@@ -234,6 +280,7 @@ int main() {
   TEST(take_releases_a_throttled_socket);
   TEST(post_from_another_thread_wakes_the_host);
   TEST(listener_accepts_when_driven);
+  TEST(a_waker_replaces_the_poller_wake_up);
   TEST(stop_closes_fds_without_a_run);
   return 0;
 }
