@@ -30,7 +30,8 @@
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
         ["OS!='win'", { "sources": ["native/core/socket_ops.cc"] }],
-        ["OS=='linux'", { "sources": ["native/core/poller_epoll.cc"] }],
+        # -ldl: dlsym() for driven_loop.cc (in libc itself since glibc 2.34).
+        ["OS=='linux'", { "sources": ["native/core/poller_epoll.cc"], "libraries": ["-ldl"] }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
           "sources": ["native/core/poller_kqueue.cc"],
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }
