@@ -20,6 +20,8 @@ export const enum Ev {
   Closed = 9,
   /** Records only (never from a loop): a small read sliced from the current pool Buffer (bridge.h). */
   DataPooled = 100,
+  /** Records only: the batch's next buffer is the pool the following DataPooled reads are in, from offset `value`. */
+  PoolAt = 101,
 }
 
 /** `records` is reused by the next call: copy what must outlive this one. */
@@ -36,6 +38,8 @@ export interface NativeBinding {
   setRef(ref: boolean): void;
   /** Tells the addon the event-loop turn that delivered a batch is over. */
   turnEnded(): void;
+  /** Whether the sockets run on this thread's own libuv loop (no turnEnded needed). */
+  isDriven(): boolean;
   connect(slot: number, gen: number, loop: number, ip: string, port: number,
     localIp?: string | null, localPort?: number): number;
   listen(slot: number, gen: number, loop: number, ip: string, port: number, backlog: number,

@@ -47,6 +47,7 @@ function ensureStarted(): void {
   if (loopCount === 0) {
     loadNative();
     loopCount = native.init(dispatch, hostIsNode());
+    turnHookNeeded = !native.isDriven();
   }
 }
 
@@ -85,7 +86,7 @@ export function addActiveRef(delta: 1 | -1): void {
 function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined): void {
   // The addon takes one fresh batch per event-loop turn (bridge.cc); this
   // tells it when the turn is over, after this turn's I/O callbacks.
-  if (!turnHookArmed) {
+  if (turnHookNeeded && !turnHookArmed) {
     turnHookArmed = true;
     setImmediate(endTurn);
   }
@@ -94,6 +95,9 @@ function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefi
 }
 
 let turnHookArmed = false;
+// Only I/O threads need it: a loop on this thread's own libuv loop delivers
+// from its libuv callbacks, at most once per phase (native isDriven()).
+let turnHookNeeded = true;
 function endTurn(): void {
   turnHookArmed = false;
   native.turnEnded();
@@ -119,13 +123,13 @@ function drain(): void {
         buf = b.buffers![b.nextBuffer++];
         // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
         if (buf.length !== value) buf = buf.subarray(0, value);
+      } else if (type === Ev.PoolAt) {
+        // Small reads follow in a pool Buffer the addon keeps across batches.
+        b.pool = b.buffers![b.nextBuffer++];
+        b.poolOff = value;
+        continue;
       } else if (type === Ev.DataPooled) {
-        // The next pool starts exactly where a read does not fit the current one.
-        if (b.pool === undefined || b.poolOff + value > b.pool.length) {
-          b.pool = b.buffers![b.nextBuffer++];
-          b.poolOff = 0;
-        }
-        buf = b.pool.subarray(b.poolOff, b.poolOff + value);
+        buf = b.pool!.subarray(b.poolOff, b.poolOff + value);
         b.poolOff += value;
         type = Ev.Data;
       }

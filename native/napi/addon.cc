@@ -27,7 +27,11 @@ void teardown(void* arg) {
   if (inst->async_context != nullptr) napi_async_destroy(inst->env, inst->async_context);
   inst->async_context = nullptr;
   if (inst->dispatch_ref != nullptr) napi_delete_reference(inst->env, inst->dispatch_ref);
-  inst->dispatch_ref = nullptr;  // joins threads, closes fds, discards untaken events
+  inst->dispatch_ref = nullptr;
+  if (inst->pool_ref != nullptr) napi_delete_reference(inst->env, inst->pool_ref);
+  inst->pool_ref = nullptr;
+  inst->pool_data = nullptr;
+  inst->pool_size = inst->pool_off = 0;  // joins threads, closes fds, discards untaken events
   // Events taken but never delivered still own memory and fds.
   for (size_t i = inst->next_event; i < inst->events.size(); i++) discard_event(inst->events[i]);
   for (Event& ev : inst->local_events) discard_event(ev);
@@ -122,6 +126,13 @@ Napi::Value SetRef(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// isDriven(): whether the sockets run on this environment's own libuv loop
+// (driven_loop.h); then JS needs no turnEnded hook.
+Napi::Value IsDriven(const Napi::CallbackInfo& info) {
+  Instance* inst = info.Env().GetInstanceData<Instance>();
+  return Napi::Boolean::New(info.Env(), inst != nullptr && inst->pump != nullptr);
+}
+
 // turnEnded(): see bridge_turn_ended.
 Napi::Value TurnEnded(const Napi::CallbackInfo& info) {
   Instance* inst = info.Env().GetInstanceData<Instance>();
@@ -135,6 +146,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("setRef", Napi::Function::New(env, SetRef, "setRef"));
   exports.Set("turnEnded", Napi::Function::New(env, TurnEnded, "turnEnded"));
+  exports.Set("isDriven", Napi::Function::New(env, IsDriven, "isDriven"));
   register_handles(env, exports);
   return exports;
 }

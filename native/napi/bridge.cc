@@ -8,8 +8,9 @@
 //   (records: Int32Array of [type, slot, gen, value] per event,
 //    count: number, buffers: Buffer[] for the kEvData events in order, or
 //    undefined when there are none). The records array is reused. Small
-//    reads are copied into pool Buffers of up to kPoolBytes instead, one per
-//    run of them (record type kRecDataPooled); JS slices them in order.
+//    reads are copied into a pool Buffer kept across batches instead
+//    (record type kRecDataPooled); a kRecPoolAt record says which Buffer and
+//    at which offset the batch's next pooled read starts; JS slices in order.
 // Node drains nextTicks and microtasks after each call, as after each libuv
 // callback; lib/registry.ts routes the records to the handles.
 #include "bridge.h"
@@ -61,15 +62,35 @@ constexpr int64_t kTurnBudgetNs = 1000 * 1000;
 // takes up to kReadBudget / 64 KiB = 4 per wake-up.
 constexpr size_t kSpareBuffersPerLoop = 6;
 
-// Small reads of one delivery share pool Buffers of at most this many bytes
-// (each read copied once, as before), and JS hands out slices: one buffer
-// allocation per pool instead of one per read, which in a many-connection
-// echo cost more than the reads themselves (malloc, backing store, and the
-// prototype switch napi_create_buffer_copy does). A slice kept by JS pins its
-// pool, as a slice of Buffer.allocUnsafe's 8 KiB pool does.
+// Small reads are copied into a pool Buffer of this many bytes, kept from
+// batch to batch until full (each read copied once), and JS hands out
+// slices: one buffer allocation per pool instead of one per read, or per
+// batch, which in a many-connection echo cost more than the reads
+// themselves (malloc, backing store, and the prototype switch
+// napi_create_buffer does; in ping-pong, one per message). A slice kept by
+// JS pins its pool, as a slice of Buffer.allocUnsafe's 8 KiB pool does.
 constexpr uint32_t kPoolBytes = 16 * 1024;
 
 bool pooled(const Event& ev) { return ev.type == kEvData && ev.len < kCopyBelow; }
+
+// Replaces the instance's pool with a fresh kPoolBytes Buffer (the old one
+// lives on in the slices JS holds). False if there is no memory for one.
+bool new_pool(napi_env env, Instance* inst) {
+  void* data = nullptr;
+  napi_value buf = nullptr;
+  if (napi_create_buffer(env, kPoolBytes, &data, &buf) != napi_ok || buf == nullptr) return false;
+  if (inst->pool_ref != nullptr) napi_delete_reference(env, inst->pool_ref);
+  inst->pool_ref = nullptr;
+  if (napi_create_reference(env, buf, 1, &inst->pool_ref) != napi_ok) {
+    inst->pool_data = nullptr;
+    inst->pool_size = inst->pool_off = 0;
+    return false;
+  }
+  inst->pool_data = static_cast<char*>(data);
+  inst->pool_size = kPoolBytes;
+  inst->pool_off = 0;
+  return true;
+}
 
 napi_value make_buffer(napi_env env, Event& ev) {
   napi_value buf = nullptr;
@@ -156,9 +177,14 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     // Within the first kTurnBudgetNs of a turn, a ring that arrived during the
     // previous batch is served at once (a ping-pong reply landing while JS
     // still runs: no extra turn, no extra wake-up); after it, it waits.
-    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+    // A driven loop (driven_loop.h) needs none of this: it delivers only
+    // from its own libuv callbacks, at most once per phase, like Node's I/O.
+    const bool driven = inst->pump != nullptr;
+    const int64_t now = driven ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::steady_clock::now().time_since_epoch()).count();
-    if (inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
+    if (driven) {
+      for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
+    } else if (inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
       inst->deferred = true;
     } else {
       for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
@@ -198,15 +224,26 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   inst->supply.tend(env, kSpareBuffersPerLoop * static_cast<size_t>(inst->pool.size()));
 
   const size_t n = last - first;
-  napi_value records = records_array(env, inst, n);
+  // A pooled read may be preceded by a kRecPoolAt record: at most two each.
+  napi_value records = records_array(env, inst, 2 * n);
   napi_value buffers, count;
   napi_get_undefined(env, &buffers);
-  napi_create_uint32(env, static_cast<uint32_t>(n), &count);
 
   int32_t* rec = inst->records_data;
+  size_t k = 0;  // records written
   uint32_t nbuf = 0;
-  char* pool = nullptr;  // the pool being filled, and its room left
-  uint32_t pool_room = 0;
+  auto push_buffer = [&](napi_value buf) {
+    if (nbuf == 0) napi_create_array(env, &buffers);
+    napi_set_element(env, buffers, nbuf++, buf);
+  };
+  auto push_record = [&](int32_t type, uint32_t slot, uint32_t gen, int32_t value) {
+    rec[k * kRecordInts + 0] = type;
+    rec[k * kRecordInts + 1] = static_cast<int32_t>(slot);
+    rec[k * kRecordInts + 2] = static_cast<int32_t>(gen);
+    rec[k * kRecordInts + 3] = value;
+    k++;
+  };
+  const char* announced = nullptr;  // the pool the last kRecPoolAt named
   for (size_t i = 0; i < n; i++) {
     Event& ev = evs[first + i];
     account(inst, ev);
@@ -214,48 +251,31 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     int32_t value = ev.status;
     if (ev.type == kEvData) {
       value = static_cast<int32_t>(ev.len);
-      napi_value buf = nullptr;
-      if (pooled(ev)) {
-        if (pool_room < ev.len) {
-          // A new pool, sized to the run of small reads it will hold (JS
-          // moves to the next pool exactly when a read does not fit).
-          uint32_t size = 0;
-          for (size_t j = first + i; j < last && size < kPoolBytes; j++) {
-            if (!pooled(evs[j])) continue;
-            if (size > 0 && size + evs[j].len > kPoolBytes) break;
-            size += evs[j].len;
-          }
-          void* data = nullptr;
-          if (napi_create_buffer(env, size, &data, &buf) != napi_ok) buf = nullptr;
-          pool = static_cast<char*>(data);
-          pool_room = buf != nullptr ? size : 0;
+      if (pooled(ev) && (inst->pool_room() >= ev.len || new_pool(env, inst))) {
+        if (announced != inst->pool_data) {
+          napi_value pool = nullptr;
+          napi_get_reference_value(env, inst->pool_ref, &pool);
+          push_buffer(pool);
+          push_record(kRecPoolAt, 0, 0, static_cast<int32_t>(inst->pool_off));
+          announced = inst->pool_data;
         }
-        if (pool_room >= ev.len) {
-          memcpy(pool, ev.data, ev.len);
-          pool += ev.len;
-          pool_room -= ev.len;
-          if (ev.slab != nullptr) slab_release(ev.slab);
-          ev.slab = nullptr;
-          ev.data = nullptr;
-          type = kRecDataPooled;
-        } else {
-          buf = make_buffer(env, ev);  // no memory for a pool: its own copy
-        }
+        memcpy(inst->pool_data + inst->pool_off, ev.data, ev.len);
+        inst->pool_off += ev.len;
+        if (ev.slab != nullptr) slab_release(ev.slab);
+        ev.slab = nullptr;
+        ev.data = nullptr;
+        type = kRecDataPooled;
       } else {
-        buf = make_buffer(env, ev);
-      }
-      if (buf != nullptr) {
-        if (nbuf == 0) napi_create_array(env, &buffers);
-        napi_set_element(env, buffers, nbuf++, buf);
+        // Big, or no memory for a pool: a Buffer of its own.
+        napi_value buf = make_buffer(env, ev);
+        if (buf != nullptr) push_buffer(buf);
       }
     } else if (ev.type == kEvConnection) {
       value = ev.fd;  // JS adopts it or closes it
     }
-    rec[i * kRecordInts + 0] = type;
-    rec[i * kRecordInts + 1] = static_cast<int32_t>(ev.slot);
-    rec[i * kRecordInts + 2] = static_cast<int32_t>(ev.gen);
-    rec[i * kRecordInts + 3] = value;
+    push_record(type, ev.slot, ev.gen, value);
   }
+  napi_create_uint32(env, static_cast<uint32_t>(k), &count);
 
   napi_value global, argv[3] = {records, count, buffers};
   napi_get_global(env, &global);

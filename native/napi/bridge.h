@@ -37,7 +37,10 @@ void bridge_turn_ended(Instance* inst);
 constexpr int kRecordInts = 4;  // [type, slot, gen, value]
 
 // Record type (JS only, never a loop event): a small read copied into the
-// batch's shared pool Buffer (bridge.cc make_pooled); value = its length.
+// instance's pool Buffer (bridge.cc); value = its length.
 constexpr int32_t kRecDataPooled = 100;
+// Record type (JS only): the next buffer of the batch is the pool the
+// following kRecDataPooled reads are in, starting at offset `value`.
+constexpr int32_t kRecPoolAt = 101;
 
 }  // namespace pn

@@ -62,6 +62,13 @@ struct Instance {
   napi_ref records_ref = nullptr;
   size_t records_cap = 0;  // in int32s
   int32_t* records_data = nullptr;
+  // The pool Buffer small reads are copied into (bridge.cc), kept across
+  // batches until full: its ref, bytes, size and first free byte.
+  napi_ref pool_ref = nullptr;
+  char* pool_data = nullptr;
+  uint32_t pool_size = 0;
+  uint32_t pool_off = 0;
+  uint32_t pool_room() const { return pool_size - pool_off; }
   // Completions that happened on the JS thread itself (a shutdown done at
   // once). They are delivered through the doorbell like loop events, so the
   // callback runs as a separate I/O callback would in Node: after the current
