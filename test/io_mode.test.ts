@@ -153,6 +153,68 @@ describe('I/O mode: sockets on the JS thread (default in Node) or on I/O threads
       expect(r.out).to.deep.equal(['data a', 'tick a', 'job a', 'data b', 'tick b', 'job b']);
     });
 
+    it(`${label}: a listener out of descriptors (EMFILE) pauses, then accepts every waiting connection once fds free up`, async () => {
+      // The child runs with `ulimit -n 96` and holds what it accepts; 150
+      // connections from this process wait in its backlog. When accepting
+      // stalls (20 ms without one) it lets go of what it holds, well before
+      // the listener's retry is due (100 ms), so only that retry's timer (on
+      // the JS thread, a libuv timer) can pick the rest up.
+      const COUNT = 150;
+      const body = `
+        let total = 0;
+        let last = 0;
+        const held = [];
+        const server = net.createServer((s) => { total++; held.push(s); s.on('error', () => {}); });
+        server.on('error', (e) => say('error ' + e.code));
+        server.listen(0, '127.0.0.1', 511, () => say('port ' + server.address().port));
+        const tick = setInterval(() => {
+          if (total === ${COUNT}) { say('total ' + total); clearInterval(tick); for (const h of held) h.destroy(); server.close(); return; }
+          if (total === last && held.length > 0) { for (const h of held.splice(0)) h.destroy(); }
+          last = total;
+        }, 20);
+      `;
+      const file = path.join(tmpDir, `emfile-${Date.now()}.js`);
+      writeFileSync(file, PRELUDE + body);
+      const childEnv: NodeJS.ProcessEnv = { ...process.env, PROTONET_IO_THREADS: mode };
+      const child = spawn('bash', ['-c', `ulimit -n 96 && exec "${process.execPath}" "${file}"`], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const clients: import('node:net').Socket[] = [];
+      const lines: string[] = [];
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+      try {
+        await new Promise<void>((resolve) => {
+          let buf = '';
+          child.stdout.on('data', (d: Buffer) => {
+            buf += d.toString();
+            let i: number;
+            while ((i = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              lines.push(line);
+              const m = /^port (\d+)$/.exec(line);
+              if (m) {
+                // eslint-disable-next-line @typescript-eslint/no-var-requires
+                const nodeNet = require('node:net') as typeof import('node:net');
+                for (let k = 0; k < COUNT; k++) {
+                  const c = nodeNet.connect(Number(m[1]), '127.0.0.1');
+                  c.on('error', () => {});
+                  clients.push(c);
+                }
+              }
+            }
+          });
+          child.on('close', () => resolve());
+        });
+      } finally {
+        clearTimeout(timer);
+        for (const c of clients) c.destroy();
+        rmSync(file, { force: true });
+      }
+      expect(stderr).to.equal('');
+      expect(lines.filter((l) => !l.startsWith('port '))).to.deep.equal([`total ${COUNT}`]);
+    });
+
     it(`${label}: a worker thread serves and exits on its own; the process exits 0 with no leftover handle`, async () => {
       const r = await run(
         `
