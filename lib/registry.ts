@@ -12,7 +12,8 @@ export interface Registered {
   slot: number;
   gen: number;
   loop: number;
-  onEvent(type: Ev, value: number, buf: Buffer | undefined): void;
+  /** One loop event (in the handle's own async context). */
+  deliver(type: Ev, value: number, buf: Buffer | undefined): void;
 }
 
 const handles: (Registered | undefined)[] = [];
@@ -140,7 +141,7 @@ function drain(): void {
         continue;
       }
       try {
-        h.onEvent(type, value, buf);
+        h.deliver(type, value, buf);
       } catch (err) {
         if (b.next >= b.count) {
           queue.shift();

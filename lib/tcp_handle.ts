@@ -6,6 +6,7 @@
 // tracks whether the handle is "active" in libuv's sense (reading, connecting,
 // writing, shutting down, listening or closing), because only an active,
 // ref'd handle keeps the process alive, exactly as in Node.
+import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 
 import { Ev, loadNative, native } from './binding';
@@ -18,6 +19,9 @@ export interface WriteReq {
   chunks: Uint8Array[] | null; // kept alive until the loop wrote them
   done?: boolean; // completed (cancelled) by close before the loop answered
   oncomplete: (status: number) => void;
+  // The async context of the write() call, when it is not the handle's own
+  // (Node's WriteWrap is made there): the completion runs in it.
+  scope?: AsyncResource;
 }
 
 export interface NameInfo {
@@ -27,8 +31,11 @@ export interface NameInfo {
 }
 
 const ECONNREFUSED_NAME = 'ECONNREFUSED';
-// Ids for getAsyncId(), far above the ones Node hands out so they never clash.
-let nextAsyncId = 1 << 30;
+// Node makes an accepted connection's TCPWrap outside any JS callback, so it
+// inherits no AsyncLocalStorage store, not even the listening server's. This
+// scope stands in for that top level: made when protonet is loaded (normally
+// at the top of a module, where no store is active).
+const acceptScope = new AsyncResource('PROTONET', { requireManualDestroy: true });
 // What libuv answers for an operation on a handle that is not open.
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
@@ -99,13 +106,14 @@ export class TcpHandle implements Registered {
 
   get isOpen(): boolean { return (this.#flags & (F_OPEN | F_CLOSING)) === F_OPEN; }
 
-  // Node's own modules treat socket._handle as an AsyncWrap: http's client
-  // asks it for an async id when it reuses a keep-alive socket.
-  #asyncId = 0;
-  getAsyncId(): number {
-    if (this.#asyncId === 0) this.#asyncId = nextAsyncId++;
-    return this.#asyncId;
-  }
+  // The async context the handle was made in, as Node's TCPWrap is an
+  // AsyncWrap made where connect() or the server's accept ran: the loop's
+  // events for this handle run inside it (deliver), so AsyncLocalStorage and
+  // async_hooks see in socket callbacks what they see with node:net. Node's
+  // own modules also ask socket._handle for its async id (http's client,
+  // when it reuses a keep-alive socket).
+  readonly #scope = new AsyncResource('TCPWRAP', { requireManualDestroy: true });
+  getAsyncId(): number { return this.#scope.asyncId(); }
 
   // ---- opening ----
 
@@ -246,6 +254,10 @@ export class TcpHandle implements Registered {
       return 0;
     }
     req.async = true;
+    // The completion runs in the write() call's context, as with Node's
+    // WriteWrap (AsyncLocalStorage.run() changes the store without a new
+    // async id, so there is no cheap test for "same context"; ~0.1 us).
+    req.scope = new AsyncResource('WRITEWRAP', { requireManualDestroy: true });
     req.chunks = chunks;
     this.writeQueueSize += bytes;
     (this.#writes ??= []).push(req);
@@ -361,6 +373,11 @@ export class TcpHandle implements Registered {
 
   // ---- events from the loop ----
 
+  /** The registry's entry point: one loop event, in this handle's async context. */
+  deliver(type: Ev, value: number, buf: Buffer | undefined): void {
+    this.#scope.runInAsyncScope(this.onEvent, this, type, value, buf);
+  }
+
   onEvent(type: Ev, value: number, buf: Buffer | undefined): void {
     switch (type) {
       case Ev.Connect:
@@ -394,7 +411,13 @@ export class TcpHandle implements Registered {
           req.done = true;
           // libuv cancels the writes pending at uv_close (ECANCELED): a failure
           // the loop saw for one after close() is not what libuv would report.
-          req.oncomplete(value < 0 && this.#has(F_CLOSING) ? UV_ECANCELED : value);
+          const status = value < 0 && this.#has(F_CLOSING) ? UV_ECANCELED : value;
+          if (req.scope === undefined) {
+            req.oncomplete(status);
+          } else {
+            req.scope.runInAsyncScope(req.oncomplete, req, status);
+            req.scope.emitDestroy();
+          }
         }
         return;
       }
@@ -411,7 +434,7 @@ export class TcpHandle implements Registered {
           return;
         }
         {
-          const client = TcpHandle.adopt(value);
+          const client = acceptScope.runInAsyncScope(TcpHandle.adopt, TcpHandle, value);
           client.isPipe = this.isPipe;
           this.onconnection(0, client);
         }
@@ -422,6 +445,7 @@ export class TcpHandle implements Registered {
       case Ev.Closed:
         // Every earlier event of this handle was delivered before this one.
         unregister(this);
+        this.#scope.emitDestroy();
         this.#set(F_OPEN, false);
         this.#writes = null;
         this.#shutdownCb = null;
