@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+'use strict';
+// ab.js - protonet against protonet: the same workload from two checkouts,
+// alternating (A B A B ...), so a change is judged against the build without
+// it in the same minutes of this noisy machine. Prints each round and the
+// medians of the rate and of the server's CPU per unit (steadier than rates).
+//
+//   git worktree add --detach /work/base <commit> && (cd /work/base && npm ci)
+//   node bench/ab.js WORKLOAD /work/base . [--rounds N] [key=value ...]
+//
+// WORKLOAD: bulk, pingpong, fanin, connrate. Each tree runs its own
+// bench/workloads/WORKLOAD.js (server and client, separate processes), which
+// loads that tree's protonet. Environment variables pass through to both.
+const path = require('node:path');
+const { start } = require('./lib/proc');
+const { median } = require('./lib/stats');
+
+const DEFAULTS = {
+  bulk: { bytes: 512 * 1024 * 1024 },
+  pingpong: { size: 64, count: 20000, warmup: 1000 },
+  fanin: { conns: 100, size: 1024, secs: 3 },
+  connrate: { count: 10000, inflight: 50 },
+};
+
+// Units of work per run (for CPU per unit) and the rate a result reports.
+const UNITS = {
+  bulk: (o) => o.bytes / 1e6,
+  pingpong: (o) => o.count + o.warmup,
+  fanin: (o, r) => r.msgs,
+  connrate: (o) => o.count,
+};
+const RATE = { bulk: 'mbps', pingpong: 'rtps', fanin: 'msgsPerSec', connrate: 'connsPerSec' };
+
+async function once(tree, name, opts) {
+  const script = path.join(path.resolve(tree), 'bench', 'workloads', `${name}.js`);
+  const timeoutMs = 300000;
+  const server = start(process.execPath, [script, 'server', 'protonet', JSON.stringify(opts)], { timeoutMs, label: `${tree} server` });
+  try {
+    const { port } = await server.wait('ready');
+    server.send('cpu');
+    const before = (await server.wait('cpu')).us;
+    const client = start(process.execPath, [script, 'client', 'protonet', JSON.stringify({ ...opts, port })], { timeoutMs, label: `${tree} client` });
+    if (name === 'fanin') {
+      await client.wait('connected');
+      client.send('go');
+    }
+    const r = await client.wait('result');
+    await client.stop();
+    server.send('cpu');
+    const after = (await server.wait('cpu')).us;
+    return { rate: r[RATE[name]], cpuPerUnit: (after - before) / UNITS[name](opts, r) };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const [name, treeA, treeB] = args;
+  if (!DEFAULTS[name] || !treeA || !treeB) {
+    throw new Error(`usage: node bench/ab.js ${Object.keys(DEFAULTS).join('|')} TREE_A TREE_B [--rounds N] [key=value ...]`);
+  }
+  let rounds = 4;
+  const opts = { ...DEFAULTS[name] };
+  for (let i = 3; i < args.length; i++) {
+    if (args[i] === '--rounds') rounds = Number(args[++i]);
+    else {
+      const [k, v] = args[i].split('=');
+      opts[k] = Number(v);
+    }
+  }
+  const res = { A: [], B: [] };
+  const trees = { A: treeA, B: treeB };
+  for (let i = 0; i < rounds; i++) {
+    for (const t of ['A', 'B']) {
+      const r = await once(trees[t], name, opts);
+      res[t].push(r);
+      console.log(`${t} round ${i + 1}: rate ${r.rate.toFixed(0)}, server CPU per unit ${r.cpuPerUnit.toFixed(2)} us`);
+    }
+  }
+  for (const t of ['A', 'B']) {
+    const rate = median(res[t].map((r) => r.rate));
+    const cpu = median(res[t].map((r) => r.cpuPerUnit));
+    console.log(`${t} (${trees[t]}): median rate ${rate.toFixed(0)}, server CPU per unit ${cpu.toFixed(2)} us`);
+  }
+}
+
+main().catch((err) => { console.error(err.message); process.exit(1); });
