@@ -14,13 +14,7 @@
 const path = require('node:path');
 const { start } = require('./lib/proc');
 const { median } = require('./lib/stats');
-
-const DEFAULTS = {
-  bulk: { bytes: 512 * 1024 * 1024 },
-  pingpong: { size: 64, count: 20000, warmup: 1000 },
-  fanin: { conns: 100, size: 1024, secs: 3 },
-  connrate: { count: 10000, inflight: 50 },
-};
+const { SINGLE_RUN_DEFAULTS: DEFAULTS, singleRunOptions } = require('./lib/single_run');
 
 // Units of work per run (for CPU per unit) and the rate a result reports.
 const UNITS = {
@@ -61,14 +55,12 @@ async function main() {
     throw new Error(`usage: node bench/ab.js ${Object.keys(DEFAULTS).join('|')} TREE_A TREE_B [--rounds N] [key=value ...]`);
   }
   let rounds = 4;
-  const opts = { ...DEFAULTS[name] };
+  const pairs = [];
   for (let i = 3; i < args.length; i++) {
     if (args[i] === '--rounds') rounds = Number(args[++i]);
-    else {
-      const [k, v] = args[i].split('=');
-      opts[k] = Number(v);
-    }
+    else pairs.push(args[i]);
   }
+  const opts = singleRunOptions(name, pairs);
   const res = { A: [], B: [] };
   const trees = { A: treeA, B: treeB };
   for (let i = 0; i < rounds; i++) {

@@ -12,13 +12,7 @@
 // Prints the client's result and the profiler's exit status.
 const path = require('node:path');
 const { start } = require('./lib/proc');
-
-const DEFAULTS = {
-  bulk: { bytes: 256 * 1024 * 1024 },
-  pingpong: { size: 64, count: 20000, warmup: 1000 },
-  fanin: { conns: 100, size: 1024, secs: 3 },
-  connrate: { count: 5000, inflight: 50 },
-};
+const { SINGLE_RUN_DEFAULTS: DEFAULTS, singleRunOptions } = require('./lib/single_run');
 
 async function main() {
   const argv = process.argv.slice(2);
@@ -27,11 +21,7 @@ async function main() {
   const [name, impl, ...kv] = argv.slice(0, dash);
   const wrapper = argv.slice(dash + 1);
   if (!DEFAULTS[name]) throw new Error(`workload must be one of ${Object.keys(DEFAULTS).join(', ')}`);
-  const opts = { ...DEFAULTS[name] };
-  for (const pair of kv) {
-    const [k, v] = pair.split('=');
-    opts[k] = Number(v);
-  }
+  const opts = singleRunOptions(name, kv);
   const script = path.join(__dirname, 'workloads', `${name}.js`);
   const timeoutMs = 300000;
   const nodeArgs = [process.execPath, ...(process.env.PROFILE_NODE_ARGS || '').split(' ').filter(Boolean)];

@@ -19,8 +19,8 @@ export interface WriteReq {
   chunks: Uint8Array[] | null; // kept alive until the loop wrote them
   done?: boolean; // completed (cancelled) by close before the loop answered
   oncomplete: (status: number) => void;
-  // The async context of the write() call, when it is not the handle's own
-  // (Node's WriteWrap is made there): the completion runs in it.
+  // A queued write's async context, made at its write() call as Node's
+  // WriteWrap is: the completion runs in it.
   scope?: AsyncResource;
 }
 

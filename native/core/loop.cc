@@ -26,25 +26,19 @@ Loop::~Loop() {
 }
 
 int Loop::start(Doorbell bell, void* ctx, SlabSource slabs) {
+  return start_core(bell, ctx, slabs, false, nullptr);
+}
+
+int Loop::start_driven(Doorbell bell, void* ctx, SlabSource slabs, Doorbell waker) {
+  return start_core(bell, ctx, slabs, true, waker);
+}
+
+int Loop::start_core(Doorbell bell, void* ctx, SlabSource slabs, bool driven, Doorbell waker) {
   if (core_ != nullptr) return -EALREADY;  // one life per Loop
   LoopCore* core = new (std::nothrow) LoopCore(bell, ctx, slabs);
   if (core == nullptr) return -ENOMEM;
   int err = core->init();
-  if (err == 0) err = core->start_thread();
-  if (err != 0) {
-    delete core;
-    return err;
-  }
-  core_ = core;
-  return 0;
-}
-
-int Loop::start_driven(Doorbell bell, void* ctx, SlabSource slabs, Doorbell waker) {
-  if (core_ != nullptr) return -EALREADY;
-  LoopCore* core = new (std::nothrow) LoopCore(bell, ctx, slabs);
-  if (core == nullptr) return -ENOMEM;
-  int err = core->init();
-  if (err == 0) err = core->start_driven(waker);
+  if (err == 0) err = driven ? core->start_driven(waker) : core->start_thread();
   if (err != 0) {
     delete core;
     return err;

@@ -145,6 +145,8 @@ class Loop {
   // owning pointer (deleted in ~Loop) because `Loop() = default` is inline and
   // LoopCore is incomplete here.
   LoopCore* core_ = nullptr;
+  // start() and start_driven(): the same set-up, with or without a thread.
+  int start_core(Doorbell bell, void* ctx, SlabSource slabs, bool driven, Doorbell waker);
 };
 
 }  // namespace pn

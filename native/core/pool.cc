@@ -48,22 +48,24 @@ int Pool::start(int n, Loop::Doorbell bell, void* ctx, SlabSource slabs) {
   if (n < 1) return -EINVAL;
   loops_.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) {
-    Loop* loop = new (std::nothrow) Loop();
-    int err = loop == nullptr ? -ENOMEM : loop->start(bell, ctx, slabs);
+    int err = add_loop([&](Loop& loop) { return loop.start(bell, ctx, slabs); });
     if (err != 0) {
-      delete loop;
       stop();  // nothing left running
       return err;
     }
-    loops_.emplace_back(loop);
   }
   return 0;
 }
 
 int Pool::start_driven(Loop::Doorbell bell, void* ctx, SlabSource slabs, Loop::Doorbell waker) {
   if (!loops_.empty()) return -EALREADY;
+  return add_loop([&](Loop& loop) { return loop.start_driven(bell, ctx, slabs, waker); });
+}
+
+template <typename Start>
+int Pool::add_loop(Start start) {
   Loop* loop = new (std::nothrow) Loop();
-  int err = loop == nullptr ? -ENOMEM : loop->start_driven(bell, ctx, slabs, waker);
+  int err = loop == nullptr ? -ENOMEM : start(*loop);
   if (err != 0) {
     delete loop;
     return err;

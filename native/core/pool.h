@@ -37,6 +37,10 @@ class Pool {
   Loop& loop(int i) { return *loops_[i]; }
 
  private:
+  // Makes a Loop, starts it with `start(loop)` (0 or -errno) and keeps it.
+  template <typename Start>
+  int add_loop(Start start);
+
   std::vector<std::unique_ptr<Loop>> loops_;
 };
 

@@ -18,20 +18,27 @@
 namespace pn {
 namespace {
 
+// The JS values the instance keeps alive (references, the async context).
+void release_js_state(Instance* inst, napi_env env) {
+  if (inst->async_context != nullptr) napi_async_destroy(env, inst->async_context);
+  inst->async_context = nullptr;
+  for (napi_ref* ref : {&inst->dispatch_ref, &inst->pool_ref, &inst->records_ref}) {
+    if (*ref != nullptr) napi_delete_reference(env, *ref);
+    *ref = nullptr;
+  }
+  inst->pool_data = nullptr;
+  inst->pool_size = inst->pool_off = 0;
+  inst->records_data = nullptr;
+  inst->records_cap = 0;
+}
+
 void teardown(void* arg) {
   auto* inst = static_cast<Instance*>(arg);
   if (inst->stopped) return;
   inst->stopped = true;
   driven_detach(inst);  // no libuv callback may reach the loop stop() deletes
-  inst->pool.stop();
-  if (inst->async_context != nullptr) napi_async_destroy(inst->env, inst->async_context);
-  inst->async_context = nullptr;
-  if (inst->dispatch_ref != nullptr) napi_delete_reference(inst->env, inst->dispatch_ref);
-  inst->dispatch_ref = nullptr;
-  if (inst->pool_ref != nullptr) napi_delete_reference(inst->env, inst->pool_ref);
-  inst->pool_ref = nullptr;
-  inst->pool_data = nullptr;
-  inst->pool_size = inst->pool_off = 0;  // joins threads, closes fds, discards untaken events
+  inst->pool.stop();    // joins threads, closes fds, discards untaken events
+  release_js_state(inst, inst->env);
   // Events taken but never delivered still own memory and fds.
   for (size_t i = inst->next_event; i < inst->events.size(); i++) discard_event(inst->events[i]);
   for (Event& ev : inst->local_events) discard_event(ev);
@@ -102,8 +109,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   if (err != 0) err = inst->pool.start(size < 1 ? 1 : size, bridge_ring, inst, lend_slab);
   if (err != 0) {
     napi_release_threadsafe_function(inst->tsfn, napi_tsfn_abort);
-    if (inst->async_context != nullptr) napi_async_destroy(env, inst->async_context);
-    if (inst->dispatch_ref != nullptr) napi_delete_reference(env, inst->dispatch_ref);
+    release_js_state(inst, env);
     delete inst;
     Napi::Error::New(env, "protonet: cannot start I/O threads").ThrowAsJavaScriptException();
     return env.Undefined();

@@ -182,14 +182,12 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     const bool driven = inst->pump != nullptr;
     const int64_t now = driven ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::steady_clock::now().time_since_epoch()).count();
-    if (driven) {
-      for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
-    } else if (inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
+    if (!driven && inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
       inst->deferred = true;
     } else {
       for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
       // Only a delivered batch makes JS arm the turnEnded hook.
-      if (!inst->in_turn && !evs.empty()) {
+      if (!driven && !inst->in_turn && !evs.empty()) {
         inst->in_turn = true;
         inst->turn_start_ns = now;
       }

@@ -310,6 +310,40 @@ inline void raw_reset(int fd) {
   raw_close(fd);
 }
 
+// A command for (slot, gen), as the bridge would post it.
+inline pn::Command make_cmd(int type, uint32_t slot, uint32_t gen = 1, int fd = -1, bool flag = false) {
+  pn::Command c;
+  c.type = type;
+  c.slot = slot;
+  c.gen = gen;
+  c.fd = fd;
+  c.flag = flag;
+  return c;
+}
+
+// A one-buffer kCmdWrite. The bytes must stay alive until kEvWriteDone.
+inline pn::Command make_write(uint32_t slot, const void* data, size_t len, uint32_t gen = 1) {
+  pn::Command c = make_cmd(pn::kCmdWrite, slot, gen);
+  c.iov = new iovec[1];
+  c.iov[0].iov_base = const_cast<void*>(data);
+  c.iov[0].iov_len = len;
+  c.iovcnt = 1;
+  return c;
+}
+
+// Writes all of `bytes` to a blocking fd from a thread of its own (join it);
+// a write blocks while the reader is throttled.
+inline std::thread write_all_async(int fd, const std::string& bytes) {
+  return std::thread([fd, &bytes] {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = raw_write(fd, bytes.data() + off, bytes.size() - off);
+      CHECK(n > 0);
+      off += static_cast<size_t>(n);
+    }
+  });
+}
+
 class TestLoop {
  public:
   // `slabs`, if given, is the loop's SlabSource; it gets this TestLoop as ctx.
@@ -404,25 +438,11 @@ class TestLoop {
 
   // --- commands ---
   void cmd(int type, uint32_t slot, uint32_t gen = 1, int fd = -1, bool flag = false) {
-    pn::Command c;
-    c.type = type;
-    c.slot = slot;
-    c.gen = gen;
-    c.fd = fd;
-    c.flag = flag;
-    loop.post(c);
+    loop.post(make_cmd(type, slot, gen, fd, flag));
   }
   // The bytes must stay alive until kEvWriteDone (callers use static or log-owned memory).
   void write(uint32_t slot, const void* data, size_t len, uint32_t gen = 1) {
-    pn::Command c;
-    c.type = pn::kCmdWrite;
-    c.slot = slot;
-    c.gen = gen;
-    c.iov = new iovec[1];
-    c.iov[0].iov_base = const_cast<void*>(data);
-    c.iov[0].iov_len = len;
-    c.iovcnt = 1;
-    loop.post(c);
+    loop.post(make_write(slot, data, len, gen));
   }
 
   pn::Loop loop;
@@ -550,7 +570,9 @@ struct RawPair {
   int server;
 };
 
-inline RawPair raw_pair(TestLoop& t, uint32_t slot, bool reading) {
+// `Loops` is anything with TestLoop's cmd() (TestLoop, a driven loop's harness).
+template <typename Loops>
+RawPair raw_pair(Loops& t, uint32_t slot, bool reading) {
   int port = 0;
   int lfd = listen_local(&port);
   int client = raw_connect(port);

@@ -17,21 +17,30 @@ using namespace pt;
 namespace {
 
 struct Driven {
-  Driven() { CHECK_EQ(loop.start_driven(&Driven::ring, this), 0); }
+  // `waker`: the loop's waker (Loop::start_driven); none = the poller's own.
+  explicit Driven(pn::Loop::Doorbell waker = nullptr) {
+    CHECK_EQ(loop.start_driven(&Driven::ring, this, nullptr, waker), 0);
+  }
   ~Driven() {
     loop.stop();
     for (pn::Event& ev : log) pn::discard_event(ev);
   }
   static void ring(void* p) { static_cast<Driven*>(p)->bells++; }
 
-  // One turn of a host event loop: wait up to `ms` for poll_fd(), then run.
-  // True if the loop had something to do.
-  bool turn(int ms) {
+  // Waits up to `ms` for poll_fd() and runs the loop if it became
+  // readable, taking nothing. True if it did.
+  bool run_if_ready(int ms) {
     pollfd p{};
     p.fd = loop.poll_fd();
     p.events = POLLIN;
     if (poll(&p, 1, ms) <= 0) return false;
     loop.run_once();
+    return true;
+  }
+
+  // One turn of a host event loop: run_if_ready(), then take the events.
+  bool turn(int ms) {
+    if (!run_if_ready(ms)) return false;
     loop.take_events(log);
     return true;
   }
@@ -54,14 +63,9 @@ struct Driven {
     return s;
   }
 
-  void cmd(int type, uint32_t slot, int fd = -1, bool flag = false) {
-    pn::Command c;
-    c.type = type;
-    c.slot = slot;
-    c.gen = 1;
-    c.fd = fd;
-    c.flag = flag;
-    loop.post(c);
+  // As TestLoop::cmd (so harness helpers such as raw_pair take a Driven too).
+  void cmd(int type, uint32_t slot, uint32_t gen = 1, int fd = -1, bool flag = false) {
+    loop.post(make_cmd(type, slot, gen, fd, flag));
   }
 
   pn::Loop loop;
@@ -82,24 +86,14 @@ static void test_idle_loop_is_not_readable() {
 
 static void test_commands_and_data_arrive_through_poll_fd() {
   Driven d;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int client = raw_connect(port);
-  int server = raw_accept(lfd);
   // The post itself makes poll_fd() readable: the host learns of commands
   // without any other signal.
-  d.cmd(pn::kCmdAdoptConnected, 7, server, true);
+  auto [lfd, client, server] = raw_pair(d, 7, true);
+  (void)server;  // the loop's now
   CHECK(d.turn(kWaitMs));
 
   const std::string msg = pattern(200000, 3);
-  std::thread writer([&] {
-    size_t off = 0;
-    while (off < msg.size()) {
-      ssize_t n = raw_write(client, msg.data() + off, msg.size() - off);
-      CHECK(n > 0);
-      off += static_cast<size_t>(n);
-    }
-  });
+  std::thread writer = write_all_async(client, msg);
   auto t0 = Clock::now();
   while (d.data_of(7).size() < msg.size() && ms_since(t0) < kWaitMs) d.turn(50);
   writer.join();
@@ -108,15 +102,7 @@ static void test_commands_and_data_arrive_through_poll_fd() {
 
   // A write posted from the driving thread goes out on the next run.
   static const char kReply[] = "driven";
-  pn::Command w;
-  w.type = pn::kCmdWrite;
-  w.slot = 7;
-  w.gen = 1;
-  w.iov = new iovec[1];
-  w.iov[0].iov_base = const_cast<char*>(kReply);
-  w.iov[0].iov_len = 6;
-  w.iovcnt = 1;
-  d.loop.post(w);
+  d.loop.post(make_write(7, kReply, 6));
   CHECK(d.turn(kWaitMs));
   CHECK(raw_read_n(client, 6) == "driven");
   CHECK_EQ(d.expect(7, pn::kEvWriteDone).status, 0);
@@ -133,35 +119,15 @@ static void test_take_releases_a_throttled_socket() {
   // A socket whose delivered bytes nobody takes stops reading at the outbox
   // cap; the take must make poll_fd() readable again so reading resumes.
   Driven d;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int client = raw_connect(port);
-  int server = raw_accept(lfd);
-  d.cmd(pn::kCmdAdoptConnected, 9, server, true);
+  auto [lfd, client, server] = raw_pair(d, 9, true);
+  (void)server;
   const std::string msg = pattern(4 * 1024 * 1024, 5);
-  std::thread writer([&] {
-    size_t off = 0;
-    while (off < msg.size()) {
-      ssize_t n = raw_write(client, msg.data() + off, msg.size() - off);
-      CHECK(n > 0);
-      off += static_cast<size_t>(n);
-    }
-  });
+  std::thread writer = write_all_async(client, msg);
   // Run without taking until the loop has nothing more to do: throttled.
   std::vector<pn::Event> held;
   auto t0 = Clock::now();
   int idle_turns = 0;
-  while (idle_turns < 3 && ms_since(t0) < kWaitMs) {
-    pollfd p{};
-    p.fd = d.loop.poll_fd();
-    p.events = POLLIN;
-    if (poll(&p, 1, 50) > 0) {
-      d.loop.run_once();
-      idle_turns = 0;
-    } else {
-      idle_turns++;
-    }
-  }
+  while (idle_turns < 3 && ms_since(t0) < kWaitMs) idle_turns = d.run_if_ready(50) ? 0 : idle_turns + 1;
   d.loop.take_events(held);
   size_t first = 0;
   for (const pn::Event& ev : held)
@@ -187,7 +153,7 @@ static void test_post_from_another_thread_wakes_the_host() {
   for (int round = 0; round < 200; round++) {
     int port = 0;
     int lfd = listen_local(&port);
-    std::thread poster([&] { d.cmd(pn::kCmdAdoptListener, 100 + round, lfd); });
+    std::thread poster([&] { d.cmd(pn::kCmdAdoptListener, 100 + round, 1, lfd); });
     CHECK(d.turn(kWaitMs));
     poster.join();
     d.cmd(pn::kCmdClose, 100 + round);
@@ -199,7 +165,7 @@ static void test_listener_accepts_when_driven() {
   Driven d;
   int port = 0;
   int lfd = listen_local(&port);
-  d.cmd(pn::kCmdAdoptListener, 1, lfd);
+  d.cmd(pn::kCmdAdoptListener, 1, 1, lfd);
   int c1 = raw_connect(port);
   pn::Event& conn = d.expect(1, pn::kEvConnection);
   CHECK(conn.fd >= 0);
@@ -217,55 +183,32 @@ static void test_a_waker_replaces_the_poller_wake_up() {
   // With a waker, a post tells the driver through the waker, once until the
   // next run, and poll_fd() stays quiet (no syscall, no spurious readiness).
   g_wakes = 0;
-  pn::Loop loop;
-  int bells = 0;
-  CHECK_EQ(loop.start_driven([](void* b) { ++*static_cast<int*>(b); }, &bells, nullptr, count_wake), 0);
+  Driven d(count_wake);
   int port = 0;
   int lfd = listen_local(&port);
-  pn::Command c;
-  c.type = pn::kCmdAdoptListener;
-  c.slot = 1;
-  c.gen = 1;
-  c.fd = lfd;
-  loop.post(c);
+  d.cmd(pn::kCmdAdoptListener, 1, 1, lfd);
   CHECK_EQ(g_wakes, 1);
-  pn::Command close_cmd;
-  close_cmd.type = pn::kCmdClose;
-  close_cmd.slot = 1;
-  close_cmd.gen = 1;
-  loop.post(close_cmd);
+  d.cmd(pn::kCmdClose, 1);
   CHECK_EQ(g_wakes, 1);  // still pending: no second wake-up
-  pollfd p{};
-  p.fd = loop.poll_fd();
-  p.events = POLLIN;
-  CHECK_EQ(poll(&p, 1, 20), 0);
-  loop.run_once();  // the driver answers the waker
-  CHECK_EQ(bells, 1);
-  std::vector<pn::Event> evs;
-  loop.take_events(evs);
-  CHECK_EQ(evs.size(), 1u);
-  CHECK_EQ(evs[0].type, pn::kEvClosed);
+  CHECK(!d.run_if_ready(20));
+  d.loop.run_once();  // the driver answers the waker
+  CHECK_EQ(d.bells, 1);
+  d.loop.take_events(d.log);
+  CHECK_EQ(d.log.size(), 1u);
+  CHECK_EQ(d.log[0].type, pn::kEvClosed);
   // After a run, the next post wakes again.
-  pn::Command again;
-  again.type = pn::kCmdReadStart;
-  again.slot = 2;
-  again.gen = 1;
-  loop.post(again);
+  d.cmd(pn::kCmdReadStart, 2);
   CHECK_EQ(g_wakes, 2);
-  loop.run_once();
-  loop.stop();
+  d.loop.run_once();
 }
 
 static void test_stop_closes_fds_without_a_run() {
   int before = count_open_fds();
   {
     Driven d;
-    int port = 0;
-    int lfd = listen_local(&port);
-    int client = raw_connect(port);
-    int server = raw_accept(lfd);
-    d.cmd(pn::kCmdAdoptConnected, 3, server, true);
-    d.cmd(pn::kCmdAdoptListener, 4, lfd);
+    auto [lfd, client, server] = raw_pair(d, 3, true);
+    (void)server;
+    d.cmd(pn::kCmdAdoptListener, 4, 1, lfd);
     d.turn(kWaitMs);
     raw_close(client);
     // stop() (in ~Driven) closes the adopted socket and listener, and the

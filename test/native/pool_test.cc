@@ -41,15 +41,8 @@ static void test_start_use_stop() {
   for (int i = 0; i < pool.size(); i++) {
     int port = 0;
     int lfd = listen_local(&port);
-    pn::Command c;
-    c.type = pn::kCmdAdoptListener;
-    c.slot = 1;
-    c.gen = 1;
-    c.fd = lfd;
-    pool.loop(i).post(c);
-    c.type = pn::kCmdClose;
-    c.fd = -1;
-    pool.loop(i).post(c);
+    pool.loop(i).post(make_cmd(pn::kCmdAdoptListener, 1, 1, lfd));
+    pool.loop(i).post(make_cmd(pn::kCmdClose, 1));
     std::vector<pn::Event> evs;
     auto t0 = Clock::now();
     while (evs.empty()) {
