@@ -60,6 +60,10 @@ export interface NativeBinding {
   /** Adopts a caller's connected stream socket fd. */
   open(slot: number, gen: number, loop: number, fd: number): number;
   guessHandleType(fd: number): string;
+  /** The handle's descriptor, -1 once closed (Node's handle.fd). */
+  fd(slot: number, gen: number): number;
+  /** A socket fd with no peer yet (new Socket({ fd }) before connect()). */
+  fdUnconnected(fd: number): boolean;
   sockname(slot: number, gen: number): [string, number, number] | number;
   peername(slot: number, gen: number): [string, number, number] | number;
   setNoDelay(slot: number, gen: number, enable: boolean): number;

@@ -2,9 +2,10 @@
 import { BlockList, SocketAddress, isIP, isIPv4, isIPv6, type NetConnectOpts as NodeNetConnectOpts } from 'node:net';
 
 import { normalizeArgs } from './args';
-import { Server, type ListenOptions, type ServerOptions } from './server';
+import { callableClass } from './callable';
+import { Server as ServerClass, type ListenOptions, type ServerOptions } from './server';
 import {
-  Socket, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
+  Socket as SocketClass, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamily, setDefaultAutoSelectFamilyAttemptTimeout,
   type IpcConnectOptions, type SocketOptions, type TcpConnectOptions,
 } from './socket';
@@ -19,11 +20,22 @@ export type {
   SocketReadyState, TcpNetConnectOpts, TcpSocketConnectOpts,
 } from 'node:net';
 
+/** net.Socket: also callable without `new`, as node:net's. */
+export const Socket = callableClass(SocketClass, function Socket(...args: unknown[]): unknown {
+  return Reflect.construct(SocketClass, args, new.target ?? Socket);
+}, 1);
+export type Socket = SocketClass;
+/** net.Server: also callable without `new`, as node:net's. */
+export const Server = callableClass(ServerClass, function Server(...args: unknown[]): unknown {
+  return Reflect.construct(ServerClass, args, new.target ?? Server);
+}, 2);
+export type Server = ServerClass;
+
 export function createServer(connectionListener?: (socket: Socket) => void): Server;
 export function createServer(options?: ServerOptions, connectionListener?: (socket: Socket) => void): Server;
 export function createServer(options?: ServerOptions | ((socket: Socket) => void),
   connectionListener?: (socket: Socket) => void): Server {
-  return new Server(options as ServerOptions, connectionListener);
+  return new ServerClass(options as ServerOptions, connectionListener);
 }
 
 /** net.connect / net.createConnection in all of Node's argument forms. */
@@ -35,7 +47,7 @@ export function connect(path: string, connectionListener?: () => void): Socket;
 export function connect(...args: unknown[]): Socket {
   const normalized = normalizeArgs(args);
   const [options] = normalized;
-  const socket = new Socket(options as SocketOptions);
+  const socket = new SocketClass(options as SocketOptions);
   if ((options as { timeout?: number }).timeout) socket.setTimeout((options as { timeout: number }).timeout);
   return socket.connect(normalized as never);
 }
@@ -56,7 +68,7 @@ export const createConnection = connect;
 export const Stream = Socket;
 
 export {
-  BlockList, Server, Socket, SocketAddress, isIP, isIPv4, isIPv6,
+  BlockList, SocketAddress, isIP, isIPv4, isIPv6,
   getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
   setDefaultAutoSelectFamily, setDefaultAutoSelectFamilyAttemptTimeout,
 };

@@ -58,6 +58,8 @@ export class Server extends EventEmitter {
   _handle: TcpHandle | null = null;
   _unref = false;
   _pipeName: string | null = null;
+  /** Node's "family:address:port" of the listen() request (port as asked). */
+  _connectionKey?: string;
   allowHalfOpen: boolean;
   pauseOnConnect: boolean;
   noDelay: boolean;
@@ -218,6 +220,7 @@ export class Server extends EventEmitter {
       return;
     }
     this._handle = handle;
+    this._connectionKey = '-1:null:-1';
     if (handle.isPipe) this._pipeName = this._pipeName ?? null;
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();
@@ -270,6 +273,7 @@ export class Server extends EventEmitter {
   // its connections here; 'listening' on the next tick.
   #startListening(handle: TcpHandle): void {
     this._handle = handle;
+    this._connectionKey = '-1:null:-1';
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();
     process.nextTick(() => {
@@ -317,6 +321,8 @@ export class Server extends EventEmitter {
       return;
     }
     this._handle = handle;
+    const family = _family === -1 ? -1 : address ? _family : addr === DEFAULT_IPV6_ADDR ? 6 : 4;
+    this._connectionKey = `${family}:${addr}:${port}`;
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();
     process.nextTick(() => {
@@ -411,6 +417,13 @@ export class Server extends EventEmitter {
     const count = this._connections;
     process.nextTick(() => cb(null, count));
     return this;
+  }
+
+  // With captureRejections on, a rejected async 'connection' listener
+  // destroys that socket with the error; any other event's becomes 'error'.
+  override [EventEmitter.captureRejectionSymbol](err: Error, event: string | symbol, sock?: Socket): void {
+    if (event === 'connection') sock?.destroy(err);
+    else this.emit('error', err);
   }
 
   ref(): this {

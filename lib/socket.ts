@@ -125,7 +125,8 @@ export class Socket extends Duplex {
   #userBufGen: (() => Uint8Array) | null = null;
   #userBufCb: ((n: number, buf: Uint8Array) => boolean | void) | null = null;
   // Bytes received while onread's callback had paused reading.
-  #userPending: Buffer[] | null = null; // allocated on first use
+  #userPending: Array<Buffer | null> | null = null; // allocated on first use; null is the EOF
+  #userPaused = false; // pause() with onread: a chunk already read waits (Node's handle would have stopped)
 
   #noDelay: boolean;
   #keepAlive: boolean;
@@ -188,8 +189,15 @@ export class Socket extends Duplex {
       if (type !== 'TCP' && type !== 'PIPE') throw nodeError(TypeError, 'ERR_INVALID_FD_TYPE', `Unsupported fd type: ${type}`);
       const handle = new TcpHandle();
       handle.isPipe = type === 'PIPE';
-      const err = handle.open(opts.fd);
-      if (err) throw sysErrno(err, 'open');
+      if (native.fdUnconnected(opts.fd)) {
+        // A socket with no peer yet: it waits, not reading, for connect() to
+        // connect it (as Node's handle wrapping the fd would).
+        this.#boundFd = opts.fd;
+        boundNotConnected = true;
+      } else {
+        const err = handle.open(opts.fd);
+        if (err) throw sysErrno(err, 'open');
+      }
       this._handle = handle;
     }
     const onread = opts.onread;
@@ -602,8 +610,13 @@ export class Socket extends Duplex {
   // Node's onStreamRead: push; stop the handle when the stream is full.
   #onRead(buf: Buffer | null): void {
     if (buf === null) {
-      // EOF: end the readable side; 'end' follows once buffered data is read.
+      // EOF: end the readable side; 'end' follows once buffered data is read
+      // (with onread: once the bytes held while paused are delivered).
       if (this.destroyed) return;
+      if (this.#userBufCb && (this.#userPaused || (this.#userPending !== null && this.#userPending.length > 0))) {
+        (this.#userPending ??= []).push(null);
+        return;
+      }
       this.push(null);
       this.read(0);
       return;
@@ -625,6 +638,16 @@ export class Socket extends Duplex {
   // the buffer is delivered in several callbacks; if one returns false, the
   // rest is kept and delivered first when reading resumes.
   #deliverToUserBuffer(buf: Buffer): boolean {
+    // Paused by the caller, or earlier bytes still wait: this chunk waits
+    // too, as Node's stopped handle reads nothing more.
+    if (this.#userPaused || (this.#userPending !== null && this.#userPending.length > 0)) {
+      (this.#userPending ??= []).push(buf);
+      return false;
+    }
+    return this.#copyToUserBuffer(buf);
+  }
+
+  #copyToUserBuffer(buf: Buffer): boolean {
     let offset = 0;
     while (offset < buf.length) {
       const target = this.#userBuf;
@@ -638,8 +661,10 @@ export class Socket extends Duplex {
         if (nextBuf instanceof Uint8Array) this.#userBuf = nextBuf;
       }
       if (this.destroyed) return true;
-      if (!keepReading) {
-        if (offset < buf.length) (this.#userPending ??= []).push(buf.subarray(offset));
+      // A callback that returned false or called pause() gets nothing more
+      // until reading resumes; the rest goes first then.
+      if (!keepReading || this.#userPaused) {
+        if (offset < buf.length) (this.#userPending ??= []).unshift(buf.subarray(offset));
         return false;
       }
     }
@@ -650,13 +675,19 @@ export class Socket extends Duplex {
     const pending = this.#userPending;
     while (pending !== null && pending.length > 0) {
       const chunk = pending.shift()!;
-      if (!this.#deliverToUserBuffer(chunk)) return false;
+      if (chunk === null) {
+        this.push(null);
+        this.read(0);
+        return false; // ended: nothing more to read
+      }
+      if (!this.#copyToUserBuffer(chunk)) return false;
     }
     return true;
   }
 
   // Node's pause/resume: with onread, stopping the flow stops the handle.
   override pause(): this {
+    if (this.#userBufCb) this.#userPaused = true;
     if (this.#userBufCb && !this.connecting && this._handle && this._handle.reading) {
       this._handle.reading = false;
       if (!this.destroyed) this._handle.readStop();
@@ -665,6 +696,7 @@ export class Socket extends Duplex {
   }
 
   override resume(): this {
+    this.#userPaused = false;
     if (this.#userBufCb && !this.connecting && this._handle && !this._handle.reading) {
       if (this.#flushUserPending()) this.#tryReadStart();
     }
@@ -904,7 +936,8 @@ export class Socket extends Duplex {
       this.#noDelay = enable;
       return this;
     }
-    if (enable !== this.#noDelay) {
+    // Node skips a handle without setNoDelay (a user's own handle object).
+    if (typeof this._handle.setNoDelay === 'function' && enable !== this.#noDelay) {
       this.#noDelay = enable;
       this._handle.setNoDelay(enable);
     }
@@ -926,7 +959,8 @@ export class Socket extends Duplex {
       this.#keepAliveDelay = delay;
       return this;
     }
-    if (on !== this.#keepAlive || (on && this.#keepAliveDelay !== delay)) {
+    if (typeof this._handle.setKeepAlive === 'function'
+      && (on !== this.#keepAlive || (on && this.#keepAliveDelay !== delay))) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
       this._handle.setKeepAlive(on, delay);
@@ -951,6 +985,8 @@ export class Socket extends Duplex {
   }
 
   _getsockname(): Partial<NameInfo> {
+    // Read off the prototype itself (Node's getters answer undefined there).
+    if (!(#boundPath in this)) return kEmpty;
     // A bound client Unix socket's path stays its local address, closed or not.
     if (this.#boundPath !== undefined) return { address: this.#boundPath };
     if (this.#boundFd >= 0) {
@@ -1004,13 +1040,22 @@ export class Socket extends Duplex {
   }
 
   get bytesRead(): number {
-    return this._handle ? this._handle.bytesRead : this.#bytesRead;
+    if (this._handle) return this._handle.bytesRead;
+    return (#bytesRead in this ? this.#bytesRead : undefined) as number;
+  }
+
+  /** Node's legacy names for `connecting` and `bytesWritten`. */
+  get _connecting(): boolean { return this.connecting; }
+  get _bytesDispatched(): number {
+    if (this._handle) return this._handle.bytesWritten;
+    return (#bytesWritten in this ? this.#bytesWritten : undefined) as number;
   }
 
   // Node counts what was handed to the handle plus what still waits in the
   // stream's buffer or for the connection.
   // Typed `number` as in @types/node; undefined once the stream is gone, as in Node.
   get bytesWritten(): number {
+    if (!(#bytesWritten in this)) return undefined as unknown as number;
     let bytes = this._handle ? this._handle.bytesWritten : this.#bytesWritten;
     const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: unknown; encoding: BufferEncoding }> }).writableBuffer;
     if (!buffered) return undefined as unknown as number;

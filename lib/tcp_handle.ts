@@ -105,6 +105,8 @@ export class TcpHandle implements Registered {
   #set(bit: number, on: boolean): void { this.#flags = on ? this.#flags | bit : this.#flags & ~bit; }
 
   get isOpen(): boolean { return (this.#flags & (F_OPEN | F_CLOSING)) === F_OPEN; }
+  /** Node's handle.fd: the descriptor, -1 when there is none (yet, or any more). */
+  get fd(): number { return this.isOpen ? native.fd(this.slot, this.gen) : -1; }
 
   // The async context the handle was made in, as Node's TCPWrap is an
   // AsyncWrap made where connect() or the server's accept ran: the loop's

@@ -218,6 +218,16 @@ ssize_t sock_read(int fd, char* buf, size_t len) {
   }
 }
 
+static ssize_t fd_writev(int fd, const iovec* iov, int iovcnt) {
+  for (;;) {
+    ssize_t n = writev(fd, iov, iovcnt);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+    return -errno;
+  }
+}
+
 ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
@@ -235,6 +245,9 @@ ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
     ssize_t n = sendmsg(fd, &msg, flags);
     if (n >= 0) return n;
     if (errno == EINTR) continue;
+    // new Socket({ fd }) may wrap a FIFO (a child's stdio), where only
+    // writev works; Node ignores SIGPIPE, as libuv's pipes rely on.
+    if (errno == ENOTSOCK) return fd_writev(fd, msg.msg_iov, static_cast<int>(msg.msg_iovlen));
     if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
     return -errno;
   }
@@ -362,6 +375,12 @@ const char* guess_handle_type(int fd) {
     if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) return "UDP";
   }
   return "UNKNOWN";
+}
+
+int fd_unconnected(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0 && errno == ENOTCONN ? 1 : 0;
 }
 
 int set_nonblocking(int fd) {

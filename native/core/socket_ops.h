@@ -89,6 +89,10 @@ int set_linger_zero(int fd);
 // "TCP", "PIPE" (Unix stream socket or FIFO), "UDP", "TTY", "FILE" or "UNKNOWN".
 const char* guess_handle_type(int fd);
 
+// 1 for a socket that has no peer yet (getpeername says ENOTCONN): a caller's
+// fd for new Socket({ fd }) that connect() will connect; 0 otherwise.
+int fd_unconnected(int fd);
+
 // Stream sockets only: sets O_NONBLOCK so a loop may own the fd. 0 or -errno.
 int set_nonblocking(int fd);
 

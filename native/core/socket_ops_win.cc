@@ -338,6 +338,14 @@ const char* guess_handle_type(int fd) {
   return "UNKNOWN";
 }
 
+int fd_unconnected(int fd) {
+  net_init();
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  return getpeername(to_sock(fd), reinterpret_cast<sockaddr*>(&ss), &len) != 0
+      && WSAGetLastError() == WSAENOTCONN ? 1 : 0;
+}
+
 int set_nonblocking(int fd) {
   net_init();
   return set_nonblock(to_sock(fd));

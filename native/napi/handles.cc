@@ -257,12 +257,13 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   SlotInfo* s = inst->live(slot, u32(info, 1));
   if (s == nullptr || s->closing) return status(info, -ENOTCONN);
   if (s->writes_in_flight == 0) {
-    int err = shutdown_write(s->fd);
-    if (err != 0) return status(info, err);
+    // A failed shutdown(2) (ENOTCONN after a reset, ENOTSOCK for a FIFO)
+    // is told through the completion, as libuv's: node:net ignores it there.
     Event ev;
     ev.type = kEvShutdownDone;
     ev.slot = slot;
     ev.gen = s->gen;
+    ev.status = shutdown_write(s->fd);
     bridge_post_local(inst, ev);
     return status(info, 1);
   }
@@ -290,6 +291,10 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   if (err) return status(info, err);
   adopt(inst, u32(info, 0), u32(info, 1), u32(info, 2), fd, kCmdAdoptConnected, false);
   return status(info, 0);
+}
+
+Napi::Value FdUnconnected(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), fd_unconnected(i32(info, 0)) == 1);
 }
 
 Napi::Value GuessHandleType(const Napi::CallbackInfo& info) {
@@ -336,6 +341,12 @@ Napi::Value name_of(const Napi::CallbackInfo& info, bool peer) {
 }
 Napi::Value SockName(const Napi::CallbackInfo& info) { return name_of(info, false); }
 Napi::Value PeerName(const Napi::CallbackInfo& info) { return name_of(info, true); }
+
+// fd(slot, gen): the handle's descriptor (Node's handle.fd), -1 once gone.
+Napi::Value Fd(const Napi::CallbackInfo& info) {
+  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
+  return Napi::Number::New(info.Env(), s == nullptr || s->closing ? -1 : s->fd);
+}
 
 Napi::Value SetNoDelay(const Napi::CallbackInfo& info) {
   SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
@@ -486,6 +497,8 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
   exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
   exports.Set("bindPath", Napi::Function::New(env, BindPath, "bindPath"));
+  exports.Set("fd", Napi::Function::New(env, Fd, "fd"));
+  exports.Set("fdUnconnected", Napi::Function::New(env, FdUnconnected, "fdUnconnected"));
   exports.Set("socknameFd", Napi::Function::New(env, SockNameFd, "socknameFd"));
   exports.Set("connectFd", Napi::Function::New(env, ConnectFd, "connectFd"));
   exports.Set("connectPathFd", Napi::Function::New(env, ConnectPathFd, "connectPathFd"));
