@@ -330,6 +330,14 @@ export class Server extends EventEmitter {
     });
   }
 
+  // Before Node 21 a maxConnections of 0 (or any falsy value) means no
+  // limit; since nodejs/node#48276 only undefined/null do, and 0 drops all.
+  #overMaxConnections(): boolean {
+    const max = this.maxConnections;
+    if (NODE_MAJOR >= 21) return max != null && this._connections >= max;
+    return Boolean(max) && this._connections >= max;
+  }
+
   // Node's onconnection.
   #onConnection(status: number, client: TcpHandle | null): void {
     if (status !== 0 || client === null) {
@@ -341,7 +349,7 @@ export class Server extends EventEmitter {
       this.emit('error', errnoException(code, errno, 'accept'));
       return;
     }
-    if (this.maxConnections && this._connections >= this.maxConnections) {
+    if (this.#overMaxConnections()) {
       const local: Partial<NameInfo> = {};
       const remote: Partial<NameInfo> = {};
       client.getsockname(local);

@@ -161,6 +161,29 @@ describe('node:net compatibility corners (from Node\'s own net tests)', function
     });
   }
 
+  it('maxConnections: which values drop a connection is the running Node\'s (0 drops all since Node 21)', async () => {
+    const values: unknown[] = [undefined, null, 0, -1, NaN, '0', 1.5, false, 2];
+    const outcomes = async (net: NetLike): Promise<string[]> => {
+      const out: string[] = [];
+      for (const v of values) {
+        const server = net.createServer((c) => c.destroy());
+        server.maxConnections = v as number;
+        const port = await listen(server, 0, '127.0.0.1');
+        const result = new Promise<string>((resolve) => {
+          server.once('connection', () => resolve('connection'));
+          server.once('drop', () => resolve('drop'));
+        });
+        const c = net.connect(port, '127.0.0.1');
+        c.on('error', () => {});
+        out.push(`${String(v)}: ${await result}`);
+        c.destroy();
+        await closeServer(server);
+      }
+      return out;
+    };
+    expect(await outcomes(impl())).to.deep.equal(await outcomes(nodeNet));
+  });
+
   it('new Socket({ fd }) of a bound socket not yet connected: connect() connects that fd (both)', async () => {
     // The one public way to a bound, unconnected socket fd on every Node is
     // the legacy tcp_wrap binding.
