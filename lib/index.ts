@@ -1,8 +1,11 @@
 // index.ts - the public surface: the same names as node:net.
-import { BlockList, SocketAddress, isIP, isIPv4, isIPv6, type NetConnectOpts as NodeNetConnectOpts } from 'node:net';
+import {
+  BlockList, Server as NodeServer, Socket as NodeSocket, SocketAddress, isIP, isIPv4, isIPv6,
+  type NetConnectOpts as NodeNetConnectOpts,
+} from 'node:net';
 
 import { normalizeArgs } from './args';
-import { callableClass } from './callable';
+import { callableClass, initLegacy, isLegacyCall } from './callable';
 import { Server as ServerClass, type ListenOptions, type ServerOptions } from './server';
 import {
   Socket as SocketClass, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
@@ -21,14 +24,16 @@ export type {
 } from 'node:net';
 
 /** net.Socket: also callable without `new`, as node:net's. */
-export const Socket = callableClass(SocketClass, function Socket(...args: unknown[]): unknown {
+export const Socket = callableClass(SocketClass, function Socket(this: unknown, ...args: unknown[]): unknown {
+  if (new.target === undefined && isLegacyCall(this, SocketClass)) return initLegacy(SocketClass, this, args);
   return Reflect.construct(SocketClass, args, new.target ?? Socket);
-}, 1);
+}, 1, NodeSocket);
 export type Socket = SocketClass;
 /** net.Server: also callable without `new`, as node:net's. */
-export const Server = callableClass(ServerClass, function Server(...args: unknown[]): unknown {
+export const Server = callableClass(ServerClass, function Server(this: unknown, ...args: unknown[]): unknown {
+  if (new.target === undefined && isLegacyCall(this, ServerClass)) return initLegacy(ServerClass, this, args);
   return Reflect.construct(ServerClass, args, new.target ?? Server);
-}, 2);
+}, 2, NodeServer);
 export type Server = ServerClass;
 
 export function createServer(connectionListener?: (socket: Socket) => void): Server;

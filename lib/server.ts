@@ -7,6 +7,7 @@ import type { DropArgument as NodeDropArgument } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 
 import { isPipeName, normalizeArgs, toNumber } from './args';
+import { adoptableBase } from './callable';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { native } from './binding';
 import {
@@ -53,7 +54,10 @@ function toInt32(value: unknown): number {
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
 const DEFAULT_IPV6_ADDR = '::';
 
-export class Server extends EventEmitter {
+// EventEmitter, except that net.Server.call(obj) of pre-class code initialises obj (callable.ts).
+const ServerBase = adoptableBase(EventEmitter);
+
+export class Server extends ServerBase {
   _connections = 0;
   _handle: TcpHandle | null = null;
   _unref = false;

@@ -11,6 +11,8 @@ import { constants as osConstants } from 'node:os';
 import type { SocketConnectOpts as NodeSocketConnectOpts, SocketReadyState } from 'node:net';
 import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:stream';
 
+import { adoptableBase } from './callable';
+
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
 import {
   AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
@@ -101,7 +103,10 @@ const kEmpty = Object.freeze({}) as Partial<NameInfo>;
 
 interface ConnectTarget { address: string; family: 4 | 6 }
 
-export class Socket extends Duplex {
+// Duplex, except that net.Socket.call(obj) of pre-class code initialises obj (callable.ts).
+const SocketBase = adoptableBase(Duplex);
+
+export class Socket extends SocketBase {
   connecting = false;
   _hadError = false;
   _handle: TcpHandle | null = null;

@@ -9,7 +9,10 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type * as netTypes from 'node:net';
+import * as http from 'node:http';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
+import * as util from 'node:util';
 import { impl, nodeNet, repoRoot, type NetLike } from './helpers/impl';
 import { closeServer, delay, listen, once } from './helpers/util';
 
@@ -44,6 +47,43 @@ describe('node:net compatibility corners (from Node\'s own net tests)', function
         expect(m.constructor).to.equal(Mine);
         s.destroy();
         m.destroy();
+      });
+
+      it('pre-class inheritance: util.inherits + Socket.call(this) / Server.call(this) initialise that object', async () => {
+        const net = getNet();
+        function LegacySocket(this: netTypes.Socket & { tag?: string }, opts?: object): void {
+          this.tag = 'before';
+          (net.Socket as unknown as (this: unknown, o?: object) => void).call(this, opts);
+        }
+        util.inherits(LegacySocket, net.Socket);
+        function LegacyServer(this: netTypes.Server, listener: (s: netTypes.Socket) => void): void {
+          (net.Server as unknown as (this: unknown, l: unknown) => void).call(this, listener);
+        }
+        util.inherits(LegacyServer, net.Server);
+        const server = new (LegacyServer as unknown as new (l: (s: netTypes.Socket) => void) => netTypes.Server)((conn) => conn.pipe(conn));
+        expect(server).to.be.instanceOf(net.Server);
+        const port = await listen(server, 0, '127.0.0.1');
+        const c = new (LegacySocket as unknown as new (o?: object) => netTypes.Socket & { tag: string })({ allowHalfOpen: true });
+        expect(c.tag).to.equal('before');
+        expect(c.allowHalfOpen).to.equal(true);
+        expect(c).to.be.instanceOf(net.Socket);
+        c.connect(port, '127.0.0.1');
+        c.end('echo');
+        const [data] = await once(c, 'data');
+        expect(String(data)).to.equal('echo');
+        await once(c, 'close');
+        await closeServer(server);
+      });
+
+      it('instanceof net.Socket / net.Server also holds for the sockets and servers Node\'s http and tls make', () => {
+        const net = getNet();
+        expect(new tls.TLSSocket(null as never)).to.be.instanceOf(net.Socket);
+        expect(new nodeNet.Socket()).to.be.instanceOf(net.Socket);
+        expect(http.createServer()).to.be.instanceOf(net.Server);
+        expect({}).not.to.be.instanceOf(net.Socket);
+        class Mine extends net.Socket {}
+        expect(new nodeNet.Socket()).not.to.be.instanceOf(Mine);
+        expect(new net.Socket()).not.to.be.instanceOf(Mine);
       });
 
       it('getters read off Socket.prototype itself answer undefined; the legacy _connecting and _bytesDispatched', async () => {
