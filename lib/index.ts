@@ -94,3 +94,10 @@ export function _setSimultaneousAccepts(_handle?: unknown): void {
     warnSimultaneousAccepts = false;
   }
 }
+
+// `import net from 'net'` compiled by tsc or Babel to CommonJS reads
+// `__importDefault(require('net')).default`: node:net (no __esModule flag) is
+// wrapped as { default: net }, but protonet's build carries tsc's __esModule
+// flag and is used as is, so its `default` must be the module itself
+// (ioredis, node-redis and other TypeScript-built clients import net that way).
+Object.defineProperty(exports, 'default', { value: exports, enumerable: false });

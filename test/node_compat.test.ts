@@ -86,6 +86,25 @@ describe('node:net compatibility corners (from Node\'s own net tests)', function
         expect(new net.Socket()).not.to.be.instanceOf(Mine);
       });
 
+      it('TypeScript/Babel CommonJS interop: `import net from` and `import * as net from` reach the module', () => {
+        const net = getNet() as unknown as Record<string, unknown>;
+        // tsc's __importDefault and __importStar (esModuleInterop), as emitted.
+        const importDefault = (mod: Record<string, unknown>): Record<string, unknown> =>
+          (mod && mod.__esModule ? mod : { default: mod });
+        const importStar = (mod: Record<string, unknown>): Record<string, unknown> => {
+          if (mod && mod.__esModule) return mod;
+          const result: Record<string, unknown> = {};
+          for (const k of Object.keys(mod)) if (k !== 'default') result[k] = mod[k];
+          result.default = mod;
+          return result;
+        };
+        const viaDefault = importDefault(net).default as typeof netTypes;
+        expect(viaDefault.createConnection).to.equal(net.createConnection);
+        expect(viaDefault.Socket).to.equal(net.Socket);
+        expect((importStar(net).connect)).to.equal(net.connect);
+        expect(Object.keys(net)).not.to.include('default');
+      });
+
       it('getters read off Socket.prototype itself answer undefined; the legacy _connecting and _bytesDispatched', async () => {
         const net = getNet();
         const proto = net.Socket.prototype as unknown as Record<string, unknown>;
