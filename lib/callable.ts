@@ -4,9 +4,9 @@
 // them with `util.inherits(MySocket, net.Socket)` plus
 // `net.Socket.call(this, options)` in its own constructor. An ES class can do
 // neither, so:
-// - the public name is a small named function in front of the class that
-//   constructs it, with the caller's new.target when there is one (a
-//   subclass's `super()`);
+// - the public name is a Proxy of the class (callableClass below) whose
+//   construct trap builds the class (with a subclass's new.target when
+//   super() comes through it) and whose apply trap builds one when called;
 // - called on an object of a legacy subclass, it initialises THAT object: the
 //   class's base is an "adoptable" wrapper of Duplex/EventEmitter that, when
 //   asked, returns the caller's object instead of a fresh one, and the class
@@ -14,7 +14,6 @@
 //   derived constructors).
 
 type AnyClass = abstract new (...args: never[]) => unknown;
-type AnyFunction = (...args: never[]) => unknown;
 export type Callable<C extends AnyClass> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
 
 let adoptee: object | null = null;
@@ -54,24 +53,40 @@ export function initLegacy(cls: AnyClass, target: object, args: unknown[]): void
 }
 
 /**
- * Makes `front` stand for `cls`: prototype, statics and instance.constructor.
- * `x instanceof front` also holds for instances of `alsoCovers` (node:net's
- * own class): Node's http and tls make node:net sockets and servers
+ * The public constructor for `cls`: a Proxy of the class that also answers a
+ * plain call (a new instance, or initLegacy on a legacy subclass's object).
+ * A Proxy and not a function in front: V8 caches an object layout per
+ * (class, new.target) pair only when new.target never allocated objects of
+ * its own, which a plain function used with `new` does; instances made
+ * through such a function each got a fresh layout (30-40 µs per `new
+ * net.Socket()` instead of 0.3, and slow property access after).
+ *
+ * `x instanceof` it also holds for instances of `alsoCovers` (node:net's own
+ * class): Node's http and tls make node:net sockets and servers
  * (`req.socket`, a TLSSocket, an http.Server), and code that checks them
  * against the net module it imported must still see a net.Socket/net.Server.
  */
-export function callableClass<C extends AnyClass>(cls: C, front: AnyFunction, length: number, alsoCovers: AnyClass): Callable<C> {
-  Object.defineProperty(front, 'length', { value: length });
+export function callableClass<C extends AnyClass>(cls: C, alsoCovers: AnyClass): Callable<C> {
+  const ctor = cls as unknown as new (...args: unknown[]) => object;
   const ordinary = Function.prototype[Symbol.hasInstance];
-  Object.defineProperty(front, Symbol.hasInstance, {
-    // `this` is a subclass when inherited: only the class itself widens.
-    value: function (this: AnyFunction, obj: unknown): boolean {
-      return ordinary.call(this, obj) || (this === front && obj instanceof alsoCovers);
+  const hasInstance = function (this: unknown, obj: unknown): boolean {
+    // `this` is a subclass when the lookup came through one: only the class itself widens.
+    return ordinary.call(this, obj) || (this === front && obj instanceof alsoCovers);
+  };
+  const front: Callable<C> = new Proxy(cls, {
+    construct(_target, args, newTarget) {
+      // new Socket(): the class's own layout; a subclass's super(): its own.
+      return newTarget === front ? new ctor(...args) : Reflect.construct(ctor, args, newTarget);
     },
-    configurable: true,
-  });
-  Object.setPrototypeOf(front, cls); // statics, and Duplex's or EventEmitter's behind them
-  (front as unknown as { prototype: unknown }).prototype = cls.prototype;
+    apply(_target, thisArg, args) {
+      if (isLegacyCall(thisArg, cls)) return initLegacy(cls, thisArg, args);
+      return new ctor(...args);
+    },
+    get(target, key, receiver) {
+      if (key === Symbol.hasInstance) return hasInstance;
+      return Reflect.get(target, key, receiver);
+    },
+  }) as Callable<C>;
   Object.defineProperty(cls.prototype, 'constructor', { value: front, writable: true, configurable: true, enumerable: false });
-  return front as unknown as Callable<C>;
+  return front;
 }

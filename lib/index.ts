@@ -5,7 +5,7 @@ import {
 } from 'node:net';
 
 import { normalizeArgs } from './args';
-import { callableClass, initLegacy, isLegacyCall } from './callable';
+import { callableClass } from './callable';
 import { Server as ServerClass, type ListenOptions, type ServerOptions } from './server';
 import {
   Socket as SocketClass, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout,
@@ -24,16 +24,10 @@ export type {
 } from 'node:net';
 
 /** net.Socket: also callable without `new`, as node:net's. */
-export const Socket = callableClass(SocketClass, function Socket(this: unknown, ...args: unknown[]): unknown {
-  if (new.target === undefined && isLegacyCall(this, SocketClass)) return initLegacy(SocketClass, this, args);
-  return Reflect.construct(SocketClass, args, new.target ?? Socket);
-}, 1, NodeSocket);
+export const Socket = callableClass(SocketClass, NodeSocket);
 export type Socket = SocketClass;
 /** net.Server: also callable without `new`, as node:net's. */
-export const Server = callableClass(ServerClass, function Server(this: unknown, ...args: unknown[]): unknown {
-  if (new.target === undefined && isLegacyCall(this, ServerClass)) return initLegacy(ServerClass, this, args);
-  return Reflect.construct(ServerClass, args, new.target ?? Server);
-}, 2, NodeServer);
+export const Server = callableClass(ServerClass, NodeServer);
 export type Server = ServerClass;
 
 export function createServer(connectionListener?: (socket: Socket) => void): Server;
