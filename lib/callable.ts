@@ -27,6 +27,7 @@ export function adoptableBase<B extends abstract new (...args: any[]) => unknown
     (Base as unknown as (...a: unknown[]) => unknown).apply(self, args);
     return self;
   };
+  Object.defineProperty(base, 'name', { value: Base.name }); // util.inspect: "class Socket extends Duplex"
   Object.setPrototypeOf(base, Base); // statics (Duplex.from, EventEmitter.once, ...)
   base.prototype = Base.prototype;
   return base as unknown as B;
