@@ -131,6 +131,7 @@ export class Socket extends SocketBase {
   #userBufCb: ((n: number, buf: Uint8Array) => boolean | void) | null = null;
   // Bytes received while onread's callback had paused reading.
   #userPending: Array<Buffer | null> | null = null; // allocated on first use; null is the EOF
+  #connectCalled = false; // connect() was called at least once
   #userPaused = false; // pause() with onread: a chunk already read waits (Node's handle would have stopped)
 
   #noDelay: boolean;
@@ -281,6 +282,7 @@ export class Socket extends SocketBase {
     const cb = normalized[1];
 
     if (cb !== null) this.once('connect', cb);
+    this.#connectCalled = true;
     if (options.port === undefined && options.path == null) {
       throw simple.missingArgs('options', 'port', 'path');
     }
@@ -736,6 +738,19 @@ export class Socket extends SocketBase {
     this._pendingEncoding = '';
     const handle = this._handle;
     if (!handle) {
+      if (!this.#connectCalled && !this.destroyed) {
+        // A new socket's first write may come before its connect():
+        // tls.connect({ socket }) writes its hello at once, and Node's docs
+        // allow connecting that socket afterwards (TLS itself waits for the
+        // 'connect' of node:net's own sockets, not of ours). The write waits
+        // for the rest of this tick; a socket still not connecting then fails
+        // as Node's does at once (ERR_SOCKET_CLOSED).
+        process.nextTick(() => {
+          if (this.connecting || this._handle) this.#writeGeneric(writev, data, encoding, cb);
+          else cb(simple.socketClosed());
+        });
+        return;
+      }
       cb(simple.socketClosed());
       return;
     }

@@ -137,6 +137,33 @@ describe('tls over protonet', function () {
     expect(sha256(echoed)).to.equal(sha256(payload));
   });
 
+  for (const kind of ['node:net', 'protonet'] as const) {
+    test(`${kind}: tls.connect({ socket: new Socket() }) before that socket's connect() (Node's docs: "it can be connected later")`, async () => {
+      const port = await tlsEchoServer('node:net', creds, cleanup, []);
+      const raw = new (netOf(kind).Socket)();
+      const socket = tls.connect({ ca: creds.cert, servername: 'localhost', socket: raw as unknown as netTypes.Socket });
+      cleanup.add(() => socket.destroy());
+      raw.connect(port, '127.0.0.1');
+      const payload = prngBytes(64 * 1024, 41);
+      const back = await echoThrough(socket, payload);
+      expect(sha256(back)).to.equal(sha256(payload));
+      expect(socket.authorized).to.equal(true);
+    });
+  }
+
+  test('protonet: a write on a new socket that is never connected still fails as node:net\'s (ERR_SOCKET_CLOSED)', async () => {
+    for (const kind of ['node:net', 'protonet'] as const) {
+      const s = new (netOf(kind).Socket)();
+      const errors: string[] = [];
+      s.on('error', (e: NodeJS.ErrnoException) => errors.push(`error ${e.code}`));
+      await new Promise<void>((resolve) => {
+        s.write('x', (e?: Error | null) => { errors.push(`cb ${(e as NodeJS.ErrnoException | undefined)?.code}`); });
+        s.on('close', () => resolve());
+      });
+      expect(errors, kind).to.deep.equal(['cb ERR_SOCKET_CLOSED', 'error ERR_SOCKET_CLOSED']);
+    }
+  });
+
   for (const [serverKind, clientKind] of PAIRS) {
     test(`https: server on ${serverKind}, client agent on ${clientKind}: 1 MiB POST echoed, session reused by the agent`, async () => {
       const server = https.createServer({ ...creds }, (req, res) => {
