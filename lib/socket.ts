@@ -11,9 +11,8 @@ import { constants as osConstants } from 'node:os';
 import type { SocketConnectOpts as NodeSocketConnectOpts, SocketReadyState } from 'node:net';
 import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:stream';
 
-import { adoptableBase } from './callable';
-
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
+import { adoptableBase } from './callable';
 import {
   AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
 } from './errors';
