@@ -14,7 +14,7 @@
 //   derived constructors).
 
 type AnyClass = abstract new (...args: never[]) => unknown;
-export type Callable<C extends AnyClass> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
+type Callable<C extends AnyClass> = C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
 
 let adoptee: object | null = null;
 
@@ -38,13 +38,13 @@ export function adoptableBase<B extends abstract new (...args: any[]) => unknown
  * Cls.prototype but was never constructed (it has no own `_events`, which
  * every EventEmitter's constructor sets).
  */
-export function isLegacyCall(target: unknown, cls: AnyClass): target is object {
+function isLegacyCall(target: unknown, cls: AnyClass): target is object {
   return typeof target === 'object' && target !== null && target instanceof cls
     && !Object.prototype.hasOwnProperty.call(target, '_events');
 }
 
 /** Runs cls's constructor on `target` itself (its base must be adoptableBase). */
-export function initLegacy(cls: AnyClass, target: object, args: unknown[]): void {
+function initLegacy(cls: AnyClass, target: object, args: unknown[]): void {
   adoptee = target;
   try {
     Reflect.construct(cls as unknown as new (...a: unknown[]) => unknown, args);

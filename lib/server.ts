@@ -223,14 +223,8 @@ export class Server extends ServerBase {
       process.nextTick(() => this.emit('error', ex));
       return;
     }
-    this._handle = handle;
-    this._connectionKey = '-1:null:-1';
     if (handle.isPipe) this._pipeName = this._pipeName ?? null;
-    handle.onconnection = (status, client) => this.#onConnection(status, client);
-    if (this._unref) handle.unref();
-    process.nextTick(() => {
-      if (this._handle) this.emit('listening');
-    });
+    this.#startListening(handle);
   }
 
   // listen() on an adopted BoundSocket's fd: 'listening' on the next tick; a
@@ -273,8 +267,8 @@ export class Server extends ServerBase {
     this.#startListening(handle);
   }
 
-  // A handle listening on an fd from listen({ fd }) or a BoundSocket: route
-  // its connections here; 'listening' on the next tick.
+  // A handle already listening (listen({ fd }), a BoundSocket, another
+  // server's handle): route its connections here; 'listening' on the next tick.
   #startListening(handle: TcpHandle): void {
     this._handle = handle;
     this._connectionKey = '-1:null:-1';
@@ -297,14 +291,14 @@ export class Server extends ServerBase {
   // Node's setupListenHandle: with no host, try '::' (dual-stack) and fall
   // back to 0.0.0.0 where IPv6 is unavailable; errors and 'listening' come
   // on the next tick.
-  #setupListenHandle(address: string | null, port: number, _family: number, backlog: unknown, ipv6Only: boolean): void {
+  #setupListenHandle(address: string | null, port: number, family: number, backlog: unknown, ipv6Only: boolean): void {
     const handle = new TcpHandle();
     let err: number;
     let addr: string;
     // Node's handle.listen(backlog || 511): ToInt32, which throws for an
     // object that cannot become a number, as Node's does.
     const effectiveBacklog = toInt32(backlog || 511);
-    if (_family === -1) {
+    if (family === -1) {
       addr = address!;
       err = handle.listenPath(addr, effectiveBacklog);
     } else if (!address) {
@@ -325,8 +319,9 @@ export class Server extends ServerBase {
       return;
     }
     this._handle = handle;
-    const family = _family === -1 ? -1 : address ? _family : addr === DEFAULT_IPV6_ADDR ? 6 : 4;
-    this._connectionKey = `${family}:${addr}:${port}`;
+    // With no address asked for, the family is that of the default that bound.
+    const keyFamily = address ? family : addr === DEFAULT_IPV6_ADDR ? 6 : 4;
+    this._connectionKey = `${keyFamily}:${addr}:${port}`;
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();
     process.nextTick(() => {
