@@ -6,7 +6,7 @@
 // medians of the rate and of the server's CPU per unit (steadier than rates).
 //
 //   git worktree add --detach /work/base <commit> && (cd /work/base && npm ci)
-//   node bench/ab.js WORKLOAD /work/base . [--rounds N] [key=value ...]
+//   node bench/ab.js WORKLOAD /work/base . [--rounds N] [--runtime node|bun|deno] [key=value ...]
 //
 // WORKLOAD: bulk, pingpong, fanin, connrate. Each tree runs its own
 // bench/workloads/WORKLOAD.js (server and client, separate processes), which
@@ -15,6 +15,7 @@ const path = require('node:path');
 const { start } = require('./lib/proc');
 const { median } = require('./lib/stats');
 const { SINGLE_RUN_DEFAULTS: DEFAULTS, singleRunOptions } = require('./lib/single_run');
+const { resolveRuntime } = require('../scripts/lib/runtimes');
 
 // Units of work per run (for CPU per unit) and the rate a result reports.
 const UNITS = {
@@ -25,15 +26,17 @@ const UNITS = {
 };
 const RATE = { bulk: 'mbps', pingpong: 'rtps', fanin: 'msgsPerSec', connrate: 'connsPerSec' };
 
-async function once(tree, name, opts) {
+async function once(runtime, tree, name, opts) {
   const script = path.join(path.resolve(tree), 'bench', 'workloads', `${name}.js`);
   const timeoutMs = 300000;
-  const server = start(process.execPath, [script, 'server', 'protonet', JSON.stringify(opts)], { timeoutMs, label: `${tree} server` });
+  const run = (role, o) => start(runtime.bin, [...runtime.scriptArgs(script), role, 'protonet', JSON.stringify(o)],
+    { timeoutMs, label: `${tree} ${role}` });
+  const server = run('server', opts);
   try {
     const { port } = await server.wait('ready');
     server.send('cpu');
     const before = (await server.wait('cpu')).us;
-    const client = start(process.execPath, [script, 'client', 'protonet', JSON.stringify({ ...opts, port })], { timeoutMs, label: `${tree} client` });
+    const client = run('client', { ...opts, port });
     if (name === 'fanin') {
       await client.wait('connected');
       client.send('go');
@@ -52,20 +55,23 @@ async function main() {
   const args = process.argv.slice(2);
   const [name, treeA, treeB] = args;
   if (!DEFAULTS[name] || !treeA || !treeB) {
-    throw new Error(`usage: node bench/ab.js ${Object.keys(DEFAULTS).join('|')} TREE_A TREE_B [--rounds N] [key=value ...]`);
+    throw new Error(`usage: node bench/ab.js ${Object.keys(DEFAULTS).join('|')} TREE_A TREE_B [--rounds N] [--runtime node|bun|deno] [key=value ...]`);
   }
   let rounds = 4;
+  let runtimeName = 'node';
   const pairs = [];
   for (let i = 3; i < args.length; i++) {
     if (args[i] === '--rounds') rounds = Number(args[++i]);
+    else if (args[i] === '--runtime') runtimeName = args[++i];
     else pairs.push(args[i]);
   }
+  const runtime = resolveRuntime(runtimeName, { log: (s) => console.error(s) });
   const opts = singleRunOptions(name, pairs);
   const res = { A: [], B: [] };
   const trees = { A: treeA, B: treeB };
   for (let i = 0; i < rounds; i++) {
     for (const t of ['A', 'B']) {
-      const r = await once(trees[t], name, opts);
+      const r = await once(runtime, trees[t], name, opts);
       res[t].push(r);
       console.log(`${t} round ${i + 1}: rate ${r.rate.toFixed(0)}, server CPU per unit ${r.cpuPerUnit.toFixed(2)} us`);
     }

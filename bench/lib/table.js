@@ -26,7 +26,7 @@ function rowsOf(results) {
     for (const m of w.metrics) {
       rows.push({
         workload: w.name, label: m.label, node: m.node, protonet: m.protonet,
-        ratio: m.ratio, target: m.target, better: m.better,
+        ratio: m.ratio, target: m.target, better: m.better, optional: m.optional,
       });
     }
   }
@@ -39,6 +39,10 @@ function markdown(results) {
     '| --- | --- | ---: | ---: | ---: | --- |',
   ];
   for (const r of rowsOf(results)) {
+    if (r.optional && !Number.isFinite(r.node.median) && !Number.isFinite(r.protonet.median)) {
+      lines.push(`| ${r.workload} | ${r.label} | not measured by this runtime | | | |`);
+      continue;
+    }
     lines.push(`| ${r.workload} | ${r.label} | ${cell(r.node)} | ${cell(r.protonet)} | ${Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '—'} | ${verdict(r)} |`);
   }
   const c = results.ceiling;

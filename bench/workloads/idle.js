@@ -8,16 +8,20 @@ const { parseArgs, send, commands } = require('../lib/worker');
 const { role, net, opts } = parseArgs();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Node and Deno expose V8's gc() with --expose-gc; Bun has its own.
+const gc = typeof globalThis.gc === 'function' ? globalThis.gc
+  : typeof Bun !== 'undefined' ? () => Bun.gc(true) : null; // eslint-disable-line no-undef
+
 async function settledRss() {
   for (let i = 0; i < 4; i++) {
-    global.gc();
+    gc();
     await sleep(50);
   }
   return process.memoryUsage().rss;
 }
 
 if (role === 'server') {
-  if (typeof global.gc !== 'function') throw new Error('run with --expose-gc');
+  if (!gc) throw new Error('run with --expose-gc');
   const held = new Set();
   const server = net.createServer((sock) => {
     held.add(sock);
