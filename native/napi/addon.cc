@@ -2,7 +2,7 @@
 //
 // Context-aware: every environment (main thread, worker, Deno/Bun realm) gets
 // its own Instance with its own I/O threads, created by init(dispatch) on
-// first use. Teardown order matters (see DESIGN.md "Teardown"): our cleanup
+// first use. Teardown order matters (docs/ARCHITECTURE.md, "Teardown"): our cleanup
 // hook is added after the threadsafe function exists, so it runs before the
 // function's own hook: it stops and joins the loops first, so no loop thread
 // can touch the function once the environment starts dying.
