@@ -48,6 +48,7 @@ int Loop::start_core(Doorbell bell, void* ctx, SlabSource slabs, bool driven, Do
 }
 
 bool Loop::driven() const { return core_ != nullptr && core_->driven(); }
+WaitStats Loop::wait_stats() const { return core_ != nullptr ? core_->wait_stats() : WaitStats{}; }
 int Loop::poll_fd() const { return core_ != nullptr ? core_->poll_fd() : -1; }
 void Loop::run_once() {
   if (core_ != nullptr && core_->driven()) core_->run_once();
@@ -96,7 +97,7 @@ LoopCore::~LoopCore() {
 
 int LoopCore::init() {
   spin_max_ns_ = spin_limit_ns();
-  spin_budget_ns_ = spin_max_ns_;
+  wait_est_ns_ = spin_max_ns_ / 2;
   return poller_.init();
 }
 
@@ -129,7 +130,6 @@ int LoopCore::start_driven(Loop::Doorbell waker) {
   waker_ = waker;
   // No busy polling: the driving thread has its own work between runs.
   spin_max_ns_ = 0;
-  spin_budget_ns_ = 0;
   driven_ = true;
   driven_live_ = true;
   // "Asleep" between runs, so post() and take() ring the poller's wake-up,
@@ -315,19 +315,24 @@ void LoopCore::run() {
     }
     lagging_ = false;
     int n = 0;
-    if (timeout != 0 && spin_max_ns_ > 0) n = spin_poll(events);
+    const bool waits = timeout != 0 && spin_max_ns_ > 0;
+    const int64_t wait_start = waits ? now_ns() : 0;
+    if (waits) n = spin_poll(events, wait_start);
+    if (n > 0) waits_spun_.fetch_add(1, std::memory_order_relaxed);
     if (n == 0) {
       if (timeout != 0) {
         sleeping_.store(true);
         if (must_not_sleep()) {
           sleeping_.store(false);
           timeout = 0;
+        } else {
+          waits_slept_.fetch_add(1, std::memory_order_relaxed);
         }
       }
       n = poller_.wait(events, kMaxPollEvents, timeout);
       if (timeout != 0) sleeping_.store(false);
     }
-    if (n > 0 && spin_max_ns_ > 0) last_ready_ns_ = now_ns();
+    if (waits) note_wait(now_ns() - wait_start);
 
     // No handle is freed while this batch is dispatched (only commands close
     // handles), so the registration pointers stay valid.
@@ -337,36 +342,39 @@ void LoopCore::run() {
   }
 }
 
-int LoopCore::spin_poll(PollEvent* events) {
-  // Busy polling: a loop that saw readiness a moment ago peeks (a zero-timeout
-  // poll) instead of sleeping, so the next message of a request/response
-  // exchange finds the loop awake: the sleeping thread's wake-up (a context
-  // switch, ~5-10 us across cores here) leaves the path of every message.
-  // The budget adapts: a spin that catches readiness restores it; each spin
-  // that times out halves it, down to none, and after kSpinRestSleeps sleeps
-  // a smaller spin probes again. So traffic that comes in bursts further
-  // apart than the budget stops paying for spins that catch nothing.
-  if (spin_budget_ns_ == 0) {
-    if (++spin_rest_ < kSpinRestSleeps) return 0;
-    spin_rest_ = 0;
-    spin_budget_ns_ = spin_max_ns_ / 4;
-  }
-  int64_t until = last_ready_ns_ + spin_budget_ns_;
-  if (now_ns() >= until) return 0;  // nothing ready lately: sleep, no miss
+int LoopCore::spin_poll(PollEvent* events, int64_t wait_start) {
+  // Busy polling: rather than sleep, the loop peeks at the poller (a
+  // zero-timeout poll) for as long as its waits have lately lasted, so the
+  // next message of a request/response exchange finds it awake and the
+  // sleeping thread's wake-up (a context switch, 5-10 us of CPU across cores
+  // here, more in a slow hour) leaves the path of every message. How long to
+  // spin follows the waits themselves (note_wait), not a constant: one fitted
+  // to a fast hour misses every message in a slow one, where a round trip
+  // takes longer than the spin. Waits longer than the limit (sparse traffic,
+  // idle sockets, a 60 Hz tick) are not spun for at all.
+  if (wait_est_ns_ > spin_max_ns_) return 0;
+  int64_t span = 2 * wait_est_ns_;
+  if (span < kSpinMinNs) span = kSpinMinNs;
+  if (span > spin_max_ns_) span = spin_max_ns_;
+  const int64_t until = wait_start + span;
   for (;;) {
     int n = poller_.wait(events, kMaxPollEvents, 0);
-    if (n > 0) {
-      spin_budget_ns_ = spin_max_ns_;
-      return n;
-    }
-    if (n < 0 || must_not_sleep()) return 0;
-    if (now_ns() >= until) break;
+    if (n != 0) return n < 0 ? 0 : n;
+    if (must_not_sleep()) return 0;
+    if (now_ns() >= until) return 0;
     // Lets a runnable thread on this core (the JS thread, the peer) go first.
     sched_yield();
   }
-  spin_budget_ns_ /= 2;
-  if (spin_budget_ns_ < kSpinMinNs) spin_budget_ns_ = 0;
-  return 0;
+}
+
+void LoopCore::note_wait(int64_t waited_ns) {
+  // A moving average over the last few waits, spun or slept (a slept one
+  // includes the wake-up): one long gap lifts it above the limit for a few
+  // waits only, and a run of short ones brings the spinning back. Waits far
+  // beyond the limit count as no more than four limits, so that an idle
+  // minute is forgotten after a handful of waits, not dozens.
+  if (waited_ns > 4 * spin_max_ns_) waited_ns = 4 * spin_max_ns_;
+  wait_est_ns_ += (waited_ns - wait_est_ns_) / 4;
 }
 
 int64_t LoopCore::spin_limit_ns() {

@@ -77,6 +77,13 @@ struct Command {
 
 class LoopCore;  // loop_core.h: the implementation, private to native/core
 
+// How a loop thread's waits for readiness ended (see LoopCore::spin_poll):
+// caught by busy polling, or by sleeping in the poller. Counted since start.
+struct WaitStats {
+  uint64_t spun = 0;   // readiness (or a command) arrived while spinning
+  uint64_t slept = 0;  // the loop slept in the poller (after a spin, or none)
+};
+
 class Loop {
  public:
   using Doorbell = void (*)(void* ctx);
@@ -122,6 +129,10 @@ class Loop {
   // Any thread (the bridge's JS thread): moves every pending event into `out`
   // (appended, in order) and lets throttled sockets read again.
   void take_events(std::vector<Event>& out);
+
+  // Any thread: how this loop's waits ended so far (threaded loops only;
+  // a driven loop never waits).
+  WaitStats wait_stats() const;
 
   // Per-socket cap on bytes sitting in the outbox; above it the socket stops
   // reading until the outbox is taken, so JS memory stays bounded. The cap

@@ -58,6 +58,10 @@ class LoopCore {
   void post(const Command* cmds, size_t n);
   void take(std::vector<Event>& out);
 
+  WaitStats wait_stats() const {
+    return WaitStats{waits_spun_.load(std::memory_order_relaxed), waits_slept_.load(std::memory_order_relaxed)};
+  }
+
   static void discard_command(Command& cmd);
   static int64_t now_ms();  // CLOCK_MONOTONIC
 
@@ -73,7 +77,8 @@ class LoopCore {
   void adopt(const Command& cmd);
   void close_handle(Handle* h);
   void park_until_taken(int timeout_ms);
-  int spin_poll(PollEvent* events);
+  int spin_poll(PollEvent* events, int64_t wait_start);
+  void note_wait(int64_t waited_ns);
   static int64_t spin_limit_ns();
   static int64_t now_ns();
   bool must_not_sleep();
@@ -150,6 +155,9 @@ class LoopCore {
   std::atomic<bool> parked_{false};
   std::mutex park_mu_;
   std::condition_variable park_cv_;
+  // Written by the loop thread, read by anyone (wait_stats()).
+  std::atomic<uint64_t> waits_spun_{0};
+  std::atomic<uint64_t> waits_slept_{0};
   bool park_signal_ = false;  // guarded by park_mu_
 
   // ===== loop thread only =====
@@ -163,9 +171,7 @@ class LoopCore {
   std::vector<Listener*> paused_;    // listeners waiting out EMFILE & co.
   uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked
   int64_t spin_max_ns_ = 0;     // busy-poll limit (spin_poll), 0 = never spin
-  int64_t spin_budget_ns_ = 0;  // current spin, adapting between 0 and spin_max_ns_
-  int spin_rest_ = 0;           // sleeps since the budget fell to 0
-  int64_t last_ready_ns_ = 0;   // when the poller last reported readiness
+  int64_t wait_est_ns_ = 0;     // how long the loop's recent waits lasted (note_wait)
   int writers_ = 0;                  // handles with kPollWritable interest
   bool lagging_ = false;             // last publish found the outbox not yet taken
   uint64_t lag_epoch_ = 0;           // out_epoch_ at that publish
@@ -183,9 +189,8 @@ class LoopCore {
   static constexpr int kAcceptBudget = 128;
   static constexpr int kAcceptRetryMs = 100;
   static constexpr int kParkMaxMs = 2;  // longest park_until_taken() sleep
-  static constexpr int64_t kSpinDefaultNs = 50 * 1000;
-  static constexpr int64_t kSpinMinNs = 10 * 1000;
-  static constexpr int kSpinRestSleeps = 64;
+  static constexpr int64_t kSpinDefaultNs = 500 * 1000;
+  static constexpr int64_t kSpinMinNs = 20 * 1000;
 };
 
 }  // namespace pn
