@@ -40,6 +40,8 @@ export interface NativeBinding {
   turnEnded(): void;
   /** Whether the sockets run on this thread's own libuv loop (no turnEnded needed). */
   isDriven(): boolean;
+  /** [writes made on the JS thread, writes handed to a loop in a burst, loop waits spun, slept]. */
+  ioStats(): [number, number, number, number];
   connect(slot: number, gen: number, loop: number, ip: string, port: number,
     localIp?: string | null, localPort?: number): number;
   listen(slot: number, gen: number, loop: number, ip: string, port: number, backlog: number,

@@ -3,6 +3,7 @@
 import type { Server } from './server';
 import type { Socket } from './socket';
 import type { TcpHandle } from './tcp_handle';
+import { loadNative, native } from './binding';
 
 export type SockOptName =
   | 'TCP_NODELAY' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
@@ -17,4 +18,22 @@ export function getsockopt(target: Socket | Server, name: SockOptName): number {
   const handle = (target as unknown as { _handle: TcpHandle | null })._handle;
   if (!handle) return -9;
   return handle.getsockopt(name);
+}
+
+export interface IoStats {
+  /** Writes made on the JS thread (one sendmsg there). */
+  writesDirect: number;
+  /** Writes of a burst handed whole to a loop (an I/O thread, or the writer). */
+  writesOffloaded: number;
+  /** I/O-thread waits for readiness that ended while busy polling. */
+  waitsSpun: number;
+  /** I/O-thread waits that slept in the poller. */
+  waitsSlept: number;
+}
+
+/** Counters of this environment's engine since it started (all zero before the first socket). */
+export function ioStats(): IoStats {
+  loadNative();
+  const [writesDirect, writesOffloaded, waitsSpun, waitsSlept] = native.ioStats();
+  return { writesDirect, writesOffloaded, waitsSpun, waitsSlept };
 }

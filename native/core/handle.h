@@ -18,6 +18,8 @@ struct Handle {
   // a level-triggered EPOLLHUP on an fd nobody listens to would spin the loop.
   uint32_t interest = 0;
   bool registered = false;
+  // The fd belongs to another loop (kCmdAdoptWriter): never read, never closed here.
+  bool borrowed = false;
 };
 
 }  // namespace pn

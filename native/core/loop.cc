@@ -194,7 +194,7 @@ void LoopCore::discard_command(Command& cmd) {
 void LoopCore::teardown() {
   for (auto& kv : handles_) {
     Handle* h = kv.second;
-    close_fd(h->fd);
+    if (!h->borrowed) close_fd(h->fd);
     if (h->kind == HandleKind::kTcp) {
       Tcp* t = static_cast<Tcp*>(h);
       for (size_t i = t->wq_head; i < t->wq.size(); i++) delete[] t->wq[i].iov;
@@ -455,6 +455,7 @@ void LoopCore::handle_command(Command& cmd) {
     case kCmdAdoptConnecting:
     case kCmdAdoptConnected:
     case kCmdAdoptListener:
+    case kCmdAdoptWriter:
       adopt(cmd);
       cmd.fd = -1;
       return;
@@ -478,7 +479,10 @@ void LoopCore::handle_command(Command& cmd) {
   }
   if (h->kind != HandleKind::kTcp) {
     // Stream commands on a listener: a bridge bug, answered so nothing hangs.
-    if (cmd.type == kCmdWrite) emit(kEvWriteDone, h, -ENOTCONN);
+    if (cmd.type == kCmdWrite) {
+      emit(kEvWriteDone, h, -ENOTCONN);
+      batch_.back().len = cmd.copied;
+    }
     if (cmd.type == kCmdShutdown) emit(kEvShutdownDone, h, -ENOTCONN);
     discard_command(cmd);
     return;
@@ -486,13 +490,14 @@ void LoopCore::handle_command(Command& cmd) {
   Tcp* t = static_cast<Tcp*>(h);
   switch (cmd.type) {
     case kCmdReadStart:
+      if (t->borrowed) break;  // a lent fd is read by its owner alone
       tcp_read_start(t);
       break;
     case kCmdReadStop:
       tcp_read_stop(t);
       break;
     case kCmdWrite:
-      tcp_write(t, cmd.iov, cmd.iovcnt);
+      tcp_write(t, cmd.iov, cmd.iovcnt, cmd.copied);
       cmd.iov = nullptr;
       break;
     case kCmdShutdown:
@@ -507,8 +512,9 @@ void LoopCore::handle_command(Command& cmd) {
 void LoopCore::adopt(const Command& cmd) {
   if (handles_.count(cmd.slot) != 0) {
     // The slot is still live: the bridge reused it before kEvClosed. Keeping
-    // the old handle is the only safe choice; the new fd must not leak.
-    close_fd(cmd.fd);
+    // the old handle is the only safe choice; the new fd must not leak (a
+    // lent one is not ours to close).
+    if (cmd.type != kCmdAdoptWriter) close_fd(cmd.fd);
     return;
   }
   if (cmd.type == kCmdAdoptListener) {
@@ -519,6 +525,11 @@ void LoopCore::adopt(const Command& cmd) {
   }
   Tcp* t = new Tcp(cmd.fd, cmd.slot, cmd.gen);
   handles_.emplace(cmd.slot, t);
+  if (cmd.type == kCmdAdoptWriter) {
+    t->borrowed = true;
+    tcp_adopt(t, false, false);
+    return;
+  }
   tcp_adopt(t, cmd.type == kCmdAdoptConnecting, cmd.flag);
 }
 
@@ -527,12 +538,12 @@ void LoopCore::close_handle(Handle* h) {
   h->registered = false;
   if (h->interest & kPollWritable) writers_--;
   h->interest = 0;
-  close_fd(h->fd);
+  if (!h->borrowed) close_fd(h->fd);
   handles_.erase(h->slot);
   if (h->kind == HandleKind::kTcp) {
     Tcp* t = static_cast<Tcp*>(h);
     tcp_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
-    emit(kEvClosed, h, 0);
+    emit(h->borrowed ? kEvReleased : kEvClosed, h, 0);
     delete t;
   } else {
     Listener* l = static_cast<Listener*>(h);

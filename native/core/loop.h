@@ -30,11 +30,13 @@ enum EventType : int32_t {
   kEvData = 2,          // data/len: bytes read (malloc'd; ownership moves with the event)
   kEvEof = 3,           // peer sent FIN and every byte before it was delivered
   kEvReadError = 4,     // status: -errno of a failed read (ECONNRESET...); reading stopped
-  kEvWriteDone = 5,     // status: 0 or -errno; one per CmdWrite, in order
+  kEvWriteDone = 5,     // status: 0 or -errno; one per CmdWrite, in order;
+                        // len: the command's `copied`
   kEvShutdownDone = 6,  // status: 0 or -errno; after every earlier write completed
   kEvConnection = 7,    // listener accepted `fd` (ownership moves with the event)
   kEvAcceptError = 8,   // status: -errno from accept() that is not transient
   kEvClosed = 9,        // the handle's fd is closed; the last event for (slot, gen)
+  kEvReleased = 10,     // a kCmdAdoptWriter handle is gone (kCmdClose); its fd stays open
 };
 
 struct Event {
@@ -59,10 +61,15 @@ enum CommandType : int32_t {
   kCmdReadStart = 4,
   kCmdReadStop = 5,
   kCmdWrite = 6,            // iov/iovcnt: caller keeps the memory alive until kEvWriteDone
+                            // (`copied`: a tag echoed in that event's len)
   kCmdShutdown = 7,         // FIN after queued writes; answer kEvShutdownDone
   kCmdClose = 8,            // cancel queued writes (kEvWriteDone -ECANCELED each,
                             // kEvShutdownDone -ECANCELED if pending), close fd, kEvClosed
   kCmdStop = 9,             // internal: end the thread
+  kCmdAdoptWriter = 10,     // fd is another loop's connected socket, lent for
+                            // writing only: this loop writes and shuts down,
+                            // never reads or closes it; kCmdClose cancels its
+                            // queued writes and answers kEvReleased (not kEvClosed)
 };
 
 struct Command {
@@ -73,6 +80,8 @@ struct Command {
   bool flag = false;
   iovec* iov = nullptr;  // kCmdWrite: new[]'d array, the loop takes ownership
   uint32_t iovcnt = 0;
+  uint32_t copied = 0;   // kCmdWrite: echoed in its kEvWriteDone (the bridge's
+                         // count of bytes it copied into the iov array itself)
 };
 
 class LoopCore;  // loop_core.h: the implementation, private to native/core

@@ -104,7 +104,11 @@ class LoopCore {
   void tcp_finish_connect(Tcp* t);
   void tcp_read_start(Tcp* t);
   void tcp_read_stop(Tcp* t);
-  void tcp_write(Tcp* t, iovec* iov, uint32_t cnt);
+  void tcp_write(Tcp* t, iovec* iov, uint32_t cnt, uint32_t copied);
+  void emit_write_done(const Tcp* t, const WriteReq& r, int32_t status) {
+    emit(kEvWriteDone, t, status);
+    batch_.back().len = r.copied;
+  }
   void tcp_shutdown(Tcp* t);
   void tcp_close(Tcp* t);  // cancels queued work; the fd is closed by close_handle
   bool tcp_read(Tcp* t, bool peer_closed);

@@ -220,7 +220,7 @@ void LoopCore::tcp_complete_heads(Tcp* t) {
     WriteReq& r = t->wq[t->wq_head];
     while (r.idx < r.cnt && r.iov[r.idx].iov_len == 0) r.idx++;
     if (r.idx < r.cnt) break;
-    emit(kEvWriteDone, t, 0);
+    emit_write_done(t, r, 0);
     delete[] r.iov;
     t->wq_head++;
   }
@@ -293,7 +293,7 @@ bool LoopCore::tcp_flush(Tcp* t) {
 void LoopCore::tcp_fail_writes(Tcp* t, int err) {
   t->write_err = err;
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
-    emit(kEvWriteDone, t, err);
+    emit_write_done(t, t->wq[i], err);
     delete[] t->wq[i].iov;
   }
   t->wq.clear();
@@ -308,16 +308,17 @@ void LoopCore::tcp_maybe_shutdown(Tcp* t) {
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
 }
 
-void LoopCore::tcp_write(Tcp* t, iovec* iov, uint32_t cnt) {
+void LoopCore::tcp_write(Tcp* t, iovec* iov, uint32_t cnt, uint32_t copied) {
   t->stalled = false;
+  const WriteReq req{iov, cnt, 0, copied};
   if (t->write_err != 0) {
     // The first error sticks: later writes fail at once, in order.
-    emit(kEvWriteDone, t, t->write_err);
+    emit_write_done(t, req, t->write_err);
     delete[] iov;
     return;
   }
   bool was_empty = t->wq_empty();
-  t->wq.push_back(WriteReq{iov, cnt, 0});
+  t->wq.push_back(req);
   // Nothing ahead of it: write now rather than wait a poll round for EPOLLOUT.
   if (was_empty && t->connected) tcp_flush(t);
   tcp_update(t);
@@ -336,7 +337,7 @@ void LoopCore::tcp_shutdown(Tcp* t) {
 
 void LoopCore::tcp_close(Tcp* t) {
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
-    emit(kEvWriteDone, t, -ECANCELED);
+    emit_write_done(t, t->wq[i], -ECANCELED);
     delete[] t->wq[i].iov;
   }
   t->wq.clear();

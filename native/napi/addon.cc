@@ -37,6 +37,8 @@ void teardown(void* arg) {
   if (inst->stopped) return;
   inst->stopped = true;
   driven_detach(inst);  // no libuv callback may reach the loop stop() deletes
+  // The writer first: it writes to fds the pool's loop owns and closes.
+  if (inst->writer != nullptr) inst->writer->stop();
   inst->pool.stop();    // joins threads, closes fds, discards untaken events
   release_js_state(inst, inst->env);
   // Events taken but never delivered still own memory and fds.
@@ -114,6 +116,9 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     Napi::Error::New(env, "protonet: cannot start I/O threads").ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  // PROTONET_WRITE_OFFLOAD=0 keeps every write on the JS thread (for A/B runs).
+  const char* offload = getenv("PROTONET_WRITE_OFFLOAD");
+  inst->write_burst.enabled = !(offload != nullptr && offload[0] == '0');
   napi_add_env_cleanup_hook(env, teardown, inst);
   env.SetInstanceData<Instance, delete_instance>(inst);
   return Napi::Number::New(env, inst->pool.size());
@@ -146,9 +151,31 @@ Napi::Value TurnEnded(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ioStats(): [writes made on the JS thread, writes handed to a loop in a
+// burst, loop waits caught spinning, loop waits slept] (tests, debugging).
+Napi::Value IoStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Instance* inst = env.GetInstanceData<Instance>();
+  Napi::Array out = Napi::Array::New(env, 4);
+  WaitStats waits;
+  if (inst != nullptr) {
+    for (int i = 0; i < inst->pool.size(); i++) {
+      WaitStats w = inst->pool.loop(i).wait_stats();
+      waits.spun += w.spun;
+      waits.slept += w.slept;
+    }
+  }
+  out.Set(0u, Napi::Number::New(env, inst != nullptr ? static_cast<double>(inst->writes_direct) : 0));
+  out.Set(1u, Napi::Number::New(env, inst != nullptr ? static_cast<double>(inst->writes_offloaded) : 0));
+  out.Set(2u, Napi::Number::New(env, static_cast<double>(waits.spun)));
+  out.Set(3u, Napi::Number::New(env, static_cast<double>(waits.slept)));
+  return out;
+}
+
 }  // namespace
 
 Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
+  exports.Set("ioStats", Napi::Function::New(env, IoStats, "ioStats"));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("setRef", Napi::Function::New(env, SetRef, "setRef"));
   exports.Set("turnEnded", Napi::Function::New(env, TurnEnded, "turnEnded"));

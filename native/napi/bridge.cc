@@ -118,16 +118,48 @@ napi_value make_buffer(napi_env env, Event& ev) {
 }
 
 // Bridge-side bookkeeping that must happen as events are taken, before JS
-// sees them: write counts for the try-write fast path and slot release.
-void account(Instance* inst, const Event& ev) {
-  if (ev.slot >= inst->slots.size()) return;
+// sees them: write counts for the try-write fast path, slot release, and the
+// second step of closing a socket lent to the writer. False for an event JS
+// must not see.
+bool account(Instance* inst, const Event& ev) {
+  if (ev.type == kEvReleased) {
+    // The writer let go of the fd (handles.cc post_close): now its own loop
+    // may close it.
+    if (ev.slot < inst->slots.size() && inst->slots[ev.slot].gen == ev.gen) {
+      SlotInfo& s = inst->slots[ev.slot];
+      s.lent_to_writer = false;
+      s.writes_at_writer = false;
+      Command cmd;
+      cmd.type = kCmdClose;
+      cmd.slot = ev.slot;
+      cmd.gen = ev.gen;
+      inst->pool.loop(static_cast<int>(s.loop)).post(cmd);
+    }
+    return false;
+  }
+  if (ev.slot >= inst->slots.size()) return true;
   SlotInfo& s = inst->slots[ev.slot];
-  if (s.gen != ev.gen) return;
+  if (s.gen != ev.gen) return true;
   if (ev.type == kEvWriteDone) {
     if (s.writes_in_flight > 0) s.writes_in_flight--;
+    if (ev.len > 0) {
+      // A copied write: JS saw it complete when it was made. A failure shows
+      // as node:net's would after a write the kernel took: on the next write
+      // or read.
+      s.copied_in_flight -= ev.len;
+      return false;
+    }
+    if (s.held_in_flight > 0) s.held_in_flight--;
   } else if (ev.type == kEvClosed) {
     s = SlotInfo{};
   }
+  return true;
+}
+
+// Moves every loop's pending events (the writer's last) into `out`.
+void take_all(Instance* inst, std::vector<Event>& out) {
+  for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(out);
+  if (inst->writer != nullptr) inst->writer->take_events(out);
 }
 
 // The Int32Array the records are written into, reused from call to call (JS
@@ -185,7 +217,7 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     if (!driven && inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
       inst->deferred = true;
     } else {
-      for (int i = 0; i < inst->pool.size(); i++) inst->pool.loop(i).take_events(evs);
+      take_all(inst, evs);
       // Only a delivered batch makes JS arm the turnEnded hook.
       if (!driven && !inst->in_turn && !evs.empty()) {
         inst->in_turn = true;
@@ -244,7 +276,7 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   const char* announced = nullptr;  // the pool the last kRecPoolAt named
   for (size_t i = 0; i < n; i++) {
     Event& ev = evs[first + i];
-    account(inst, ev);
+    if (!account(inst, ev)) continue;
     int32_t type = ev.type;
     int32_t value = ev.status;
     if (ev.type == kEvData) {

@@ -5,6 +5,7 @@
 #include "handles.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "address.h"
@@ -53,6 +54,84 @@ void post_simple(Instance* inst, const SlotInfo& s, uint32_t slot, int32_t type)
   cmd.slot = slot;
   cmd.gen = s.gen;
   inst->pool.loop(static_cast<int>(s.loop)).post(cmd);
+}
+
+// The loop that takes this socket's queued writes and its shutdown: the
+// writer while the writes in flight are there, else the socket's own loop.
+Loop& write_loop(Instance* inst, const SlotInfo& s) {
+  return s.writes_at_writer ? *inst->writer : inst->pool.loop(static_cast<int>(s.loop));
+}
+
+// A burst's write is copied when it is at most kCopyMax bytes, while its
+// socket has at most kCopyCap copied bytes not yet written: past that, a
+// write waits as one the kernel could not take would (node:net's
+// backpressure), and memory stays bounded.
+constexpr size_t kCopyMax = 16 * 1024;
+constexpr uint32_t kCopyCap = 64 * 1024;
+
+// One new[]'d iovec array holding the `total` bytes of iov[0..n) right after
+// its first element, so the loop frees bytes and array together (delete[]).
+iovec* copy_of(const iovec* iov, uint32_t n, size_t total) {
+  const size_t slots = 1 + (total + sizeof(iovec) - 1) / sizeof(iovec);
+  iovec* q = new iovec[slots];
+  char* bytes = reinterpret_cast<char*>(q + 1);
+  size_t off = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (iov[i].iov_len == 0) continue;
+    memcpy(bytes + off, iov[i].iov_base, iov[i].iov_len);
+    off += iov[i].iov_len;
+  }
+  q[0].iov_base = bytes;
+  q[0].iov_len = total;
+  return q;
+}
+
+// Where a burst's write goes when nothing of this socket is in flight: with
+// I/O threads, the socket's own loop; with a driven loop (no other thread),
+// the writer, started on first use, the fd lent to it once. Sets
+// writes_at_writer. False when there is nowhere to go (the writer cannot
+// start): then the JS thread writes itself.
+bool route_burst(Instance* inst, uint32_t slot, SlotInfo& s) {
+  if (inst->pump == nullptr) {
+    s.writes_at_writer = false;
+    return true;
+  }
+  if (inst->writer == nullptr) {
+    if (inst->writer_failed) return false;
+    auto writer = std::make_unique<Loop>();
+    if (writer->start(bridge_ring, inst) != 0) {
+      inst->writer_failed = true;
+      return false;
+    }
+    inst->writer = std::move(writer);
+  }
+  if (!s.lent_to_writer) {
+    Command cmd;
+    cmd.type = kCmdAdoptWriter;
+    cmd.slot = slot;
+    cmd.gen = s.gen;
+    cmd.fd = s.fd;
+    inst->writer->post(cmd);
+    s.lent_to_writer = true;
+  }
+  s.writes_at_writer = true;
+  return true;
+}
+
+// kCmdClose for a socket: through the writer first when the fd was lent to
+// it (the writer cancels what it holds and answers kEvReleased; the bridge
+// then closes the socket on its own loop: bridge.cc), so no write of the
+// writer's can reach the fd after the owner closed it.
+void post_close(Instance* inst, const SlotInfo& s, uint32_t slot) {
+  if (!s.lent_to_writer) {
+    post_simple(inst, s, slot, kCmdClose);
+    return;
+  }
+  Command cmd;
+  cmd.type = kCmdClose;
+  cmd.slot = slot;
+  cmd.gen = s.gen;
+  inst->writer->post(cmd);
 }
 
 // Optional (ip, port) pair at info[i], info[i+1]; ip null/undefined = none.
@@ -206,8 +285,32 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     total += len;
   }
 
+  // A burst (WriteBurst) goes to a loop whole, its bytes copied here so the
+  // write is complete for JS at once, as one the kernel took at once (so
+  // 'drain', write() results and what destroy() leaves behind stay node:net's).
+  // Writes behind copied ones ride along while few bytes are held so. Else:
+  // with writes in flight, queue behind them; with none, write now.
+  if (s->held_in_flight == 0 && total > 0 && total <= kCopyMax &&
+      (s->writes_in_flight > 0 ? s->copied_in_flight + total <= kCopyCap
+                               : inst->write_burst.offload(slot) && route_burst(inst, slot, *s))) {
+    Command cmd;
+    cmd.type = kCmdWrite;
+    cmd.slot = slot;
+    cmd.gen = s->gen;
+    cmd.iov = copy_of(iov, n, total);
+    cmd.iovcnt = 1;
+    cmd.copied = static_cast<uint32_t>(total);
+    if (iov != stack_iov) delete[] iov;
+    s->writes_in_flight++;
+    s->copied_in_flight += static_cast<uint32_t>(total);
+    inst->writes_offloaded++;
+    write_loop(inst, *s).post(cmd);
+    return status(info, 0);
+  }
   size_t done = 0;
   if (s->writes_in_flight == 0) {
+    inst->writes_direct++;
+    s->writes_at_writer = false;  // a remainder is queued on the socket's own loop
     ssize_t w = try_writev(s->fd, iov, static_cast<int>(n));
     if (w < 0) {
       if (iov != stack_iov) delete[] iov;
@@ -239,7 +342,8 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   cmd.iov = q;
   cmd.iovcnt = rest;
   s->writes_in_flight++;
-  inst->pool.loop(static_cast<int>(s->loop)).post(cmd);
+  s->held_in_flight++;
+  write_loop(inst, *s).post(cmd);
   return status(info, 1);
 }
 
@@ -267,7 +371,11 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
     bridge_post_local(inst, ev);
     return status(info, 1);
   }
-  post_simple(inst, *s, slot, kCmdShutdown);
+  Command cmd;
+  cmd.type = kCmdShutdown;
+  cmd.slot = slot;
+  cmd.gen = s->gen;
+  write_loop(inst, *s).post(cmd);
   return status(info, 0);
 }
 
@@ -279,7 +387,7 @@ Napi::Value Reset(const Napi::CallbackInfo& info) {
   if (s == nullptr || s->closing) return status(info, -EBADF);
   int err = set_linger_zero(s->fd);
   s->closing = true;
-  post_simple(inst, *s, slot, kCmdClose);
+  post_close(inst, *s, slot);
   return status(info, err);
 }
 
@@ -312,7 +420,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   // soon as server.close() returns. The fd itself belongs to the loop until
   // it processes the close, but shutdown() stops the listening right here.
   if (s->listener) stop_listening(s->fd);
-  post_simple(inst, *s, slot, kCmdClose);
+  post_close(inst, *s, slot);
   return status(info, 0);
 }
 

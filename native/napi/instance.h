@@ -9,7 +9,10 @@
 
 #include <node_api.h>
 
+#include <chrono>
+#include <climits>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "loop.h"
@@ -27,15 +30,64 @@ struct SlotInfo {
   uint32_t gen = 0;
   uint32_t loop = 0;
   uint32_t writes_in_flight = 0;  // kCmdWrite posted, kEvWriteDone not yet taken
+  // Of those: writes JS waits for (their memory is JS's, their kEvWriteDone
+  // goes to JS), and the bytes of the others, which the bridge copied and
+  // JS saw complete at once (handles.cc Writev).
+  uint32_t held_in_flight = 0;
+  uint32_t copied_in_flight = 0;
   bool closing = false;           // kCmdClose posted
   bool listener = false;
+  // Writes may go to the instance's writer loop (WriteBurst, driven mode):
+  // lent_to_writer once the fd was lent there (kCmdAdoptWriter), until its
+  // close; writes_at_writer says where the writes in flight are (all of them
+  // are in one place, so their order holds).
+  bool lent_to_writer = false;
+  bool writes_at_writer = false;
 };
 
 struct DrivenPump;  // driven_loop.cc
 
+// Whether a write should skip the JS thread's own try-write and go to a loop
+// on another thread. A lone write (a reply, a request) is cheapest written at
+// once: a hop to another thread would add a wake-up to its latency. But in a
+// burst across sockets (a broadcast tick, replies to a batch of requests)
+// each write's system call, on loopback the receiver's TCP processing too, is
+// JS-thread time that an I/O thread can spend instead, while JS goes on. So
+// the first kDirect writes of a burst are written at once and the rest go to
+// a loop whole. A burst: writes less than kGapNs apart. Consecutive writes to
+// one socket stay on the JS thread, as node:net's would (each completes at
+// once while the kernel takes it; one queued behind another could not).
+struct WriteBurst {
+  static constexpr int kDirect = 4;
+  static constexpr int64_t kGapNs = 50 * 1000;
+  bool enabled = true;  // PROTONET_WRITE_OFFLOAD=0 turns it off
+  int64_t last_ns = 0;
+  uint32_t last_slot = UINT32_MAX;
+  int run = 0;
+
+  bool offload(uint32_t slot) {
+    if (!enabled) return false;
+    int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now().time_since_epoch()).count();
+    run = now - last_ns < kGapNs ? run + 1 : 1;
+    last_ns = now;
+    bool same = slot == last_slot;
+    last_slot = slot;
+    return run > kDirect && !same;
+  }
+};
+
 struct Instance {
   napi_env env = nullptr;
   Pool pool;
+  // Driven mode only: a loop on a thread of its own that bursts of writes
+  // are handed to (WriteBurst), started on first use; its sockets' fds are
+  // lent by the driven loop, which alone reads and closes them.
+  std::unique_ptr<Loop> writer;
+  bool writer_failed = false;  // it could not start: write on the JS thread
+  // Writes made on the JS thread, and writes handed to a loop in a burst.
+  uint64_t writes_direct = 0;
+  uint64_t writes_offloaded = 0;
   // Set when the pool is one loop driven by this environment's libuv loop
   // (driven_loop.h) instead of I/O threads.
   DrivenPump* pump = nullptr;
@@ -52,6 +104,7 @@ struct Instance {
   std::vector<Event> events;
   size_t next_event = 0;
   bool exact_order = false;  // PROTONET_EXACT_ORDER=1: one JS call per handle's run
+  WriteBurst write_burst;
   // One fresh batch per event-loop turn (see bridge_call_js): set when a batch
   // is delivered, cleared by JS from setImmediate (turnEnded); `deferred` marks
   // a doorbell that arrived meanwhile and must be rung again then.
