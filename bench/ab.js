@@ -7,6 +7,7 @@
 //
 //   git worktree add --detach /work/base <commit> && (cd /work/base && npm ci)
 //   node bench/ab.js WORKLOAD /work/base . [--rounds N] [--runtime node|bun|deno] [key=value ...]
+//   node bench/ab.js WORKLOAD . . --env-a PROTONET_X=0 --env-b PROTONET_X=1   (one tree, two settings)
 //
 // WORKLOAD: bulk, pingpong, fanin, connrate. Each tree runs its own
 // bench/workloads/WORKLOAD.js (server and client, separate processes), which
@@ -26,11 +27,11 @@ const UNITS = {
 };
 const RATE = { bulk: 'mbps', pingpong: 'rtps', fanin: 'msgsPerSec', connrate: 'connsPerSec' };
 
-async function once(runtime, tree, name, opts) {
+async function once(runtime, tree, name, opts, env) {
   const script = path.join(path.resolve(tree), 'bench', 'workloads', `${name}.js`);
   const timeoutMs = 300000;
   const run = (role, o) => start(runtime.bin, [...runtime.scriptArgs(script), role, 'protonet', JSON.stringify(o)],
-    { timeoutMs, label: `${tree} ${role}` });
+    { timeoutMs, label: `${tree} ${role}`, env: { ...process.env, ...env } });
   const server = run('server', opts);
   try {
     const { port } = await server.wait('ready');
@@ -59,10 +60,15 @@ async function main() {
   }
   let rounds = 4;
   let runtimeName = 'node';
+  const envs = { A: {}, B: {} };
   const pairs = [];
   for (let i = 3; i < args.length; i++) {
     if (args[i] === '--rounds') rounds = Number(args[++i]);
     else if (args[i] === '--runtime') runtimeName = args[++i];
+    else if (args[i] === '--env-a' || args[i] === '--env-b') {
+      const [k, ...v] = args[++i].split('=');
+      envs[args[i - 1] === '--env-a' ? 'A' : 'B'][k] = v.join('=');
+    }
     else pairs.push(args[i]);
   }
   const runtime = resolveRuntime(runtimeName, { log: (s) => console.error(s) });
@@ -71,7 +77,7 @@ async function main() {
   const trees = { A: treeA, B: treeB };
   for (let i = 0; i < rounds; i++) {
     for (const t of ['A', 'B']) {
-      const r = await once(runtime, trees[t], name, opts);
+      const r = await once(runtime, trees[t], name, opts, envs[t]);
       res[t].push(r);
       console.log(`${t} round ${i + 1}: rate ${r.rate.toFixed(0)}, server CPU per unit ${r.cpuPerUnit.toFixed(2)} us`);
     }
@@ -79,7 +85,8 @@ async function main() {
   for (const t of ['A', 'B']) {
     const rate = median(res[t].map((r) => r.rate));
     const cpu = median(res[t].map((r) => r.cpuPerUnit));
-    console.log(`${t} (${trees[t]}): median rate ${rate.toFixed(0)}, server CPU per unit ${cpu.toFixed(2)} us`);
+    const env = Object.entries(envs[t]).map(([k, v]) => ` ${k}=${v}`).join('');
+    console.log(`${t} (${trees[t]}${env}): median rate ${rate.toFixed(0)}, server CPU per unit ${cpu.toFixed(2)} us`);
   }
 }
 

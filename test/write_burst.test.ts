@@ -131,6 +131,35 @@ describe(`write bursts across sockets (${implName}; node:net side by side)`, fun
     if (implName === 'protonet') expect(counts.offloaded, 'writes handed to a loop').to.be.greaterThan(0);
   });
 
+  it('replies written while events are delivered (an echo over many sockets) stay on the JS thread', async function () {
+    if (implName !== 'protonet') this.skip();
+    const net = impl();
+    const server = net.createServer((s: Sock) => s.on('data', (d: Buffer) => s.write(d)));
+    const port = await listen(server, 0, '127.0.0.1');
+    const before = ioStats()!;
+    const clients: Sock[] = [];
+    let echoed = 0;
+    try {
+      for (let c = 0; c < CONNS; c++) {
+        const client = nodeNet.connect(port, '127.0.0.1');
+        let n = 0;
+        client.on('connect', () => client.write(message(c, 0)));
+        client.on('data', () => {
+          echoed++;
+          if (++n < ROUNDS) client.write(message(c, n));
+        });
+        clients.push(client);
+      }
+      await until(() => echoed >= CONNS * ROUNDS, 10000, 'every echo');
+      const after = ioStats()!;
+      expect(after.writesOffloaded - before.writesOffloaded, 'writes handed to a loop').to.equal(0);
+      expect(after.writesDirect - before.writesDirect).to.be.at.least(CONNS * ROUNDS);
+    } finally {
+      for (const c of clients) c.destroy();
+      await closeServer(server);
+    }
+  });
+
   it('bursts to one socket at a time: write() results, callbacks and events as node:net', async () => {
     await sideBySide((socks, log) => {
       socks.forEach((s, i) => {

@@ -77,6 +77,8 @@ void Loop::take_events(std::vector<Event>& out) {
   if (core_ != nullptr) core_->take(out);
 }
 
+bool Loop::take_quiet(std::vector<Event>& out) { return core_ != nullptr && core_->take_quiet(out); }
+
 void discard_event(Event& ev) {
   if (ev.type == kEvData) {
     if (ev.slab != nullptr) slab_release(ev.slab);
@@ -275,10 +277,20 @@ void LoopCore::wake_now() {
   }
 }
 
+bool LoopCore::take_quiet(std::vector<Event>& out) {
+  std::lock_guard<std::mutex> lock(out_mu_);
+  if (rung_ || outbox_.empty()) return false;
+  out.insert(out.end(), outbox_.begin(), outbox_.end());
+  outbox_.clear();
+  epoch_.store(++out_epoch_);
+  return true;
+}
+
 void LoopCore::take(std::vector<Event>& out) {
   bool took;
   {
     std::lock_guard<std::mutex> lock(out_mu_);
+    rung_ = false;
     took = !outbox_.empty();
     if (took) {
       if (out.empty()) {
@@ -590,11 +602,20 @@ void LoopCore::dispatch(const PollEvent& pe) {
 
 void LoopCore::publish() {
   if (batch_.empty()) return;
-  bool was_empty;
+  bool loud = false;
+  for (const Event& ev : batch_) {
+    if (ev.type != kEvWriteDone || ev.len == 0) {
+      loud = true;
+      break;
+    }
+  }
+  bool was_rung;
   uint64_t out_epoch_seen_at_publish;
   {
     std::lock_guard<std::mutex> lock(out_mu_);
-    was_empty = outbox_.empty();
+    const bool was_empty = outbox_.empty();
+    was_rung = rung_;
+    if (loud) rung_ = true;
     out_epoch_seen_at_publish = out_epoch_;
     if (was_empty) {
       outbox_.swap(batch_);
@@ -615,10 +636,11 @@ void LoopCore::publish() {
   batch_.clear();
   batch_tcps_.clear();
   // The JS thread had not yet taken the previous batch: it is the bottleneck.
-  lagging_ = !was_empty;
+  lagging_ = was_rung;
   if (lagging_) lag_epoch_ = out_epoch_seen_at_publish;
-  // stop() joins this thread, so the bell never rings after stop() returns.
-  if (was_empty && !stopping_ && bell_ != nullptr) bell_(ctx_);
+  // One ring per take: only the first loud batch since then rings. stop()
+  // joins this thread, so the bell never rings after stop() returns.
+  if (loud && !was_rung && !stopping_ && bell_ != nullptr) bell_(ctx_);
 }
 
 }  // namespace pn

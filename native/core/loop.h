@@ -31,7 +31,8 @@ enum EventType : int32_t {
   kEvEof = 3,           // peer sent FIN and every byte before it was delivered
   kEvReadError = 4,     // status: -errno of a failed read (ECONNRESET...); reading stopped
   kEvWriteDone = 5,     // status: 0 or -errno; one per CmdWrite, in order;
-                        // len: the command's `copied`
+                        // len: the command's `copied` (when non-zero the event
+                        // is quiet: it rings no doorbell by itself)
   kEvShutdownDone = 6,  // status: 0 or -errno; after every earlier write completed
   kEvConnection = 7,    // listener accepted `fd` (ownership moves with the event)
   kEvAcceptError = 8,   // status: -errno from accept() that is not transient
@@ -81,7 +82,10 @@ struct Command {
   iovec* iov = nullptr;  // kCmdWrite: new[]'d array, the loop takes ownership
   uint32_t iovcnt = 0;
   uint32_t copied = 0;   // kCmdWrite: echoed in its kEvWriteDone (the bridge's
-                         // count of bytes it copied into the iov array itself)
+                         // count of bytes it copied into the iov array itself).
+                         // Non-zero: nobody waits for the completion, so it
+                         // waits in the outbox for the next take instead of
+                         // ringing the doorbell (Loop::take_quiet)
 };
 
 class LoopCore;  // loop_core.h: the implementation, private to native/core
@@ -138,6 +142,11 @@ class Loop {
   // Any thread (the bridge's JS thread): moves every pending event into `out`
   // (appended, in order) and lets throttled sockets read again.
   void take_events(std::vector<Event>& out);
+  // The same, but only when no doorbell is pending, i.e. the outbox holds
+  // quiet events alone (kEvWriteDone of copied writes), which a caller that
+  // cannot deliver events right now may take and account for. False if it
+  // took nothing.
+  bool take_quiet(std::vector<Event>& out);
 
   // Any thread: how this loop's waits ended so far (threaded loops only;
   // a driven loop never waits).

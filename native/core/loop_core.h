@@ -57,6 +57,7 @@ class LoopCore {
   // Any thread.
   void post(const Command* cmds, size_t n);
   void take(std::vector<Event>& out);
+  bool take_quiet(std::vector<Event>& out);
 
   WaitStats wait_stats() const {
     return WaitStats{waits_spun_.load(std::memory_order_relaxed), waits_slept_.load(std::memory_order_relaxed)};
@@ -145,6 +146,9 @@ class LoopCore {
 
   std::mutex out_mu_;
   std::vector<Event> outbox_;  // guarded by out_mu_
+  // Guarded by out_mu_: the doorbell rang for what the outbox holds and no
+  // take() has happened since (quiet events alone ring nothing).
+  bool rung_ = false;
   uint64_t out_epoch_ = 0;     // guarded by out_mu_; +1 per take that took something
 
   // Mirror of out_epoch_ readable without the lock, and the number of throttled
@@ -177,7 +181,7 @@ class LoopCore {
   int64_t spin_max_ns_ = 0;     // busy-poll limit (spin_poll), 0 = never spin
   int64_t wait_est_ns_ = 0;     // how long the loop's recent waits lasted (note_wait)
   int writers_ = 0;                  // handles with kPollWritable interest
-  bool lagging_ = false;             // last publish found the outbox not yet taken
+  bool lagging_ = false;             // last publish found a rung outbox not yet taken
   uint64_t lag_epoch_ = 0;           // out_epoch_ at that publish
   ReadSlab* slab_ = nullptr;         // reads go into its free tail (read_slab.h)
   iovec gather_[IOV_MAX];            // scratch for writes spanning several requests

@@ -309,9 +309,11 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
 
   napi_value global, argv[3] = {records, count, buffers};
   napi_get_global(env, &global);
+  inst->delivering++;
   napi_status st = from_uv
       ? napi_make_callback(env, inst->async_context, global, js_dispatch, 3, argv, nullptr)
       : napi_call_function(env, global, js_dispatch, 3, argv, nullptr);
+  inst->delivering--;
   if (st == napi_pending_exception) {
     // A listener threw. The dispatcher has already saved the events it did
     // not reach; report the error the way Node reports an exception from any
@@ -323,6 +325,20 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
 }
 
 }  // namespace
+
+void bridge_take_quiet(Instance* inst) {
+  std::vector<Event>& quiet = inst->quiet_events;
+  auto drain = [&](Loop& loop) {
+    if (!loop.take_quiet(quiet)) return;
+    for (Event& ev : quiet) {
+      // Quiet events are copied writes' completions: nothing to deliver.
+      if (account(inst, ev)) discard_event(ev);
+    }
+    quiet.clear();
+  };
+  for (int i = 0; i < inst->pool.size(); i++) drain(inst->pool.loop(i));
+  if (inst->writer != nullptr) drain(*inst->writer);
+}
 
 void bridge_call_js(napi_env env, napi_value js_dispatch, void* context, void* /*data*/) {
   auto* inst = static_cast<Instance*>(context);

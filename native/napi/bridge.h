@@ -29,6 +29,10 @@ void bridge_ring_driven(void* instance);
 // any I/O callback.
 void bridge_deliver_now(Instance* inst);
 
+// JS thread, anywhere (no JS is called): takes from every loop whose outbox
+// holds only quiet completions (Loop::take_quiet) and accounts for them.
+void bridge_take_quiet(Instance* inst);
+
 // JS thread, from setImmediate after a batch: the event-loop turn is over, so
 // the next batch may be taken; re-rings a doorbell deferred meanwhile.
 void bridge_turn_ended(Instance* inst);

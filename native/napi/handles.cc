@@ -290,9 +290,15 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   // 'drain', write() results and what destroy() leaves behind stay node:net's).
   // Writes behind copied ones ride along while few bytes are held so. Else:
   // with writes in flight, queue behind them; with none, write now.
+  bool starts = false;
+  const bool burst = inst->write_burst.offload(slot, &starts) && inst->delivering == 0;
+  // Completions of earlier copied writes wait quietly in the outboxes (they
+  // ring nothing): account for them once per burst, so writes_in_flight says
+  // what is really still in flight.
+  if (starts) bridge_take_quiet(inst);
   if (s->held_in_flight == 0 && total > 0 && total <= kCopyMax &&
       (s->writes_in_flight > 0 ? s->copied_in_flight + total <= kCopyCap
-                               : inst->write_burst.offload(slot) && route_burst(inst, slot, *s))) {
+                               : burst && route_burst(inst, slot, *s))) {
     Command cmd;
     cmd.type = kCmdWrite;
     cmd.slot = slot;
