@@ -40,6 +40,8 @@ export interface NativeBinding {
   turnEnded(): void;
   /** Whether the sockets run on this thread's own libuv loop (no turnEnded needed). */
   isDriven(): boolean;
+  /** The record layout and record types as the addon numbers them (checked against Ev by a test). */
+  readonly contract: { recordInts: number; records: Record<string, number> };
   /** [writes made on the JS thread, writes handed to a loop in a burst, loop waits spun, slept]. */
   ioStats(): [number, number, number, number];
   connect(slot: number, gen: number, loop: number, ip: string, port: number,

@@ -3,7 +3,7 @@
 import type { Server } from './server';
 import type { Socket } from './socket';
 import type { TcpHandle } from './tcp_handle';
-import { loadNative, native } from './binding';
+import { Ev, RECORD_INTS, loadNative, native } from './binding';
 
 export type SockOptName =
   | 'TCP_NODELAY' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
@@ -36,4 +36,16 @@ export function ioStats(): IoStats {
   loadNative();
   const [writesDirect, writesOffloaded, waitsSpun, waitsSlept] = native.ioStats();
   return { writesDirect, writesOffloaded, waitsSpun, waitsSlept };
+}
+
+/** The record layout and types as lib/binding.ts knows them and as the addon sends them. */
+export function contract(): { js: { recordInts: number; records: Record<string, number> };
+  native: { recordInts: number; records: Record<string, number> }; } {
+  loadNative();
+  const records: Record<string, number> = {
+    Connect: Ev.Connect, Data: Ev.Data, Eof: Ev.Eof, ReadError: Ev.ReadError, WriteDone: Ev.WriteDone,
+    ShutdownDone: Ev.ShutdownDone, Connection: Ev.Connection, AcceptError: Ev.AcceptError, Closed: Ev.Closed,
+    DataPooled: Ev.DataPooled, PoolAt: Ev.PoolAt,
+  };
+  return { js: { recordInts: RECORD_INTS, records }, native: native.contract };
 }

@@ -172,9 +172,30 @@ Napi::Value IoStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// The native half of the contract with lib/binding.ts: the record layout and
+// every record type, by name. test/contract.test.ts checks that binding.ts
+// says the same.
+Napi::Object Contract(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("recordInts", Napi::Number::New(env, kRecordInts));
+  Napi::Object records = Napi::Object::New(env);
+  const struct { const char* name; int32_t value; } kinds[] = {
+      {"Connect", kEvConnect},     {"Data", kEvData},
+      {"Eof", kEvEof},             {"ReadError", kEvReadError},
+      {"WriteDone", kEvWriteDone}, {"ShutdownDone", kEvShutdownDone},
+      {"Connection", kEvConnection}, {"AcceptError", kEvAcceptError},
+      {"Closed", kEvClosed},       {"DataPooled", kRecDataPooled},
+      {"PoolAt", kRecPoolAt},
+  };
+  for (const auto& k : kinds) records.Set(k.name, Napi::Number::New(env, k.value));
+  c.Set("records", records);
+  return c;
+}
+
 }  // namespace
 
 Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
+  exports.Set("contract", Contract(env));
   exports.Set("ioStats", Napi::Function::New(env, IoStats, "ioStats"));
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("setRef", Napi::Function::New(env, SetRef, "setRef"));

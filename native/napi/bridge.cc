@@ -15,6 +15,7 @@
 // callback; lib/registry.ts routes the records to the handles.
 #include "bridge.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -111,7 +112,7 @@ napi_value make_buffer(napi_env env, Event& ev) {
   }
   // Small, or external buffers not allowed here (V8 sandbox builds): copy.
   void* copy = nullptr;
-  napi_create_buffer_copy(env, ev.len, ev.data, &copy, &buf);
+  if (napi_create_buffer_copy(env, ev.len, ev.data, &copy, &buf) != napi_ok) buf = nullptr;
   if (slab != nullptr) slab_release(slab);
   ev.data = nullptr;
   return buf;
@@ -174,11 +175,16 @@ napi_value records_array(napi_env env, Instance* inst, size_t n) {
   size_t cap = inst->records_cap == 0 ? 256 : inst->records_cap;
   while (cap < n * kRecordInts) cap *= 2;
   void* raw = nullptr;
-  napi_value ab;
-  napi_create_arraybuffer(env, cap * sizeof(int32_t), &raw, &ab);
-  napi_create_typedarray(env, napi_int32_array, cap, ab, 0, &arr);
+  napi_value ab = nullptr;
+  napi_ref ref = nullptr;
+  // The instance keeps its old array until a new one exists in full.
+  if (napi_create_arraybuffer(env, cap * sizeof(int32_t), &raw, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_int32_array, cap, ab, 0, &arr) != napi_ok ||
+      napi_create_reference(env, arr, 1, &ref) != napi_ok) {
+    return nullptr;
+  }
   if (inst->records_ref != nullptr) napi_delete_reference(env, inst->records_ref);
-  napi_create_reference(env, arr, 1, &inst->records_ref);
+  inst->records_ref = ref;
   inst->records_cap = cap;
   inst->records_data = static_cast<int32_t*>(raw);
   return arr;
@@ -256,15 +262,29 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   const size_t n = last - first;
   // A pooled read may be preceded by a kRecPoolAt record: at most two each.
   napi_value records = records_array(env, inst, 2 * n);
-  napi_value buffers, count;
-  napi_get_undefined(env, &buffers);
+  napi_value buffers = nullptr, count = nullptr, global = nullptr;
+  if (records == nullptr || napi_get_undefined(env, &buffers) != napi_ok ||
+      napi_get_global(env, &global) != napi_ok) {
+    // No memory in the JS heap for even the batch's frame: nothing is lost,
+    // the batch is tried again on a later call.
+    inst->next_event = first;
+    napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
+    napi_close_handle_scope(env, scope);
+    return;
+  }
 
   int32_t* rec = inst->records_data;
   size_t k = 0;  // records written
   uint32_t nbuf = 0;
+  // Appends to the buffers array; false (nothing appended) if napi cannot.
   auto push_buffer = [&](napi_value buf) {
-    if (nbuf == 0) napi_create_array(env, &buffers);
-    napi_set_element(env, buffers, nbuf++, buf);
+    if (buf == nullptr) return false;
+    napi_value arr = buffers;
+    if (nbuf == 0 && napi_create_array(env, &arr) != napi_ok) return false;
+    if (napi_set_element(env, arr, nbuf, buf) != napi_ok) return false;
+    buffers = arr;
+    nbuf++;
+    return true;
   };
   auto push_record = [&](int32_t type, uint32_t slot, uint32_t gen, int32_t value) {
     rec[k * kRecordInts + 0] = type;
@@ -281,34 +301,46 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     int32_t value = ev.status;
     if (ev.type == kEvData) {
       value = static_cast<int32_t>(ev.len);
+      bool in_pool = false;
       if (pooled(ev) && (inst->pool_room() >= ev.len || new_pool(env, inst))) {
-        if (announced != inst->pool_data) {
+        in_pool = announced == inst->pool_data;
+        if (!in_pool) {
           napi_value pool = nullptr;
-          napi_get_reference_value(env, inst->pool_ref, &pool);
-          push_buffer(pool);
-          push_record(kRecPoolAt, 0, 0, static_cast<int32_t>(inst->pool_off));
-          announced = inst->pool_data;
+          if (napi_get_reference_value(env, inst->pool_ref, &pool) == napi_ok && push_buffer(pool)) {
+            push_record(kRecPoolAt, 0, 0, static_cast<int32_t>(inst->pool_off));
+            announced = inst->pool_data;
+            in_pool = true;
+          }
         }
+      }
+      if (in_pool) {
         memcpy(inst->pool_data + inst->pool_off, ev.data, ev.len);
         inst->pool_off += ev.len;
         if (ev.slab != nullptr) slab_release(ev.slab);
         ev.slab = nullptr;
         ev.data = nullptr;
         type = kRecDataPooled;
-      } else {
-        // Big, or no memory for a pool: a Buffer of its own.
-        napi_value buf = make_buffer(env, ev);
-        if (buf != nullptr) push_buffer(buf);
+      } else if (!push_buffer(make_buffer(env, ev))) {
+        // Big, or no pool: a Buffer of its own, and none could be made. The
+        // bytes are gone, so this socket's stream ends in an error here
+        // rather than a later record being paired with the wrong Buffer.
+        discard_event(ev);
+        type = kEvReadError;
+        value = -ENOMEM;
       }
     } else if (ev.type == kEvConnection) {
       value = ev.fd;  // JS adopts it or closes it
     }
     push_record(type, ev.slot, ev.gen, value);
   }
-  napi_create_uint32(env, static_cast<uint32_t>(k), &count);
+  if (napi_create_uint32(env, static_cast<uint32_t>(k), &count) != napi_ok) {
+    // The events are accounted for and their bytes copied out: they cannot
+    // be tried again. Without even a number to pass, JS is beyond reach.
+    napi_close_handle_scope(env, scope);
+    return;
+  }
 
-  napi_value global, argv[3] = {records, count, buffers};
-  napi_get_global(env, &global);
+  napi_value argv[3] = {records, count, buffers};
   inst->delivering++;
   napi_status st = from_uv
       ? napi_make_callback(env, inst->async_context, global, js_dispatch, 3, argv, nullptr)
