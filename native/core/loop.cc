@@ -230,6 +230,7 @@ void LoopCore::teardown() {
 
   if (slab_ != nullptr) slab_release(slab_);
   slab_ = nullptr;
+  reserve_.release();
 }
 
 // ------------------------------------------------------------- any thread
