@@ -39,6 +39,17 @@ class FdReserve {
     fd_ = fd;
     return 0;
   }
+  // Keeps `fd` (from open_spare_fd, or -1 for none) as the spare if none is
+  // held yet, else closes it: a caller that can run before the loop (the
+  // JS thread at listen time) takes the spare early, as libuv does when the
+  // handle is made, so filling the table right after listen() cannot beat it.
+  void adopt(int fd) {
+    if (held()) {
+      close_fd(fd);
+      return;
+    }
+    fd_ = fd;
+  }
   // Closes the spare (if held), freeing its slot in the descriptor table.
   void release() {
     if (fd_ >= 0) close_fd(fd_);

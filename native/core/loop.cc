@@ -180,6 +180,8 @@ void LoopCore::discard_command(Command& cmd) {
     case kCmdAdoptListener:
       close_fd(cmd.fd);
       cmd.fd = -1;
+      close_fd(cmd.spare_fd);
+      cmd.spare_fd = -1;
       break;
     case kCmdWrite:
       delete[] cmd.iov;
@@ -450,6 +452,7 @@ void LoopCore::handle_command(Command& cmd) {
     case kCmdAdoptListener:
       adopt(cmd);
       cmd.fd = -1;
+      cmd.spare_fd = -1;
       return;
     case kCmdStop:
       stopping_ = true;
@@ -498,6 +501,7 @@ void LoopCore::handle_command(Command& cmd) {
 }
 
 void LoopCore::adopt(const Command& cmd) {
+  if (cmd.type == kCmdAdoptListener) reserve_.adopt(cmd.spare_fd);
   if (handles_.count(cmd.slot) != 0) {
     // The slot is still live: the bridge reused it before kEvClosed. Keeping
     // the old handle is the only safe choice; the new fd must not leak.

@@ -53,6 +53,46 @@ static void test_sheds_backlog() {
 static void test_sheds_backlog_driven() {
   fprintf(stderr, "  (skipped on Windows: no RLIMIT_NOFILE, no driven loop on IOCP)\n");
 }
+static void test_spare_from_adopt_command() {
+  // The JS thread takes the spare at listen() and sends it with the adopt
+  // command, so a table filled before the loop first runs (in the listen
+  // callback, say) still leaves the loop one to shed with, as libuv has.
+  Host h;
+  int port = 0;
+  int lfd = listen_local(&port);
+  int spare = pn::open_spare_fd();
+  CHECK(spare >= 0);
+  pn::Command adopt = make_cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
+  adopt.spare_fd = spare;
+  h.loop.post(adopt);
+  std::vector<int> clients = make_clients(4);
+  {
+    FdTableFull table;
+    h.turns(50);  // the loop adopts the listener (and the spare) only now
+    connect_all(clients, port);
+    h.turns(200);
+    expect_all_ended(clients);
+    CHECK_EQ(h.count(pn::kEvConnection), 0);
+    CHECK_EQ(h.count(pn::kEvAcceptError), 0);
+    CHECK(FdTableFull::full());
+  }
+  close_all(clients);
+  // A second adopt brings another spare: the loop keeps one and closes that.
+  int before = count_open_fds();
+  int lfd2 = listen_local(&port);
+  pn::Command adopt2 = make_cmd(pn::kCmdAdoptListener, kListener + 1, 1, lfd2);
+  adopt2.spare_fd = pn::open_spare_fd();
+  CHECK(adopt2.spare_fd >= 0);
+  h.loop.post(adopt2);
+  h.turns(50);
+  CHECK_EQ(count_open_fds(), before + 1);  // the listener only
+  h.loop.stop();
+  CHECK(!fd_is_open(spare));  // teardown closed the spare
+}
+
+static void test_spare_from_adopt_command() {
+  fprintf(stderr, "  (skipped on Windows: no RLIMIT_NOFILE, no driven loop on IOCP)\n");
+}
 static void test_no_spare_reports_once_and_retries() {
   fprintf(stderr, "  (skipped on Windows: no RLIMIT_NOFILE)\n");
 }
@@ -147,6 +187,38 @@ void adopt_listener(TestLoop& t, int lfd, int port) {
   raw_close(c);
 }
 
+// A loop nested in a host's event loop (Node's, by default), driven by hand:
+// its runs are counted, as a spinning loop would show there.
+struct Host {
+  Host() { CHECK_EQ(loop.start_driven([](void*) {}, nullptr), 0); }
+  ~Host() {
+    loop.stop();
+    for (pn::Event& ev : log) pn::discard_event(ev);
+  }
+  // Runs the loop each time poll_fd() polls readable within `ms`; how many
+  // runs that took.
+  int turns(int ms) {
+    int n = 0;
+    auto t0 = Clock::now();
+    for (int64_t left = ms; left > 0; left = ms - ms_since(t0)) {
+      pollfd p{loop.poll_fd(), POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) break;
+      loop.run_once();
+      loop.take_events(log);
+      n++;
+      CHECK(n < 1000);
+    }
+    return n;
+  }
+  int count(int type) const {
+    int n = 0;
+    for (const pn::Event& ev : log) n += ev.slot == kListener && ev.type == type;
+    return n;
+  }
+  pn::Loop loop;
+  std::vector<pn::Event> log;
+};
+
 void close_all(std::vector<int>& fds) {
   for (int fd : fds) raw_close(fd);
   fds.clear();
@@ -206,37 +278,8 @@ static void test_sheds_backlog() {
 }
 
 static void test_sheds_backlog_driven() {
-  // The loop nested in a host's event loop (Node's, by default): shedding
-  // must leave nothing for poll_fd() to report, or the host would spin.
-  struct Host {
-    Host() { CHECK_EQ(loop.start_driven([](void*) {}, nullptr), 0); }
-    ~Host() {
-      loop.stop();
-      for (pn::Event& ev : log) pn::discard_event(ev);
-    }
-    // Runs the loop each time poll_fd() polls readable within `ms`; how many
-    // runs that took.
-    int turns(int ms) {
-      int n = 0;
-      auto t0 = Clock::now();
-      for (int64_t left = ms; left > 0; left = ms - ms_since(t0)) {
-        pollfd p{loop.poll_fd(), POLLIN, 0};
-        if (poll(&p, 1, static_cast<int>(left)) <= 0) break;
-        loop.run_once();
-        loop.take_events(log);
-        n++;
-        CHECK(n < 1000);
-      }
-      return n;
-    }
-    int count(int type) const {
-      int n = 0;
-      for (const pn::Event& ev : log) n += ev.slot == kListener && ev.type == type;
-      return n;
-    }
-    pn::Loop loop;
-    std::vector<pn::Event> log;
-  };
+  // Shedding must leave nothing for poll_fd() to report, or the host would
+  // spin.
   Host h;
   int port = 0;
   int lfd = listen_local(&port);
@@ -269,6 +312,43 @@ static void test_sheds_backlog_driven() {
   CHECK_EQ(h.count(pn::kEvAcceptError), 0);
   raw_close(late);
   close_all(clients);
+}
+
+static void test_spare_from_adopt_command() {
+  // The JS thread takes the spare at listen() and sends it with the adopt
+  // command, so a table filled before the loop first runs (in the listen
+  // callback, say) still leaves the loop one to shed with, as libuv has.
+  Host h;
+  int port = 0;
+  int lfd = listen_local(&port);
+  int spare = pn::open_spare_fd();
+  CHECK(spare >= 0);
+  pn::Command adopt = make_cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
+  adopt.spare_fd = spare;
+  h.loop.post(adopt);
+  std::vector<int> clients = make_clients(4);
+  {
+    FdTableFull table;
+    h.turns(50);  // the loop adopts the listener (and the spare) only now
+    connect_all(clients, port);
+    h.turns(200);
+    expect_all_ended(clients);
+    CHECK_EQ(h.count(pn::kEvConnection), 0);
+    CHECK_EQ(h.count(pn::kEvAcceptError), 0);
+    CHECK(FdTableFull::full());
+  }
+  close_all(clients);
+  // A second adopt brings another spare: the loop keeps one and closes that.
+  int before = count_open_fds();
+  int lfd2 = listen_local(&port);
+  pn::Command adopt2 = make_cmd(pn::kCmdAdoptListener, kListener + 1, 1, lfd2);
+  adopt2.spare_fd = pn::open_spare_fd();
+  CHECK(adopt2.spare_fd >= 0);
+  h.loop.post(adopt2);
+  h.turns(50);
+  CHECK_EQ(count_open_fds(), before + 1);  // the listener only
+  h.loop.stop();
+  CHECK(!fd_is_open(spare));  // teardown closed the spare
 }
 
 static void test_no_spare_reports_once_and_retries() {
@@ -327,6 +407,7 @@ int main() {
   TEST(failure_actions);
   TEST(sheds_backlog);
   TEST(sheds_backlog_driven);
+  TEST(spare_from_adopt_command);
   TEST(no_spare_reports_once_and_retries);
   return 0;
 }
