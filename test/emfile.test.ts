@@ -139,6 +139,8 @@ async function withServer<T>(file: string, netModule: string, ioThreads: string 
 Promise<T & { server: string[]; exit: number | null; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, EMFILE_NET: netModule };
   delete env.PROTONET_IO_THREADS;
+  // Node 24 reads this file at a time of its own, which may be when the table is full.
+  delete env.NODE_EXTRA_CA_CERTS;
   if (ioThreads !== undefined) env.PROTONET_IO_THREADS = ioThreads;
   const child = spawn('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${file}"`], { env });
   const lines: string[] = [];
