@@ -54,43 +54,6 @@ static void test_sheds_backlog_driven() {
   fprintf(stderr, "  (skipped on Windows: no RLIMIT_NOFILE, no driven loop on IOCP)\n");
 }
 static void test_spare_from_adopt_command() {
-  // The JS thread takes the spare at listen() and sends it with the adopt
-  // command, so a table filled before the loop first runs (in the listen
-  // callback, say) still leaves the loop one to shed with, as libuv has.
-  Host h;
-  int port = 0;
-  int lfd = listen_local(&port);
-  int spare = pn::open_spare_fd();
-  CHECK(spare >= 0);
-  pn::Command adopt = make_cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
-  adopt.spare_fd = spare;
-  h.loop.post(adopt);
-  std::vector<int> clients = make_clients(4);
-  {
-    FdTableFull table;
-    h.turns(50);  // the loop adopts the listener (and the spare) only now
-    connect_all(clients, port);
-    h.turns(200);
-    expect_all_ended(clients);
-    CHECK_EQ(h.count(pn::kEvConnection), 0);
-    CHECK_EQ(h.count(pn::kEvAcceptError), 0);
-    CHECK(FdTableFull::full());
-  }
-  close_all(clients);
-  // A second adopt brings another spare: the loop keeps one and closes that.
-  int before = count_open_fds();
-  int lfd2 = listen_local(&port);
-  pn::Command adopt2 = make_cmd(pn::kCmdAdoptListener, kListener + 1, 1, lfd2);
-  adopt2.spare_fd = pn::open_spare_fd();
-  CHECK(adopt2.spare_fd >= 0);
-  h.loop.post(adopt2);
-  h.turns(50);
-  CHECK_EQ(count_open_fds(), before + 1);  // the listener only
-  h.loop.stop();
-  CHECK(!fd_is_open(spare));  // teardown closed the spare
-}
-
-static void test_spare_from_adopt_command() {
   fprintf(stderr, "  (skipped on Windows: no RLIMIT_NOFILE, no driven loop on IOCP)\n");
 }
 static void test_no_spare_reports_once_and_retries() {
