@@ -340,11 +340,10 @@ export class Server extends ServerBase {
   // Node's onconnection.
   #onConnection(status: number, client: TcpHandle | null): void {
     if (status !== 0 || client === null) {
+      // Out of descriptors the core sheds the backlog quietly, as libuv does
+      // for node:net; it reports EMFILE only when it has no spare descriptor
+      // to shed with, which libuv reports too (native/core/listener.h).
       const [code, errno] = describeErr(status);
-      // Out of descriptors: libuv's EMFILE trick keeps node:net quiet and
-      // listening. The core pauses accepting and retries (the waiting
-      // connections are served once descriptors free up), so emit nothing.
-      if (code === 'EMFILE' || code === 'ENFILE') return;
       this.emit('error', errnoException(code, errno, 'accept'));
       return;
     }

@@ -182,6 +182,8 @@ void LoopCore::discard_command(Command& cmd) {
     case kCmdAdoptListener:
       close_fd(cmd.fd);
       cmd.fd = -1;
+      close_fd(cmd.spare_fd);
+      cmd.spare_fd = -1;
       break;
     case kCmdWrite:
       delete[] cmd.iov;
@@ -232,6 +234,7 @@ void LoopCore::teardown() {
 
   if (slab_ != nullptr) slab_release(slab_);
   slab_ = nullptr;
+  reserve_.release();
 }
 
 // ------------------------------------------------------------- any thread
@@ -470,6 +473,7 @@ void LoopCore::handle_command(Command& cmd) {
     case kCmdAdoptWriter:
       adopt(cmd);
       cmd.fd = -1;
+      cmd.spare_fd = -1;
       return;
     case kCmdStop:
       stopping_ = true;
@@ -522,6 +526,7 @@ void LoopCore::handle_command(Command& cmd) {
 }
 
 void LoopCore::adopt(const Command& cmd) {
+  if (cmd.type == kCmdAdoptListener) reserve_.adopt(cmd.spare_fd);
   if (handles_.count(cmd.slot) != 0) {
     // The slot is still live: the bridge reused it before kEvClosed. Keeping
     // the old handle is the only safe choice; the new fd must not leak (a

@@ -58,7 +58,10 @@ void discard_event(Event& ev);
 enum CommandType : int32_t {
   kCmdAdoptConnecting = 1,  // fd from tcp_connect_start; answer kEvConnect
   kCmdAdoptConnected = 2,   // accepted fd; `flag` = start reading at once
-  kCmdAdoptListener = 3,    // fd from tcp_listen; accept and post kEvConnection
+  kCmdAdoptListener = 3,    // fd from tcp_listen; accept and post kEvConnection.
+                            // spare_fd (or -1): from open_spare_fd, taken by the
+                            // caller at listen time; the loop keeps it as its
+                            // spare (fd_reserve.h) if it has none yet, else closes it
   kCmdReadStart = 4,
   kCmdReadStop = 5,
   kCmdWrite = 6,            // iov/iovcnt: caller keeps the memory alive until kEvWriteDone
@@ -86,6 +89,7 @@ struct Command {
                          // Non-zero: nobody waits for the completion, so it
                          // waits in the outbox for the next take instead of
                          // ringing the doorbell (Loop::take_quiet)
+  int32_t spare_fd = -1;  // kCmdAdoptListener: owned by the command, like fd
 };
 
 class LoopCore;  // loop_core.h: the implementation, private to native/core

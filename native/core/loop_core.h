@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fd_reserve.h"
 #include "handle.h"
 #include "listener.h"
 #include "loop.h"
@@ -126,6 +127,16 @@ class LoopCore {
   // --- loop thread: listener.cc ---
   void listener_adopt(Listener* l);
   void listener_ready(Listener* l);
+  // accept() failed with `err` (positive errno): acts on it as listener.h
+  // says; true if accepting may go on in this wake. Spends `budget` on
+  // connections it sheds.
+  bool listener_failed(Listener* l, int err, int* budget);
+  // Out of descriptors (`err`): gives up the spare, accepts and closes each
+  // queued connection (within `budget`), takes the spare back. 0 when the
+  // budget ran out first, else the errno that ended it (EAGAIN: backlog
+  // empty; `err` itself when there is no spare).
+  int listener_shed(Listener* l, int err, int* budget);
+  void listener_pause_reported(Listener* l, int err);  // report once, then pause
   void listener_pause(Listener* l, int64_t retry_ms);
   void listener_update(Listener* l);
   void run_listener_timers();
@@ -176,7 +187,8 @@ class LoopCore {
   std::vector<Event> batch_;         // this iteration's events
   std::vector<Tcp*> batch_tcps_;     // sockets with kEvData bytes in batch_
   std::vector<Tcp*> throttled_;      // sockets paused by outbox backpressure
-  std::vector<Listener*> paused_;    // listeners waiting out EMFILE & co.
+  std::vector<Listener*> paused_;    // listeners waiting out ENOMEM & co.
+  FdReserve reserve_;                // the spare listener_shed gives up (POSIX)
   uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked
   int64_t spin_max_ns_ = 0;     // busy-poll limit (spin_poll), 0 = never spin
   int64_t wait_est_ns_ = 0;     // how long the loop's recent waits lasted (note_wait)

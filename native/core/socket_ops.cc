@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <initializer_list>
 
 namespace pn {
 
@@ -325,6 +326,20 @@ int listen_fd(int fd, int backlog) {
 
 void close_fd(int fd) {
   if (fd >= 0) (void)close(fd);
+}
+
+int open_spare_fd() {
+  // /dev/null, or "/" where /dev is not mounted (a bare chroot): any path
+  // that opens without side effects will do, the fd only holds a slot.
+  for (const char* path : {"/dev/null", "/"}) {
+    int fd;
+    do {
+      fd = open(path, O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd >= 0) return fd;
+    if (errno == EMFILE || errno == ENFILE) return -errno;  // the other path cannot help
+  }
+  return -errno;
 }
 
 int shutdown_write(int fd) {

@@ -110,4 +110,9 @@ int listen_fd(int fd, int backlog);
 // close() that retries nothing and ignores EINTR (Linux closes the fd anyway).
 void close_fd(int fd);
 
+// A cheap close-on-exec descriptor that stands for nothing (FdReserve's
+// spare): the new fd, or -errno. Windows: -ENOTSUP, as it has no
+// per-process descriptor table that one spare could make room in.
+int open_spare_fd();
+
 }  // namespace pn

@@ -299,6 +299,13 @@ void close_fd(int fd) {
   if (fd >= 0) (void)closesocket(to_sock(fd));
 }
 
+int open_spare_fd() {
+  // Sockets are kernel handles bounded by memory, not slots in a per-process
+  // table, so giving one up makes no room for accept(); libuv keeps no spare
+  // on Windows either (the listener reports the error and stops, listener.cc).
+  return -ENOTSUP;
+}
+
 int shutdown_write(int fd) {
   return shutdown(to_sock(fd), SD_SEND) == 0 ? 0 : wsa_err();
 }

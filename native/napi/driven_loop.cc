@@ -96,7 +96,8 @@ void run(DrivenPump* p) {
   // threadsafe-function round trip (an eventfd write, another poll, a read).
   bridge_deliver_now(p->inst);
   if (p->detached) return;  // the environment is going away
-  // A listener waiting out EMFILE retries on a timer, not on readiness.
+  // A paused listener (out of memory, or of descriptors with no spare to
+  // shed with: core/listener.h) retries on a timer, not on readiness.
   int due = p->loop->driven_timeout_ms();
   if (due >= 0)
     p->uv.timer_start(p->timer, [](uv::Handle* t) { run(static_cast<DrivenPump*>(uv::data(t))); },

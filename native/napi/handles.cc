@@ -11,6 +11,7 @@
 #include "address.h"
 #include "bridge.h"
 #include "errors.h"
+#include "listener.h"
 #include "socket_ops.h"
 
 namespace pn {
@@ -33,7 +34,7 @@ Napi::Value status(const Napi::CallbackInfo& info, int err) {
 
 // Records the fd for (slot, gen) on `loop` and hands it to the loop.
 void adopt(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, int fd, int32_t cmd_type,
-           bool flag) {
+           bool flag, int spare_fd = -1) {
   SlotInfo& s = inst->claim(slot);
   s = SlotInfo{};
   s.fd = fd;
@@ -45,7 +46,18 @@ void adopt(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, int fd, i
   cmd.gen = gen;
   cmd.fd = fd;
   cmd.flag = flag;
+  cmd.spare_fd = spare_fd;
   inst->pool.loop(static_cast<int>(loop)).post(cmd);
+}
+
+// A listening fd for (slot, gen), with a spare descriptor taken now, on the
+// JS thread: the loop adopts both later, and the spare must already be there
+// if the listen callback fills the descriptor table (fd_reserve.h). Where
+// there is no spare to take, or none can be had, the loop goes without.
+void adopt_listener(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, int fd) {
+  int spare = kAcceptSheds ? open_spare_fd() : -1;
+  adopt(inst, slot, gen, loop, fd, kCmdAdoptListener, false, spare < 0 ? -1 : spare);
+  inst->slots[slot].listener = true;
 }
 
 void post_simple(Instance* inst, const SlotInfo& s, uint32_t slot, int32_t type) {
@@ -174,8 +186,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   const char* syscall = nullptr;
   err = tcp_listen(local, i32(info, 5), info[6].ToBoolean().Value(), &fd, &syscall);
   if (err) return status(info, err);
-  adopt(inst, slot, gen, loop, fd, kCmdAdoptListener, false);
-  inst->slots[slot].listener = true;
+  adopt_listener(inst, slot, gen, loop, fd);
   return status(info, 0);
 }
 
@@ -210,8 +221,7 @@ Napi::Value ListenPath(const Napi::CallbackInfo& info) {
   const char* syscall = nullptr;
   err = tcp_listen(local, i32(info, 4), false, &fd, &syscall);
   if (err) return status(info, err);
-  adopt(inst, slot, u32(info, 1), u32(info, 2), fd, kCmdAdoptListener, false);
-  inst->slots[slot].listener = true;
+  adopt_listener(inst, slot, u32(info, 1), u32(info, 2), fd);
   return status(info, 0);
 }
 
@@ -493,8 +503,7 @@ Napi::Value ListenFd(const Napi::CallbackInfo& info) {
   int fd = i32(info, 3);
   int err = listen_fd(fd, i32(info, 4));
   if (err) return status(info, err);
-  adopt(inst, slot, u32(info, 1), u32(info, 2), fd, kCmdAdoptListener, false);
-  inst->slots[slot].listener = true;
+  adopt_listener(inst, slot, u32(info, 1), u32(info, 2), fd);
   return status(info, 0);
 }
 
