@@ -6,7 +6,7 @@ import type { TcpHandle } from './tcp_handle';
 
 export type SockOptName =
   | 'TCP_NODELAY' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
-  | 'SO_REUSEADDR' | 'IPV6_V6ONLY' | 'SO_RCVBUF' | 'SO_SNDBUF';
+  | 'SO_REUSEADDR' | 'IPV6_V6ONLY' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'IP_TOS' | 'IPV6_TCLASS';
 
 /**
  * Reads an int socket option of a socket's or server's fd back from the

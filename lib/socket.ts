@@ -19,7 +19,9 @@ import {
 import type { AnyListener, EventListener } from './events';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { native } from './binding';
-import { KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
+import { NET_DEBUG, debug } from './debug';
+import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
+import { HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
   getTimerDuration, isIP, validateBoolean, validateFunction, validateInt32,
@@ -52,6 +54,8 @@ export interface SocketOptions extends DuplexOptions {
   pauseOnCreate?: boolean;
   /** @internal */
   manualStart?: boolean;
+  /** The IP TOS / IPv6 traffic class byte to set once connected (where node:net has setTypeOfService). */
+  typeOfService?: number;
 }
 
 export interface OnReadOptions {
@@ -105,10 +109,15 @@ interface ConnectTarget { address: string; family: 4 | 6 }
 // Duplex, except that net.Socket.call(obj) of pre-class code initialises obj (callable.ts).
 const SocketBase = adoptableBase(Duplex);
 
+// node:net keeps the handle under a symbol behind a `_handle` accessor on
+// Socket.prototype (so the prototype lists `_handle`, as node:net's does).
+const kHandle = Symbol('kHandle');
+const UV_EBADF = -osConstants.errno.EBADF;
+
 export class Socket extends SocketBase {
   connecting = false;
   _hadError = false;
-  _handle: TcpHandle | null = null;
+  [kHandle]: TcpHandle | null = null;
   _host: string | null = null;
   _parent: Socket | null = null;
   _peername: Partial<NameInfo> | null = null;
@@ -136,6 +145,8 @@ export class Socket extends SocketBase {
   #noDelay: boolean;
   #keepAlive: boolean;
   #keepAliveDelay: number;
+  // What setTypeOfService / options.typeOfService asked for (node:net's kSetTOS).
+  #tos: number | undefined;
   #timer: NodeJS.Timeout | null = null;
   #lastWriteQueueSize = 0;
   #bytesRead = 0;     // kept when the handle goes away
@@ -221,6 +232,10 @@ export class Socket extends SocketBase {
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
+    if (HAS_TYPE_OF_SERVICE) {
+      if (opts.typeOfService !== undefined) validateInt32(opts.typeOfService, 'options.typeOfService', 0, 255);
+      this.#tos = opts.typeOfService;
+    }
 
     this.on('end', onReadableStreamEnd);
     // Node's initSocketHandle un-destroys the stream unconditionally: a socket
@@ -280,6 +295,7 @@ export class Socket extends SocketBase {
     const options = normalized[0];
     const cb = normalized[1];
 
+    if (CLIENT_SOCKET_IN_CONNECT && netClientSocket.hasSubscribers) netClientSocket.publish({ socket: this });
     if (cb !== null) this.once('connect', cb);
     this.#connectCalled = true;
     if (options.port === undefined && options.path == null) {
@@ -297,6 +313,7 @@ export class Socket extends SocketBase {
     // An adopted BoundSocket fixes the transport, whatever the options say
     // (once destroyed, the path option decides again, as for any socket).
     const pipe = this.#boundSource && this._handle ? this._handle.isPipe : Boolean(options.path);
+    if (NET_DEBUG) debug('pipe', pipe, options.path);
     if (!this._handle) {
       this._handle = new TcpHandle();
       this.#initHandle(this._handle);
@@ -318,6 +335,7 @@ export class Socket extends SocketBase {
     const handle = this._handle!;
     handle.onconnect = (status) => {
       if (this.destroyed) return;
+      if (NET_DEBUG) debug('afterConnect');
       if (status === 0) {
         this.#afterConnect();
         return;
@@ -326,6 +344,7 @@ export class Socket extends SocketBase {
       this.emit('connectionAttemptFailed', path, undefined, undefined, ex);
       this.destroy(ex);
     };
+    if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', path, undefined, undefined);
     this.emit('connectionAttempt', path, undefined, undefined);
     if (this.#boundFd >= 0) handle.connectPathFd(this.#takeBoundFd(), path);
     else handle.connectPath(path);
@@ -402,9 +421,14 @@ export class Socket extends SocketBase {
     if (process.platform !== 'win32' && family !== 4 && family !== 6 && dnsopts.hints === 0) {
       dnsopts.hints = dns.ADDRCONFIG;
     }
+    if (NET_DEBUG) {
+      debug('connect: find host', host);
+      debug('connect: dns options', dnsopts);
+    }
     this._host = host;
 
     if (family !== 4 && family !== 6 && !localAddress && autoSelectFamily) {
+      if (NET_DEBUG) debug('connect: autodetecting');
       dnsopts.all = true;
       lookup(host, dnsopts, (err, addresses) => {
         if (!this.connecting) return;
@@ -437,6 +461,10 @@ export class Socket extends SocketBase {
         for (let i = 0; i < Math.max(groups[0].length, groups[1].length); i++) {
           if (i < groups[0].length) targets.push(groups[0][i]);
           if (i < groups[1].length) targets.push(groups[1][i]);
+        }
+        if (NET_DEBUG) {
+          if (targets.length === 1) debug('connect/multiple: only one address found, switching back to single connection');
+          else debug('connect/multiple: will try the following addresses', targets);
         }
         this._unrefTimer();
         this.#internalConnect(targets, port, localAddress, localPort, attemptTimeout!);
@@ -502,10 +530,12 @@ export class Socket extends SocketBase {
       };
       let timer: NodeJS.Timeout | null = null;
       handle.onconnect = (status) => {
+        if (NET_DEBUG) debug('connect/multiple: connection attempt to %s:%s completed with status %s', address, port, status);
         if (timer) clearTimeout(timer);
         this.#connectAttempt = null;
         if (this.destroyed) return;
         if (status === 0) {
+          if (NET_DEBUG) debug('afterConnect');
           this.#afterConnect();
           return;
         }
@@ -514,12 +544,16 @@ export class Socket extends SocketBase {
         this.emit('connectionAttemptFailed', address, port, family, ex);
         if (this.connecting) next(status === -osConstants.errno.ECANCELED);
       };
+      if (NET_DEBUG && local) {
+        debug('connect/multiple: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
+      }
       const err = handle.connect(address, port, local, localPort);
       if (err && local && isBindError(err)) {
         errors.push(sysHostPort(err, 'bind', local, localPort));
         next();
         return;
       }
+      if (NET_DEBUG) debug('connect/multiple: attempting to connect to %s:%d (addressType: %d)', address, port, family);
       this.emit('connectionAttempt', address, port, family);
       this.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
       if (err) {
@@ -530,7 +564,9 @@ export class Socket extends SocketBase {
         return;
       }
       if (current < targets.length - 1) {
+        if (NET_DEBUG) debug('connect/multiple: setting the attempt timeout to %d ms', attemptTimeout);
         timer = setTimeout(() => {
+          if (NET_DEBUG) debug('connect/multiple: connection to %s:%s timed out', address, port);
           this.#connectAttempt = null;
           this.emit('connectionAttemptTimeout', address, port, family);
           handle.onconnect = null;
@@ -553,6 +589,7 @@ export class Socket extends SocketBase {
     const details = local && localPort ? `${local}:${localPort}` : undefined;
     handle.onconnect = (status) => {
       if (this.destroyed) return;
+      if (NET_DEBUG) debug('afterConnect');
       if (status === 0) {
         this.#afterConnect();
         return;
@@ -568,12 +605,16 @@ export class Socket extends SocketBase {
     // The core binds and connects in one call; a bind failure is told apart
     // by its errno (what bind(2) can answer) so it is reported as Node's
     // 'bind' error, before any 'connectionAttempt'.
+    if (NET_DEBUG && local) {
+      debug('connect: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
+    }
     const err = this.#boundFd >= 0 ? handle.connectFd(this.#takeBoundFd(), address, port)
       : handle.connect(address, port, local, localPort);
     if (err && local && isBindError(err)) {
       this.destroy(sysHostPort(err, 'bind', local, localPort));
       return;
     }
+    if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', address, port, family);
     this.emit('connectionAttempt', address, port, family);
     if (err) {
       const name = this._getsockname();
@@ -591,6 +632,12 @@ export class Socket extends SocketBase {
     const handle = this._handle!;
     if (this.#noDelay) handle.setNoDelay(true);
     if (this.#keepAlive) handle.setKeepAlive(true, this.#keepAliveDelay);
+    // A TOS asked for before the socket existed; a failure does not stop the
+    // connection, but is reported (node:net: except EBADF, and not on Windows).
+    if (this.#tos !== undefined && !handle.isPipe) {
+      const err = handle.setTypeOfService(this.#tos);
+      if (err && err !== UV_EBADF && process.platform !== 'win32') this.emit('error', sysErrno(err, 'setTypeOfService'));
+    }
     this.emit('connect');
     this.emit('ready');
     if (!this.isPaused()) this.read(0);
@@ -599,7 +646,9 @@ export class Socket extends SocketBase {
   // ---- reading ----
 
   override _read(_size: number): void {
+    if (NET_DEBUG) debug('_read - n', _size, 'isConnecting?', !!this.connecting, 'hasHandle?', !!this._handle);
     if (this.connecting || !this._handle) {
+      if (NET_DEBUG) debug('_read wait for connection');
       this.once('connect', () => this._read(_size));
     } else if (!this._handle.reading) {
       this.#tryReadStart();
@@ -608,6 +657,7 @@ export class Socket extends SocketBase {
 
   #tryReadStart(): void {
     if (this.#userPending !== null && this.#userPending.length > 0 && !this.#flushUserPending()) return;
+    if (NET_DEBUG) debug('Socket._handle.readStart');
     this._handle!.reading = true;
     const err = this._handle!.readStart();
     if (err) this.destroy(sysErrno(err, 'read'));
@@ -691,6 +741,17 @@ export class Socket extends SocketBase {
     return true;
   }
 
+  // Node's read: with onread, a handle that stopped (the callback returned
+  // false) starts again when the stream is read. Not while pause()d: here a
+  // read(0) from the stream's own machinery would otherwise deliver the bytes
+  // held back (Node's stopped handle has none).
+  override read(size?: number): unknown {
+    if (this.#userBufCb && !this.#userPaused && !this.connecting && this._handle && !this._handle.reading) {
+      this.#tryReadStart();
+    }
+    return super.read(size);
+  }
+
   // Node's pause/resume: with onread, stopping the flow stops the handle.
   override pause(): this {
     if (this.#userBufCb) this.#userPaused = true;
@@ -712,14 +773,14 @@ export class Socket extends SocketBase {
   // ---- writing ----
 
   override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, cb: Callback): void {
-    this.#writeGeneric(true, chunks, '', cb);
+    this._writeGeneric(true, chunks, '', cb);
   }
 
   override _write(data: unknown, encoding: BufferEncoding, cb: Callback): void {
-    this.#writeGeneric(false, data, encoding, cb);
+    this._writeGeneric(false, data, encoding, cb);
   }
 
-  #writeGeneric(writev: boolean, data: unknown, encoding: string, cb: Callback): void {
+  _writeGeneric(writev: boolean, data: unknown, encoding: string, cb: Callback): void {
     // Writes made while connecting wait for 'connect' (the stream buffers the
     // rest); if the socket closes first they fail like Node's.
     if (this.connecting) {
@@ -728,7 +789,7 @@ export class Socket extends SocketBase {
       const onClose = (): void => cb(simple.socketClosedBeforeConnection());
       this.once('connect', () => {
         this.off('close', onClose);
-        this.#writeGeneric(writev, data, encoding, cb);
+        this._writeGeneric(writev, data, encoding, cb);
       });
       this.once('close', onClose);
       return;
@@ -745,7 +806,7 @@ export class Socket extends SocketBase {
         // for the rest of this tick; a socket still not connecting then fails
         // as Node's does at once (ERR_SOCKET_CLOSED).
         process.nextTick(() => {
-          if (this.connecting || this._handle) this.#writeGeneric(writev, data, encoding, cb);
+          if (this.connecting || this._handle) this._writeGeneric(writev, data, encoding, cb);
           else cb(simple.socketClosed());
         });
         return;
@@ -811,6 +872,7 @@ export class Socket extends SocketBase {
     // `pending` (a socket that never connects never finishes either); Node 24
     // checks `connecting`, so a socket with no connect under way finishes.
     if (NODE_MAJOR >= 24 ? this.connecting : this.pending) {
+      if (NET_DEBUG) debug('_final: not yet connected');
       this.once('connect', () => this._final(cb));
       return;
     }
@@ -818,7 +880,11 @@ export class Socket extends SocketBase {
       cb();
       return;
     }
-    const err = this._handle.shutdown(() => cb());
+    if (NET_DEBUG) debug('_final: not ended, call shutdown()');
+    const err = this._handle.shutdown(() => {
+      if (NET_DEBUG) debug('afterShutdown destroyed=%j', this.destroyed);
+      cb();
+    });
     if (err === 1 || err === enotconn()) {
       cb();
     } else if (err !== 0) {
@@ -827,6 +893,7 @@ export class Socket extends SocketBase {
   }
 
   override _destroy(exception: Error | null, cb: (err: Error | null) => void): void {
+    if (NET_DEBUG) debug('destroy');
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
@@ -842,8 +909,10 @@ export class Socket extends SocketBase {
     }
     unlinkBoundPath(this.#unlinkOnClose);
     this.#unlinkOnClose = undefined;
+    if (NET_DEBUG) debug('close');
     const handle = this._handle;
     if (handle) {
+      if (NET_DEBUG) debug('close handle');
       const isException = Boolean(exception);
       this.#bytesRead = handle.bytesRead;
       this.#bytesWritten = handle.bytesWritten;
@@ -851,31 +920,45 @@ export class Socket extends SocketBase {
       handle.onconnect = null;
       if (this.#resetOnClose) {
         this.#resetOnClose = false;
-        const err = handle.reset(() => this.emit('close', isException));
+        const err = handle.reset(() => this.#emitClose(isException));
         if (err) this.emit('error', sysErrno(err, 'reset'));
       } else {
-        handle.close(() => this.emit('close', isException));
+        handle.close(() => this.#emitClose(isException));
       }
       this._handle = null;
       this._sockname = null;
       cb(exception);
     } else {
       cb(exception);
-      // Node emits this 'close' without the hadError argument.
-      process.nextTick(() => this.emit('close'));
+      // Node emits this 'close' without the hadError argument (and, sharing
+      // the server's function for it, says 'SERVER: emit close').
+      process.nextTick(() => {
+        if (NET_DEBUG) debug('SERVER: emit close');
+        this.emit('close');
+      });
     }
     const server = this._server as { _connections: number; _emitCloseIfDrained?: () => void } | null;
     if (server) {
+      if (NET_DEBUG) debug('has server');
       server._connections--;
       server._emitCloseIfDrained?.();
     }
   }
 
+  #emitClose(isException: boolean): void {
+    if (NET_DEBUG) debug('emit close');
+    this.emit('close', isException);
+  }
+
   /** Closes with a TCP RST: the peer sees ECONNRESET. */
   resetAndDestroy(): this {
     if (this._handle) {
-      if (this.connecting) this.once('connect', () => this.#reset());
-      else this.#reset();
+      if (this.connecting) {
+        if (NET_DEBUG) debug('reset wait for connection');
+        this.once('connect', () => this._reset());
+      } else {
+        this._reset();
+      }
     } else {
       this.destroy(simple.socketClosed());
     }
@@ -884,7 +967,8 @@ export class Socket extends SocketBase {
 
   #resetOnClose = false;
 
-  #reset(): this {
+  _reset(): this {
+    if (NET_DEBUG) debug('reset connection');
     this.#resetOnClose = true;
     return this.destroy();
   }
@@ -942,6 +1026,7 @@ export class Socket extends SocketBase {
         return;
       }
     }
+    if (NET_DEBUG) debug('_onTimeout');
     this.emit('timeout');
   }
 
@@ -987,6 +1072,38 @@ export class Socket extends SocketBase {
     return this;
   }
 
+  // setTypeOfService / getTypeOfService: where the running Node's net has
+  // them (Node 24.15+); removed from the prototype below otherwise. The byte
+  // is IP_TOS on an IPv4 socket and IPV6_TCLASS on an IPv6 one; asked for
+  // before the socket has a descriptor, it is kept and set on connect.
+  setTypeOfService(tos: number): this {
+    if (Number.isNaN(tos)) throw invalidArgType('tos', 'number', tos);
+    validateInt32(tos, 'tos', 0, 255);
+    const handle = this._handle;
+    if (!handle || handle.isPipe || this.#boundFd >= 0) {
+      this.#tos = tos;
+      return this;
+    }
+    if (tos !== this.#tos) {
+      this.#tos = tos;
+      const err = handle.setTypeOfService(tos);
+      // Windows often refuses the option; node:net treats it as best effort there.
+      if (err && process.platform !== 'win32') throw sysErrno(err, 'setTypeOfService');
+    }
+    return this;
+  }
+
+  getTypeOfService(): number {
+    const handle = this._handle;
+    if (!handle || handle.isPipe || this.#boundFd >= 0) return this.#tos !== undefined ? this.#tos : 0;
+    const res = handle.getTypeOfService();
+    if (res < 0) {
+      if (process.platform === 'win32') return this.#tos !== undefined ? this.#tos : 0;
+      throw sysErrno(res, 'getTypeOfService');
+    }
+    return res;
+  }
+
   ref(): this {
     this._handle?.ref();
     return this;
@@ -998,6 +1115,9 @@ export class Socket extends SocketBase {
   }
 
   // ---- names and state ----
+
+  get _handle(): TcpHandle | null { return this[kHandle]; }
+  set _handle(handle: TcpHandle | null) { this[kHandle] = handle; }
 
   address(): Partial<NameInfo> | Record<string, never> {
     return this._getsockname();
@@ -1095,6 +1215,12 @@ export class Socket extends SocketBase {
     (Duplex.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
     return this;
   }
+}
+
+if (!HAS_TYPE_OF_SERVICE) {
+  // Not in this Node's net: not on protonet's Socket either.
+  delete (Socket.prototype as Partial<Socket>).setTypeOfService;
+  delete (Socket.prototype as Partial<Socket>).getTypeOfService;
 }
 
 // Socket's events and their listener arguments (node:net's documented ones).
