@@ -177,7 +177,9 @@ export class Server extends ServerBase {
       if (options.host) {
         this.#lookupAndListen(port, options.host, backlog, ipv6Only);
       } else {
-        this._listen2(null, port, 4, backlog, undefined, ipv6Only ? UV_TCP_IPV6ONLY : 0);
+        // Before Node 24 node:net passes no flags here: ipv6Only without a
+        // host is ignored (the default '::' stays dual-stack).
+        this._listen2(null, port, 4, backlog, undefined, NODE_MAJOR >= 24 ? (ipv6Only ? UV_TCP_IPV6ONLY : 0) : undefined);
       }
       return this;
     }

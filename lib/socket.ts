@@ -973,19 +973,6 @@ export class Socket extends SocketBase {
     return this.destroy();
   }
 
-  // Node 20's Socket[Symbol.asyncDispose]: destroy (with an AbortError unless
-  // the readable side already ended) and resolve once the stream finished.
-  override async [Symbol.asyncDispose](): Promise<void> {
-    let error: Error | null = null;
-    if (!this.destroyed) {
-      error = this.readableEnded ? null : new AbortError();
-      this.destroy(error ?? undefined);
-    }
-    await new Promise<void>((resolve, reject) => {
-      finished(this, (err) => (err && err !== error ? reject(err) : resolve()));
-    });
-  }
-
   destroySoon(): void {
     if (this.writable) this.end();
     if (this.writableFinished) this.destroy();
@@ -1215,6 +1202,26 @@ export class Socket extends SocketBase {
     (Duplex.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
     return this;
   }
+}
+
+// node:net's Socket has no [Symbol.asyncDispose] of its own: it inherits the
+// stream's (destroy, with an AbortError unless the readable side ended, and
+// wait until finished). Only where a runtime's streams lack it, the same here.
+if (typeof (Duplex.prototype as unknown as Record<symbol, unknown>)[Symbol.asyncDispose] !== 'function') {
+  Object.defineProperty(Socket.prototype, Symbol.asyncDispose, {
+    configurable: true,
+    writable: true,
+    async value(this: Socket): Promise<void> {
+      let error: Error | null = null;
+      if (!this.destroyed) {
+        error = this.readableEnded ? null : new AbortError();
+        this.destroy(error ?? undefined);
+      }
+      await new Promise<void>((resolve, reject) => {
+        finished(this, (err) => (err && err !== error ? reject(err) : resolve()));
+      });
+    },
+  });
 }
 
 if (!HAS_TYPE_OF_SERVICE) {
