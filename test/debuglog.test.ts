@@ -14,12 +14,15 @@
  */
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { implName, repoRoot } from './helpers/impl';
 
 const PEER = path.join(repoRoot, 'test', 'fixtures', 'net-debug-peer.cjs');
 const IMPL = implName === 'protonet' ? repoRoot : 'node:net';
+// The servers remove their socket file when they close.
+const PIPE = path.join(os.tmpdir(), `protonet-debuglog-${process.pid}.sock`);
 
 function childEnv(nodeDebug: string | undefined): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -92,6 +95,8 @@ describe('NODE_DEBUG=net prints what node:net prints', () => {
     ['server', '', '127.0.0.1', "a server on the default address ('::'): listen, accept, data, end, close"],
     ['client', '127.0.0.1', '127.0.0.1', 'a client of 127.0.0.1: connect, data, end, close'],
     ['client', '127.0.0.1', 'localhost', 'a client of localhost: the lookup, then connect, data, end, close'],
+    ['server', PIPE, '', 'a server on a Unix socket: listen, accept, data, end, close'],
+    ['client', PIPE, '', 'a client of a Unix socket: connect, data, end, close'],
   ];
   for (const [traced, serverHost, clientHost, title] of cases) {
     it(title, async function () {
