@@ -90,20 +90,27 @@ function exchange(traced: 'server' | 'client', net: string, serverHost: string, 
 }
 
 describe('NODE_DEBUG=net prints what node:net prints', () => {
-  const cases: Array<['server' | 'client', string, string, string]> = [
+  // node:net re-initialises a socket's stream state for each further address
+  // it tries (the _undestroy() of its handle re-initialisation), so it calls
+  // _read once more after connecting there (README, Diagnostics): for that
+  // case the connect sequence is compared, the lines that name the connect.
+  const connectLines = /^(NET: (connect|afterConnect)|EV client connect)/;
+  const cases: Array<['server' | 'client', string, string, string, RegExp?]> = [
     ['server', '127.0.0.1', '127.0.0.1', 'a server on 127.0.0.1: listen, accept, data, end, close'],
     ['server', '', '127.0.0.1', "a server on the default address ('::'): listen, accept, data, end, close"],
     ['client', '127.0.0.1', '127.0.0.1', 'a client of 127.0.0.1: connect, data, end, close'],
     ['client', '127.0.0.1', 'localhost', 'a client of localhost: the lookup, then connect, data, end, close'],
+    ['client', '127.0.0.1', 'two-addresses', 'a client given two addresses: the first refused, the second connects', connectLines],
     ['server', PIPE, '', 'a server on a Unix socket: listen, accept, data, end, close'],
     ['client', PIPE, '', 'a client of a Unix socket: connect, data, end, close'],
   ];
-  for (const [traced, serverHost, clientHost, title] of cases) {
+  for (const [traced, serverHost, clientHost, title, only] of cases) {
     it(title, async function () {
       this.timeout(40000);
-      const ref = await exchange(traced, 'node:net', serverHost, clientHost);
+      const pick = (lines: string[]): string[] => (only ? lines.filter((l) => only.test(l)) : lines);
+      const ref = pick(await exchange(traced, 'node:net', serverHost, clientHost));
       expect(ref.filter((l) => l.startsWith('NET:')).length, `node:net's trace:\n${ref.join('\n')}`).to.be.greaterThan(8);
-      const got = await exchange(traced, IMPL, serverHost, clientHost);
+      const got = pick(await exchange(traced, IMPL, serverHost, clientHost));
       expect(got.join('\n'), `expected node:net's trace, got ${implName}'s`).to.equal(ref.join('\n'));
     });
   }
