@@ -111,6 +111,8 @@ const SocketBase = adoptableBase(Duplex);
 
 // node:net keeps the handle under a symbol behind a `_handle` accessor on
 // Socket.prototype (so the prototype lists `_handle`, as node:net's does).
+// This file reads and writes the symbol itself: the accessor is for everyone
+// else, and a getter call on every read and write measurably costs ping-pong.
 const kHandle = Symbol('kHandle');
 const UV_EBADF = -osConstants.errno.EBADF;
 
@@ -189,15 +191,15 @@ export class Socket extends SocketBase {
     let boundNotConnected = false;
     if (opts.handle instanceof BoundSocket) {
       const { fd, path } = adoptBoundSocket(opts.handle);
-      this._handle = new TcpHandle();
-      this._handle.isPipe = path !== undefined;
+      this[kHandle] = new TcpHandle();
+      this[kHandle].isPipe = path !== undefined;
       this.#boundSource = true;
       this.#boundFd = fd;
       this.#boundPath = path;
       this.#unlinkOnClose = path;
       boundNotConnected = true;
     } else if (opts.handle) {
-      this._handle = opts.handle;
+      this[kHandle] = opts.handle;
     } else if (opts.fd !== undefined) {
       // Node's createHandle: only stream sockets can become a Socket.
       validateInt32(opts.fd, 'fd', 0);
@@ -214,7 +216,7 @@ export class Socket extends SocketBase {
         const err = handle.open(opts.fd);
         if (err) throw sysErrno(err, 'open');
       }
-      this._handle = handle;
+      this[kHandle] = handle;
     }
     const onread = opts.onread;
     if (onread !== null && typeof onread === 'object'
@@ -242,13 +244,13 @@ export class Socket extends SocketBase {
     // that an already aborted signal destroyed inside Duplex's constructor
     // comes out not destroyed (its 'error'/'close' are already queued).
     (this as unknown as { _undestroy(): void })._undestroy();
-    if (this._handle) this.#initHandle(this._handle);
+    if (this[kHandle]) this.#initHandle(this[kHandle]);
 
     // An accepted connection starts reading at once unless the server pauses it.
-    if (this._handle && opts.readable !== false && !boundNotConnected) {
+    if (this[kHandle] && opts.readable !== false && !boundNotConnected) {
       if (opts.pauseOnCreate) {
-        this._handle.reading = false;
-        this._handle.readStop();
+        this[kHandle].reading = false;
+        this[kHandle].readStop();
         (this as unknown as { readableFlowing: boolean | null }).readableFlowing = false;
       } else if (!opts.manualStart) {
         this.read(0);
@@ -305,18 +307,18 @@ export class Socket extends SocketBase {
     // A socket reconnecting after 'end' gets its write() back.
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
     if (this.destroyed) {
-      this._handle = null;
+      this[kHandle] = null;
       this._peername = null;
       this._sockname = null;
       (this as unknown as { _undestroy(): void })._undestroy();
     }
     // An adopted BoundSocket fixes the transport, whatever the options say
     // (once destroyed, the path option decides again, as for any socket).
-    const pipe = this.#boundSource && this._handle ? this._handle.isPipe : Boolean(options.path);
+    const pipe = this.#boundSource && this[kHandle] ? this[kHandle].isPipe : Boolean(options.path);
     if (NET_DEBUG) debug('pipe', pipe, options.path);
-    if (!this._handle) {
-      this._handle = new TcpHandle();
-      this.#initHandle(this._handle);
+    if (!this[kHandle]) {
+      this[kHandle] = new TcpHandle();
+      this.#initHandle(this[kHandle]);
     }
     this._unrefTimer();
     this.connecting = true;
@@ -332,7 +334,7 @@ export class Socket extends SocketBase {
   // Node's internalConnect for a pipe: synchronous, 'connectionAttempt' at
   // once; the outcome (errors included) always comes back asynchronously.
   #connectPipe(path: string): void {
-    const handle = this._handle!;
+    const handle = this[kHandle]!;
     handle.onconnect = (status) => {
       if (this.destroyed) return;
       if (NET_DEBUG) debug('afterConnect');
@@ -513,11 +515,11 @@ export class Socket extends SocketBase {
       const current = index++;
       const { address, family } = targets[current];
       if (current > 0) {
-        this._handle?.close();
-        this._handle = new TcpHandle();
-        this.#initHandle(this._handle);
+        this[kHandle]?.close();
+        this[kHandle] = new TcpHandle();
+        this.#initHandle(this[kHandle]);
       }
-      const handle = this._handle!;
+      const handle = this[kHandle]!;
       const local = localPort ? (family === 4 ? '0.0.0.0' : '::') : undefined;
       const details = local ? `${local}:${localPort}` : undefined;
       const connectionError = (status: number): SystemError => {
@@ -584,7 +586,7 @@ export class Socket extends SocketBase {
   #connectOne(target: ConnectTarget, port: number, localAddress: string | undefined,
     localPort: number | undefined): void {
     const { address, family } = target;
-    const handle = this._handle!;
+    const handle = this[kHandle]!;
     const local = localAddress || localPort ? (localAddress || (family === 4 ? '0.0.0.0' : '::')) : undefined;
     const details = local && localPort ? `${local}:${localPort}` : undefined;
     handle.onconnect = (status) => {
@@ -629,7 +631,7 @@ export class Socket extends SocketBase {
     this.connecting = false;
     this._sockname = null;
     this._unrefTimer();
-    const handle = this._handle!;
+    const handle = this[kHandle]!;
     if (this.#noDelay) handle.setNoDelay(true);
     if (this.#keepAlive) handle.setKeepAlive(true, this.#keepAliveDelay);
     // A TOS asked for before the socket existed; a failure does not stop the
@@ -646,11 +648,11 @@ export class Socket extends SocketBase {
   // ---- reading ----
 
   override _read(_size: number): void {
-    if (NET_DEBUG) debug('_read - n', _size, 'isConnecting?', !!this.connecting, 'hasHandle?', !!this._handle);
-    if (this.connecting || !this._handle) {
+    if (NET_DEBUG) debug('_read - n', _size, 'isConnecting?', !!this.connecting, 'hasHandle?', !!this[kHandle]);
+    if (this.connecting || !this[kHandle]) {
       if (NET_DEBUG) debug('_read wait for connection');
       this.once('connect', () => this._read(_size));
-    } else if (!this._handle.reading) {
+    } else if (!this[kHandle].reading) {
       this.#tryReadStart();
     }
   }
@@ -658,8 +660,8 @@ export class Socket extends SocketBase {
   #tryReadStart(): void {
     if (this.#userPending !== null && this.#userPending.length > 0 && !this.#flushUserPending()) return;
     if (NET_DEBUG) debug('Socket._handle.readStart');
-    this._handle!.reading = true;
-    const err = this._handle!.readStart();
+    this[kHandle]!.reading = true;
+    const err = this[kHandle]!.readStart();
     if (err) this.destroy(sysErrno(err, 'read'));
   }
 
@@ -680,7 +682,7 @@ export class Socket extends SocketBase {
     if (this.destroyed) return;
     this._unrefTimer();
     const ok = this.#userBufCb ? this.#deliverToUserBuffer(buf) : this.push(buf);
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (!ok && handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
@@ -746,7 +748,7 @@ export class Socket extends SocketBase {
   // read(0) from the stream's own machinery would otherwise deliver the bytes
   // held back (Node's stopped handle has none).
   override read(size?: number): unknown {
-    if (this.#userBufCb && !this.#userPaused && !this.connecting && this._handle && !this._handle.reading) {
+    if (this.#userBufCb && !this.#userPaused && !this.connecting && this[kHandle] && !this[kHandle].reading) {
       this.#tryReadStart();
     }
     return super.read(size);
@@ -755,16 +757,16 @@ export class Socket extends SocketBase {
   // Node's pause/resume: with onread, stopping the flow stops the handle.
   override pause(): this {
     if (this.#userBufCb) this.#userPaused = true;
-    if (this.#userBufCb && !this.connecting && this._handle && this._handle.reading) {
-      this._handle.reading = false;
-      if (!this.destroyed) this._handle.readStop();
+    if (this.#userBufCb && !this.connecting && this[kHandle] && this[kHandle].reading) {
+      this[kHandle].reading = false;
+      if (!this.destroyed) this[kHandle].readStop();
     }
     return super.pause();
   }
 
   override resume(): this {
     this.#userPaused = false;
-    if (this.#userBufCb && !this.connecting && this._handle && !this._handle.reading) {
+    if (this.#userBufCb && !this.connecting && this[kHandle] && !this[kHandle].reading) {
       if (this.#flushUserPending()) this.#tryReadStart();
     }
     return super.resume();
@@ -796,7 +798,7 @@ export class Socket extends SocketBase {
     }
     this._pendingData = null;
     this._pendingEncoding = '';
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (!handle) {
       if (!this.#connectCalled && !this.destroyed) {
         // A new socket's first write may come before its connect():
@@ -806,7 +808,7 @@ export class Socket extends SocketBase {
         // for the rest of this tick; a socket still not connecting then fails
         // as Node's does at once (ERR_SOCKET_CLOSED).
         process.nextTick(() => {
-          if (this.connecting || this._handle) this._writeGeneric(writev, data, encoding, cb);
+          if (this.connecting || this[kHandle]) this._writeGeneric(writev, data, encoding, cb);
           else cb(simple.socketClosed());
         });
         return;
@@ -876,12 +878,12 @@ export class Socket extends SocketBase {
       this.once('connect', () => this._final(cb));
       return;
     }
-    if (!this._handle) {
+    if (!this[kHandle]) {
       cb();
       return;
     }
     if (NET_DEBUG) debug('_final: not ended, call shutdown()');
-    const err = this._handle.shutdown(() => {
+    const err = this[kHandle].shutdown(() => {
       if (NET_DEBUG) debug('afterShutdown destroyed=%j', this.destroyed);
       cb();
     });
@@ -910,7 +912,7 @@ export class Socket extends SocketBase {
     unlinkBoundPath(this.#unlinkOnClose);
     this.#unlinkOnClose = undefined;
     if (NET_DEBUG) debug('close');
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (handle) {
       if (NET_DEBUG) debug('close handle');
       const isException = Boolean(exception);
@@ -925,7 +927,7 @@ export class Socket extends SocketBase {
       } else {
         handle.close(() => this.#emitClose(isException));
       }
-      this._handle = null;
+      this[kHandle] = null;
       this._sockname = null;
       cb(exception);
     } else {
@@ -952,7 +954,7 @@ export class Socket extends SocketBase {
 
   /** Closes with a TCP RST: the peer sees ECONNRESET. */
   resetAndDestroy(): this {
-    if (this._handle) {
+    if (this[kHandle]) {
       if (this.connecting) {
         if (NET_DEBUG) debug('reset wait for connection');
         this.once('connect', () => this._reset());
@@ -1005,7 +1007,7 @@ export class Socket extends SocketBase {
 
   // A write still draining suppresses the timeout (Node's kLastWriteQueueSize).
   _onTimeout(): void {
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (this.#lastWriteQueueSize > 0 && handle) {
       if (this.#lastWriteQueueSize !== handle.writeQueueSize) {
         this.#lastWriteQueueSize = handle.writeQueueSize;
@@ -1023,14 +1025,14 @@ export class Socket extends SocketBase {
 
   setNoDelay(noDelay?: boolean): this {
     const enable = Boolean(noDelay === undefined ? true : noDelay);
-    if (!this._handle || this.connecting || this.#boundFd >= 0) {
+    if (!this[kHandle] || this.connecting || this.#boundFd >= 0) {
       this.#noDelay = enable;
       return this;
     }
     // Node skips a handle without setNoDelay (a user's own handle object).
-    if (typeof this._handle.setNoDelay === 'function' && enable !== this.#noDelay) {
+    if (typeof this[kHandle].setNoDelay === 'function' && enable !== this.#noDelay) {
       this.#noDelay = enable;
-      this._handle.setNoDelay(enable);
+      this[kHandle].setNoDelay(enable);
     }
     return this;
   }
@@ -1045,16 +1047,16 @@ export class Socket extends SocketBase {
     }
     const on = Boolean(enable);
     const delay = ~~((initialDelay ?? 0) / 1000);
-    if (!this._handle || this.connecting || this.#boundFd >= 0) {
+    if (!this[kHandle] || this.connecting || this.#boundFd >= 0) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
       return this;
     }
-    if (typeof this._handle.setKeepAlive === 'function'
+    if (typeof this[kHandle].setKeepAlive === 'function'
       && (on !== this.#keepAlive || (on && this.#keepAliveDelay !== delay))) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
-      this._handle.setKeepAlive(on, delay);
+      this[kHandle].setKeepAlive(on, delay);
     }
     return this;
   }
@@ -1066,7 +1068,7 @@ export class Socket extends SocketBase {
   setTypeOfService(tos: number): this {
     if (Number.isNaN(tos)) throw invalidArgType('tos', 'number', tos);
     validateInt32(tos, 'tos', 0, 255);
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (!handle || handle.isPipe || this.#boundFd >= 0) {
       this.#tos = tos;
       return this;
@@ -1081,7 +1083,7 @@ export class Socket extends SocketBase {
   }
 
   getTypeOfService(): number {
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (!handle || handle.isPipe || this.#boundFd >= 0) return this.#tos !== undefined ? this.#tos : 0;
     const res = handle.getTypeOfService();
     if (res < 0) {
@@ -1092,12 +1094,12 @@ export class Socket extends SocketBase {
   }
 
   ref(): this {
-    this._handle?.ref();
+    this[kHandle]?.ref();
     return this;
   }
 
   unref(): this {
-    this._handle?.unref();
+    this[kHandle]?.unref();
     return this;
   }
 
@@ -1123,20 +1125,20 @@ export class Socket extends SocketBase {
       }
       return this._sockname;
     }
-    if (!this._handle || this._handle.isPipe) return {};
+    if (!this[kHandle] || this[kHandle].isPipe) return {};
     if (!this._sockname) {
       this._sockname = {};
-      const err = this._handle.getsockname(this._sockname);
+      const err = this[kHandle].getsockname(this._sockname);
       if (err !== 0) return {};
     }
     return this._sockname;
   }
 
   _getpeername(): Partial<NameInfo> {
-    if (!this._handle || this._handle.isPipe || this.connecting) return this._peername ?? kEmpty;
+    if (!this[kHandle] || this[kHandle].isPipe || this.connecting) return this._peername ?? kEmpty;
     if (!this._peername) {
       const out: Partial<NameInfo> = {};
-      const err = this._handle.getpeername(out);
+      const err = this[kHandle].getpeername(out);
       if (err) return out;
       this._peername = out;
     }
@@ -1150,7 +1152,7 @@ export class Socket extends SocketBase {
   get localPort(): number | undefined { return this._getsockname().port; }
   get localFamily(): string | undefined { return this._getsockname().family; }
 
-  get pending(): boolean { return !this._handle || this.connecting; }
+  get pending(): boolean { return !this[kHandle] || this.connecting; }
 
   get readyState(): SocketReadyState {
     if (this.connecting) return 'opening';
@@ -1162,18 +1164,18 @@ export class Socket extends SocketBase {
 
   // Typed `number` as in @types/node; undefined without a handle, as in Node.
   get bufferSize(): number {
-    return (this._handle ? this.writableLength : undefined) as number;
+    return (this[kHandle] ? this.writableLength : undefined) as number;
   }
 
   get bytesRead(): number {
-    if (this._handle) return this._handle.bytesRead;
+    if (this[kHandle]) return this[kHandle].bytesRead;
     return (#bytesRead in this ? this.#bytesRead : undefined) as number;
   }
 
   /** Node's legacy names for `connecting` and `bytesWritten`. */
   get _connecting(): boolean { return this.connecting; }
   get _bytesDispatched(): number {
-    if (this._handle) return this._handle.bytesWritten;
+    if (this[kHandle]) return this[kHandle].bytesWritten;
     return (#bytesWritten in this ? this.#bytesWritten : undefined) as number;
   }
 
@@ -1182,7 +1184,7 @@ export class Socket extends SocketBase {
   // Typed `number` as in @types/node; undefined once the stream is gone, as in Node.
   get bytesWritten(): number {
     if (!(#bytesWritten in this)) return undefined as unknown as number;
-    let bytes = this._handle ? this._handle.bytesWritten : this.#bytesWritten;
+    let bytes = this[kHandle] ? this[kHandle].bytesWritten : this.#bytesWritten;
     const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: unknown; encoding: BufferEncoding }> }).writableBuffer;
     if (!buffered) return undefined as unknown as number;
     for (const el of buffered) bytes += byteLength(el.chunk, el.encoding);
