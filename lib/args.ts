@@ -3,7 +3,8 @@
 // (options[, cb]) | (path[, cb]) | ([port][, host][, ...][, cb]); a string
 // that is not a non-negative number is a path (a pipe/Unix socket name).
 
-export const normalizedArgs = Symbol('protonet.normalizedArgs');
+// Named as node:net names its own: NODE_DEBUG=net prints it (createConnection).
+export const normalizedArgs = Symbol('normalizedArgs');
 
 export interface NormalizedOptions {
   port?: unknown;

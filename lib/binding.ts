@@ -72,6 +72,10 @@ export interface NativeBinding {
   peername(slot: number, gen: number): [string, number, number] | number;
   setNoDelay(slot: number, gen: number, enable: boolean): number;
   setKeepAlive(slot: number, gen: number, enable: boolean, delaySecs: number): number;
+  /** IP_TOS (IPv4) or IPV6_TCLASS (IPv6) by the socket's family; 0 or -errno. */
+  setTypeOfService(slot: number, gen: number, tos: number): number;
+  /** The TOS / traffic class byte, or -errno. */
+  getTypeOfService(slot: number, gen: number): number;
   errname(err: number): string;
   /** net.BoundSocket: a bound, not listening, not connected stream socket; fd or -errno. */
   bind(ip: string, port: number, ipv6Only: boolean, reusePort: boolean): number;

@@ -43,6 +43,8 @@ export function unlinkBoundPath(path: string | undefined): void {
 }
 
 let consume: (bound: BoundSocket) => AdoptedBound;
+// Set by boundSocketFromFd for the one construction it makes.
+let fromFd: { fd: number; isPipe: boolean } | null = null;
 
 export class BoundSocket {
   // The bound fd while this object owns it; null once adopted or closed.
@@ -51,6 +53,12 @@ export class BoundSocket {
   #path: string | undefined;
 
   constructor(options: BoundSocketOptions = {}) {
+    if (fromFd !== null) {
+      // An fd someone else made (no path of its own to unlink: '' for a Unix socket).
+      this.#fd = fromFd.fd;
+      this.#path = fromFd.isPipe ? '' : undefined;
+      return;
+    }
     // Node's validateObject: a plain object, not null, not an array.
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw invalidArgType('options', 'object', options);
@@ -155,6 +163,19 @@ export class BoundSocket {
       bound.#fd = null;
       return { fd, path: bound.#path };
     };
+  }
+}
+
+/**
+ * A BoundSocket owning a caller's socket fd as it is (net._createServerHandle
+ * with an fd, as Node's handle.open(fd)): closed with it unless adopted.
+ */
+export function boundSocketFromFd(fd: number, isPipe: boolean): BoundSocket {
+  fromFd = { fd, isPipe };
+  try {
+    return new BoundSocket();
+  } finally {
+    fromFd = null;
   }
 }
 

@@ -5,6 +5,8 @@ import {
 } from 'node:net';
 
 import { normalizeArgs } from './args';
+import { NET_DEBUG, debug } from './debug';
+import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
 import { callableClass } from './callable';
 import { Server as ServerClass, type ListenOptions, type ServerOptions } from './server';
 import {
@@ -46,7 +48,10 @@ export function connect(path: string, connectionListener?: () => void): Socket;
 export function connect(...args: unknown[]): Socket {
   const normalized = normalizeArgs(args);
   const [options] = normalized;
+  if (NET_DEBUG) debug('createConnection', normalized);
   const socket = new SocketClass(options as SocketOptions);
+  // Node 20 publishes here; later Nodes from socket.connect() (diagnostics.ts).
+  if (!CLIENT_SOCKET_IN_CONNECT && netClientSocket.hasSubscribers) netClientSocket.publish({ socket });
   if ((options as { timeout?: number }).timeout) socket.setTimeout((options as { timeout: number }).timeout);
   return socket.connect(normalized as never);
 }
@@ -55,7 +60,8 @@ export function connect(...args: unknown[]): Socket {
 // it, so protonet's names stay node:net's on every version (typed as present:
 // check `'BoundSocket' in net` before Node 24).
 import { BoundSocket as BoundSocketClass } from './bound_socket';
-import { HAS_BOUND_SOCKET } from './node_version';
+import { HAS_BOUND_SOCKET, HAS_SET_SIMULTANEOUS_ACCEPTS } from './node_version';
+import { createServerHandle } from './server_handle';
 
 export type { BoundSocketOptions } from './bound_socket';
 export declare const BoundSocket: typeof BoundSocketClass;
@@ -80,13 +86,22 @@ export { HttpsAgent, type HttpsConnectOptions } from './https';
 /** node:net's _normalizeArgs: [options, callback-or-null] from connect/listen arguments. */
 export const _normalizeArgs = normalizeArgs;
 
+/** node:net's _createServerHandle: a bound, not yet listening socket for server.listen(handle), or -errno (server_handle.ts). */
+export const _createServerHandle = createServerHandle;
+
 let warnSimultaneousAccepts = true;
-/** Deprecated in Node (DEP0121) and a no-op outside Windows; warns once as Node does. */
-export function _setSimultaneousAccepts(_handle?: unknown): void {
-  if (warnSimultaneousAccepts) {
-    process.emitWarning('net._setSimultaneousAccepts() is deprecated and will be removed.', 'DeprecationWarning', 'DEP0121');
-    warnSimultaneousAccepts = false;
-  }
+/**
+ * Deprecated in Node (DEP0121) and a no-op outside Windows; warns once as Node
+ * does. Exported only where the running Node's net still has it (gone in Node 24).
+ */
+export declare function _setSimultaneousAccepts(_handle?: unknown): void;
+if (HAS_SET_SIMULTANEOUS_ACCEPTS) {
+  (exports as Record<string, unknown>)._setSimultaneousAccepts = function _setSimultaneousAccepts(_handle?: unknown): void {
+    if (warnSimultaneousAccepts) {
+      process.emitWarning('net._setSimultaneousAccepts() is deprecated and will be removed.', 'DeprecationWarning', 'DEP0121');
+      warnSimultaneousAccepts = false;
+    }
+  };
 }
 
 // `import net from 'net'` compiled by tsc or Babel to CommonJS reads

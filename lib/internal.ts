@@ -7,7 +7,7 @@ import { Ev, RECORD_INTS, loadNative, native } from './binding';
 
 export type SockOptName =
   | 'TCP_NODELAY' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
-  | 'SO_REUSEADDR' | 'IPV6_V6ONLY' | 'SO_RCVBUF' | 'SO_SNDBUF';
+  | 'SO_REUSEADDR' | 'IPV6_V6ONLY' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'IP_TOS' | 'IPV6_TCLASS';
 
 /**
  * Reads an int socket option of a socket's or server's fd back from the

@@ -22,3 +22,19 @@ export const KEEPALIVE_OPTIONS = NodeSocket.prototype.setKeepAlive.length > 2;
  * Deno (Node 20's behaviour there).
  */
 export const HAS_BOUND_SOCKET = !foreignRuntime && typeof (nodeNet as Record<string, unknown>).BoundSocket === 'function';
+
+/**
+ * Whether this Node's sockets have setTypeOfService/getTypeOfService (and the
+ * typeOfService option): Node 24.15+. protonet's have them only then. Never
+ * under Bun or Deno (Node 20's surface there).
+ */
+export const HAS_TYPE_OF_SERVICE = !foreignRuntime
+  && typeof (NodeSocket.prototype as unknown as Record<string, unknown>).setTypeOfService === 'function';
+
+/**
+ * Whether this Node's net still exports the deprecated _setSimultaneousAccepts
+ * (removed in Node 24): protonet exports its own only then. Always under Bun
+ * and Deno (Node 20's surface).
+ */
+export const HAS_SET_SIMULTANEOUS_ACCEPTS = foreignRuntime
+  || typeof (nodeNet as Record<string, unknown>)._setSimultaneousAccepts === 'function';

@@ -6,6 +6,7 @@
 // while a ref'd handle is active (our own count: Node-API's ref/unref of the
 // threadsafe function is a flag, not a counter).
 import { Ev, RECORD_INTS, loadNative, native } from './binding';
+import { PROTONET_DEBUG, debugInternals } from './debug';
 
 /** What the registry needs from a handle: its identity and an event sink. */
 export interface Registered {
@@ -49,6 +50,15 @@ function ensureStarted(): void {
     loadNative();
     loopCount = native.init(dispatch, hostIsNode());
     turnHookNeeded = !native.isDriven();
+    if (PROTONET_DEBUG) {
+      const forced = process.env.PROTONET_IO_THREADS;
+      if (native.isDriven()) {
+        debugInternals("loop mode: on this thread's libuv loop (PROTONET_IO_THREADS=%s)", forced ?? '');
+      } else {
+        debugInternals('loop mode: I/O threads (PROTONET_IO_THREADS=%s, host is %s)', forced ?? '', hostIsNode() ? 'Node' : 'not Node');
+        debugInternals('I/O threads started: %d', loopCount);
+      }
+    }
   }
 }
 
@@ -85,6 +95,7 @@ export function addActiveRef(delta: 1 | -1): void {
 
 // Called by the addon once per doorbell with every event every loop had.
 function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined): void {
+  if (PROTONET_DEBUG) debugInternals('batch delivered: %d events, %d buffers', count, buffers?.length ?? 0);
   // The addon takes one fresh batch per event-loop turn (bridge.cc); this
   // tells it when the turn is over, after this turn's I/O callbacks.
   if (turnHookNeeded && !turnHookArmed) {

@@ -14,6 +14,8 @@ import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
+import { NET_DEBUG, debug } from './debug';
+import { listenAsyncEnd, listenAsyncStart, listenError, netServerSocket } from './diagnostics';
 import { NODE_MAJOR } from './node_version';
 import { Socket } from './socket';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
@@ -51,6 +53,8 @@ function toInt32(value: unknown): number {
   return (+(value as number)) | 0;
 }
 
+// libuv's UV_TCP_IPV6ONLY, the flag _listen2 takes for listen({ ipv6Only }).
+const UV_TCP_IPV6ONLY = 1;
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
 const DEFAULT_IPV6_ADDR = '::';
 
@@ -79,6 +83,9 @@ export class Server extends ServerBase {
    */
   declare connections: number;
   #listeningId = 1;
+  /** Node's child_process.send(server) bookkeeping: the connection lists handed to children (_setupWorker). */
+  _usingWorkers = false;
+  _workers: WorkerSocketList[] = [];
 
   constructor(connectionListener?: (socket: Socket) => void);
   constructor(options?: ServerOptions, connectionListener?: (socket: Socket) => void);
@@ -128,6 +135,7 @@ export class Server extends ServerBase {
     let options = normalized[0] as ListenOptions & Record<string, unknown>;
     const cb = normalized[1];
     if (this._handle) throw simple.serverAlreadyListen();
+    if (listenAsyncStart.hasSubscribers) listenAsyncStart.publish({ server: this, options });
     if (cb !== null) this.once('listening', cb);
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
     // (boundSocket[, backlog][, cb]) or ({ handle: boundSocket }[, ...]): take
@@ -138,6 +146,7 @@ export class Server extends ServerBase {
       const { fd, path } = adoptBoundSocket(bound);
       if (path !== undefined) this._pipeName = path;
       this.#listeningId++;
+      this.#debugHaveHandle(backlogFromArgs);
       this.#listenOnBound(fd, path, toInt32(backlogFromArgs || 511));
       return this;
     }
@@ -145,13 +154,13 @@ export class Server extends ServerBase {
     options = ((options as Record<string, unknown>)._handle || options.handle || options) as typeof options;
     this.#listeningId++;
     if (options instanceof TcpHandle) {
-      this.#listenOnHandle(options, backlogFromArgs || 0);
+      this.#listenOnHandle(options, backlogFromArgs);
       return this;
     }
     addServerAbortSignalOption(this, options);
     // (handle[, backlog][, cb]) where handle is { fd }.
     if (typeof options.fd === 'number' && options.fd >= 0) {
-      this.#listenOnFd(options.fd, toInt32(backlogFromArgs || 511));
+      this._listen2(null, null, null, backlogFromArgs, options.fd);
       return this;
     }
 
@@ -168,7 +177,9 @@ export class Server extends ServerBase {
       if (options.host) {
         this.#lookupAndListen(port, options.host, backlog, ipv6Only);
       } else {
-        this.#setupListenHandle(null, port, 4, backlog, ipv6Only);
+        // Before Node 24 node:net passes no flags here: ipv6Only without a
+        // host is ignored (the default '::' stays dual-stack).
+        this._listen2(null, port, 4, backlog, undefined, NODE_MAJOR >= 24 ? (ipv6Only ? UV_TCP_IPV6ONLY : 0) : undefined);
       }
       return this;
     }
@@ -182,7 +193,7 @@ export class Server extends ServerBase {
       const path = options.path;
       this._pipeName = path;
       const backlog: unknown = options.backlog || backlogFromArgs;
-      this.#setupListenHandle(path, -1, -1, backlog, false);
+      this._listen2(path, -1, -1, backlog, undefined);
       const handle = this._handle as TcpHandle | null;
       if (!handle) return this; // the error comes on the next tick
       let mode = 0;
@@ -216,11 +227,11 @@ export class Server extends ServerBase {
 
   // Node's listen(handle): take over an existing listening handle; errors and
   // 'listening' on the next tick as for any listen.
-  #listenOnHandle(handle: TcpHandle, _backlog: number): void {
+  #listenOnHandle(handle: TcpHandle, backlog: number | false): void {
+    this.#debugHaveHandle(backlog);
     if (!handle.isListening) {
       const [code, errno, desc] = describeErr(-22);
-      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1);
-      process.nextTick(() => this.emit('error', ex));
+      this.#listenFailed(uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1));
       return;
     }
     if (handle.isPipe) this._pipeName = this._pipeName ?? null;
@@ -239,11 +250,45 @@ export class Server extends ServerBase {
       native.closeFd(fd);
       unlinkBoundPath(path);
       const [code, errno, desc] = describeErr(err);
-      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1);
-      process.nextTick(() => this.emit('error', ex));
+      this.#listenFailed(uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1));
       return;
     }
     this.#startListening(handle);
+  }
+
+  // node:net's trace of a listen on a handle it already has (another
+  // server's, a BoundSocket's): setupListenHandle with no address.
+  #debugHaveHandle(backlog: unknown): void {
+    if (!NET_DEBUG) return;
+    debug('setupListenHandle', null, -1, -1, backlog, undefined);
+    debug('setupListenHandle: have a handle already');
+  }
+
+  // A listen that failed: the tracing channel's error phase now, 'error' on
+  // the next tick (node:net's setupListenHandle).
+  #listenFailed(ex: Error): void {
+    if (listenError.hasSubscribers) listenError.publish({ server: this, error: ex });
+    process.nextTick(() => this.emit('error', ex));
+  }
+
+  /**
+   * node:net's setupListenHandle under its legacy name, which node:net calls
+   * for every listen that makes its own socket (so that code wrapping it sees
+   * them): `address` null for the default ('::', else '0.0.0.0'), a pipe
+   * path with port and addressType -1, or a caller's `fd`; `flags` 1 is
+   * IPv6-only.
+   */
+  _listen2(address: string | null, port: number | null, addressType: number | null, backlog: unknown,
+    fd?: number, flags?: number): void {
+    if (NET_DEBUG) {
+      debug('setupListenHandle', address, port, addressType, backlog, fd);
+      debug('setupListenHandle: create a handle');
+    }
+    if (typeof fd === 'number' && fd >= 0) {
+      this.#listenOnFd(fd, toInt32(backlog || 511));
+      return;
+    }
+    this.#setupListenHandle(address, port ?? 0, addressType ?? 4, backlog, ((flags ?? 0) & UV_TCP_IPV6ONLY) !== 0);
   }
 
   // Node's listen({ fd }): a TCP or Unix stream socket the caller bound;
@@ -253,6 +298,7 @@ export class Server extends ServerBase {
     let err: number;
     const type = Number.isInteger(fd) ? guessHandleType(fd) : 'INVALID';
     if (type !== 'TCP' && type !== 'PIPE') {
+      if (NET_DEBUG) debug('listen invalid fd=%d:', fd, `Unsupported fd type: ${type}`);
       err = -22;
     } else {
       handle.isPipe = type === 'PIPE';
@@ -260,8 +306,7 @@ export class Server extends ServerBase {
     }
     if (err !== 0) {
       const [code, errno, desc] = describeErr(err);
-      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, undefined);
-      process.nextTick(() => this.emit('error', ex));
+      this.#listenFailed(uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, undefined));
       return;
     }
     this.#startListening(handle);
@@ -271,6 +316,7 @@ export class Server extends ServerBase {
   // server's handle): route its connections here; 'listening' on the next tick.
   #startListening(handle: TcpHandle): void {
     this._handle = handle;
+    if (listenAsyncEnd.hasSubscribers) listenAsyncEnd.publish({ server: this });
     this._connectionKey = '-1:null:-1';
     handle.onconnection = (status, client) => this.#onConnection(status, client);
     if (this._unref) handle.unref();
@@ -284,7 +330,7 @@ export class Server extends ServerBase {
     dns.lookup(host, (err, ip, family) => {
       if (id !== this.#listeningId) return;
       if (err) this.emit('error', err);
-      else this.#setupListenHandle(ip, port, ip ? family : 4, backlog, ipv6Only);
+      else this._listen2(ip, port, ip ? family : 4, backlog, undefined, ipv6Only ? UV_TCP_IPV6ONLY : 0);
     });
   }
 
@@ -300,25 +346,29 @@ export class Server extends ServerBase {
     const effectiveBacklog = toInt32(backlog || 511);
     if (family === -1) {
       addr = address!;
+      if (NET_DEBUG) debug('bind to', addr);
       err = handle.listenPath(addr, effectiveBacklog);
     } else if (!address) {
       addr = DEFAULT_IPV6_ADDR;
+      if (NET_DEBUG) debug('bind to', addr);
       err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
       if (err !== 0 && describeErr(err)[0] !== 'EADDRINUSE') {
         addr = DEFAULT_IPV4_ADDR;
+        if (NET_DEBUG) debug('bind to', addr);
         err = handle.listen(addr, port, effectiveBacklog, false);
       }
     } else {
       addr = address;
+      if (NET_DEBUG) debug('bind to', addr);
       err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
     }
     if (err !== 0) {
       const [code, errno, desc] = describeErr(err);
-      const ex = uvExceptionWithHostPort(code, errno, desc, 'listen', addr, port);
-      process.nextTick(() => this.emit('error', ex));
+      this.#listenFailed(uvExceptionWithHostPort(code, errno, desc, 'listen', addr, port));
       return;
     }
     this._handle = handle;
+    if (listenAsyncEnd.hasSubscribers) listenAsyncEnd.publish({ server: this });
     // With no address asked for, the family is that of the default that bound.
     const keyFamily = address ? family : addr === DEFAULT_IPV6_ADDR ? 6 : 4;
     this._connectionKey = `${keyFamily}:${addr}:${port}`;
@@ -339,6 +389,7 @@ export class Server extends ServerBase {
 
   // Node's onconnection.
   #onConnection(status: number, client: TcpHandle | null): void {
+    if (NET_DEBUG) debug('onconnection');
     if (status !== 0 || client === null) {
       // Out of descriptors the core sheds the backlog quietly, as libuv does
       // for node:net; it reports EMFILE only when it has no spare descriptor
@@ -373,6 +424,7 @@ export class Server extends ServerBase {
     socket.server = this;
     socket._server = this;
     this.emit('connection', socket);
+    if (netServerSocket.hasSubscribers) netServerSocket.publish({ socket });
   }
 
   address(): NameInfo | string | null {
@@ -410,19 +462,68 @@ export class Server extends ServerBase {
       this._handle.close();
       this._handle = null;
     }
-    this._emitCloseIfDrained();
+    if (this._usingWorkers) {
+      let left = this._workers.length;
+      const onWorkerClose = (): void => {
+        if (--left !== 0) return;
+        this._connections = 0;
+        this._emitCloseIfDrained();
+      };
+      // One extra count, so that 'close' comes once even if every list
+      // closes while they are polled.
+      this._connections++;
+      for (const worker of this._workers) worker.close(onWorkerClose);
+    } else {
+      this._emitCloseIfDrained();
+    }
     return this;
   }
 
   _emitCloseIfDrained(): void {
-    if (this._handle || this._connections) return;
-    process.nextTick(() => this.emit('close'));
+    if (NET_DEBUG) debug('SERVER _emitCloseIfDrained');
+    if (this._handle || this._connections) {
+      if (NET_DEBUG) debug('SERVER handle? %j   connections? %d', !!this._handle, this._connections);
+      return;
+    }
+    process.nextTick(() => {
+      if (NET_DEBUG) debug('SERVER: emit close');
+      this.emit('close');
+    });
   }
 
   getConnections(cb: (err: Error | null, count: number) => void): this {
-    const count = this._connections;
-    process.nextTick(() => cb(null, count));
+    if (!this._usingWorkers) {
+      const count = this._connections;
+      process.nextTick(() => cb(null, count));
+      return this;
+    }
+    // Node's: this process's connections plus every worker list's count.
+    let left = this._workers.length;
+    let total = this._connections;
+    const oncount = (err: Error | null, count: number): void => {
+      if (err) {
+        left = -1;
+        process.nextTick(() => cb(err, undefined as unknown as number));
+        return;
+      }
+      total += count;
+      if (--left === 0) process.nextTick(() => cb(null, total));
+    };
+    for (const worker of this._workers) worker.getConnections(oncount);
     return this;
+  }
+
+  /**
+   * Node's hook for child_process.send(server): `socketList` counts and
+   * closes the connections a child took over; it leaves on its 'exit'.
+   */
+  _setupWorker(socketList: WorkerSocketList): void {
+    this._usingWorkers = true;
+    this._workers.push(socketList);
+    socketList.once('exit', (list: WorkerSocketList) => {
+      const index = this._workers.indexOf(list);
+      this._workers.splice(index, 1);
+    });
   }
 
   // With captureRejections on, a rejected async 'connection' listener
@@ -448,6 +549,13 @@ export class Server extends ServerBase {
     if (!this._handle) return;
     await new Promise<void>((resolve, reject) => this.close((err) => (err ? reject(err) : resolve())));
   }
+}
+
+/** What child_process hands _setupWorker: a child's share of the server's connections. */
+export interface WorkerSocketList {
+  getConnections(cb: (err: Error | null, count: number) => void): void;
+  close(cb: () => void): void;
+  once(event: 'exit', listener: (list: WorkerSocketList) => void): unknown;
 }
 
 // Server's events and their listener arguments, merged into the class as

@@ -19,7 +19,9 @@ import {
 import type { AnyListener, EventListener } from './events';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { native } from './binding';
-import { KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
+import { NET_DEBUG, debug } from './debug';
+import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
+import { HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
   getTimerDuration, isIP, validateBoolean, validateFunction, validateInt32,
@@ -52,6 +54,8 @@ export interface SocketOptions extends DuplexOptions {
   pauseOnCreate?: boolean;
   /** @internal */
   manualStart?: boolean;
+  /** The IP TOS / IPv6 traffic class byte to set once connected (where node:net has setTypeOfService). */
+  typeOfService?: number;
 }
 
 export interface OnReadOptions {
@@ -105,10 +109,17 @@ interface ConnectTarget { address: string; family: 4 | 6 }
 // Duplex, except that net.Socket.call(obj) of pre-class code initialises obj (callable.ts).
 const SocketBase = adoptableBase(Duplex);
 
+// node:net keeps the handle under a symbol behind a `_handle` accessor on
+// Socket.prototype (so the prototype lists `_handle`, as node:net's does).
+// This file reads and writes the symbol itself: the accessor is for everyone
+// else, and a getter call on every read and write measurably costs ping-pong.
+const kHandle = Symbol('kHandle');
+const UV_EBADF = -osConstants.errno.EBADF;
+
 export class Socket extends SocketBase {
   connecting = false;
   _hadError = false;
-  _handle: TcpHandle | null = null;
+  [kHandle]: TcpHandle | null = null;
   _host: string | null = null;
   _parent: Socket | null = null;
   _peername: Partial<NameInfo> | null = null;
@@ -136,6 +147,8 @@ export class Socket extends SocketBase {
   #noDelay: boolean;
   #keepAlive: boolean;
   #keepAliveDelay: number;
+  // What setTypeOfService / options.typeOfService asked for (node:net's kSetTOS).
+  #tos: number | undefined;
   #timer: NodeJS.Timeout | null = null;
   #lastWriteQueueSize = 0;
   #bytesRead = 0;     // kept when the handle goes away
@@ -178,15 +191,15 @@ export class Socket extends SocketBase {
     let boundNotConnected = false;
     if (opts.handle instanceof BoundSocket) {
       const { fd, path } = adoptBoundSocket(opts.handle);
-      this._handle = new TcpHandle();
-      this._handle.isPipe = path !== undefined;
+      this[kHandle] = new TcpHandle();
+      this[kHandle].isPipe = path !== undefined;
       this.#boundSource = true;
       this.#boundFd = fd;
       this.#boundPath = path;
       this.#unlinkOnClose = path;
       boundNotConnected = true;
     } else if (opts.handle) {
-      this._handle = opts.handle;
+      this[kHandle] = opts.handle;
     } else if (opts.fd !== undefined) {
       // Node's createHandle: only stream sockets can become a Socket.
       validateInt32(opts.fd, 'fd', 0);
@@ -203,7 +216,7 @@ export class Socket extends SocketBase {
         const err = handle.open(opts.fd);
         if (err) throw sysErrno(err, 'open');
       }
-      this._handle = handle;
+      this[kHandle] = handle;
     }
     const onread = opts.onread;
     if (onread !== null && typeof onread === 'object'
@@ -221,19 +234,23 @@ export class Socket extends SocketBase {
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
+    if (HAS_TYPE_OF_SERVICE) {
+      if (opts.typeOfService !== undefined) validateInt32(opts.typeOfService, 'options.typeOfService', 0, 255);
+      this.#tos = opts.typeOfService;
+    }
 
     this.on('end', onReadableStreamEnd);
     // Node's initSocketHandle un-destroys the stream unconditionally: a socket
     // that an already aborted signal destroyed inside Duplex's constructor
     // comes out not destroyed (its 'error'/'close' are already queued).
     (this as unknown as { _undestroy(): void })._undestroy();
-    if (this._handle) this.#initHandle(this._handle);
+    if (this[kHandle]) this.#initHandle(this[kHandle]);
 
     // An accepted connection starts reading at once unless the server pauses it.
-    if (this._handle && opts.readable !== false && !boundNotConnected) {
+    if (this[kHandle] && opts.readable !== false && !boundNotConnected) {
       if (opts.pauseOnCreate) {
-        this._handle.reading = false;
-        this._handle.readStop();
+        this[kHandle].reading = false;
+        this[kHandle].readStop();
         (this as unknown as { readableFlowing: boolean | null }).readableFlowing = false;
       } else if (!opts.manualStart) {
         this.read(0);
@@ -280,6 +297,7 @@ export class Socket extends SocketBase {
     const options = normalized[0];
     const cb = normalized[1];
 
+    if (CLIENT_SOCKET_IN_CONNECT && netClientSocket.hasSubscribers) netClientSocket.publish({ socket: this });
     if (cb !== null) this.once('connect', cb);
     this.#connectCalled = true;
     if (options.port === undefined && options.path == null) {
@@ -289,17 +307,18 @@ export class Socket extends SocketBase {
     // A socket reconnecting after 'end' gets its write() back.
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
     if (this.destroyed) {
-      this._handle = null;
+      this[kHandle] = null;
       this._peername = null;
       this._sockname = null;
       (this as unknown as { _undestroy(): void })._undestroy();
     }
     // An adopted BoundSocket fixes the transport, whatever the options say
     // (once destroyed, the path option decides again, as for any socket).
-    const pipe = this.#boundSource && this._handle ? this._handle.isPipe : Boolean(options.path);
-    if (!this._handle) {
-      this._handle = new TcpHandle();
-      this.#initHandle(this._handle);
+    const pipe = this.#boundSource && this[kHandle] ? this[kHandle].isPipe : Boolean(options.path);
+    if (NET_DEBUG) debug('pipe', pipe, options.path);
+    if (!this[kHandle]) {
+      this[kHandle] = new TcpHandle();
+      this.#initHandle(this[kHandle]);
     }
     this._unrefTimer();
     this.connecting = true;
@@ -315,9 +334,10 @@ export class Socket extends SocketBase {
   // Node's internalConnect for a pipe: synchronous, 'connectionAttempt' at
   // once; the outcome (errors included) always comes back asynchronously.
   #connectPipe(path: string): void {
-    const handle = this._handle!;
+    const handle = this[kHandle]!;
     handle.onconnect = (status) => {
       if (this.destroyed) return;
+      if (NET_DEBUG) debug('afterConnect');
       if (status === 0) {
         this.#afterConnect();
         return;
@@ -326,6 +346,7 @@ export class Socket extends SocketBase {
       this.emit('connectionAttemptFailed', path, undefined, undefined, ex);
       this.destroy(ex);
     };
+    if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', path, undefined, undefined);
     this.emit('connectionAttempt', path, undefined, undefined);
     if (this.#boundFd >= 0) handle.connectPathFd(this.#takeBoundFd(), path);
     else handle.connectPath(path);
@@ -402,9 +423,14 @@ export class Socket extends SocketBase {
     if (process.platform !== 'win32' && family !== 4 && family !== 6 && dnsopts.hints === 0) {
       dnsopts.hints = dns.ADDRCONFIG;
     }
+    if (NET_DEBUG) {
+      debug('connect: find host', host);
+      debug('connect: dns options', dnsopts);
+    }
     this._host = host;
 
     if (family !== 4 && family !== 6 && !localAddress && autoSelectFamily) {
+      if (NET_DEBUG) debug('connect: autodetecting');
       dnsopts.all = true;
       lookup(host, dnsopts, (err, addresses) => {
         if (!this.connecting) return;
@@ -437,6 +463,10 @@ export class Socket extends SocketBase {
         for (let i = 0; i < Math.max(groups[0].length, groups[1].length); i++) {
           if (i < groups[0].length) targets.push(groups[0][i]);
           if (i < groups[1].length) targets.push(groups[1][i]);
+        }
+        if (NET_DEBUG) {
+          if (targets.length === 1) debug('connect/multiple: only one address found, switching back to single connection');
+          else debug('connect/multiple: will try the following addresses', targets);
         }
         this._unrefTimer();
         this.#internalConnect(targets, port, localAddress, localPort, attemptTimeout!);
@@ -485,11 +515,11 @@ export class Socket extends SocketBase {
       const current = index++;
       const { address, family } = targets[current];
       if (current > 0) {
-        this._handle?.close();
-        this._handle = new TcpHandle();
-        this.#initHandle(this._handle);
+        this[kHandle]?.close();
+        this[kHandle] = new TcpHandle();
+        this.#initHandle(this[kHandle]);
       }
-      const handle = this._handle!;
+      const handle = this[kHandle]!;
       const local = localPort ? (family === 4 ? '0.0.0.0' : '::') : undefined;
       const details = local ? `${local}:${localPort}` : undefined;
       const connectionError = (status: number): SystemError => {
@@ -502,10 +532,12 @@ export class Socket extends SocketBase {
       };
       let timer: NodeJS.Timeout | null = null;
       handle.onconnect = (status) => {
+        if (NET_DEBUG) debug('connect/multiple: connection attempt to %s:%s completed with status %s', address, port, status);
         if (timer) clearTimeout(timer);
         this.#connectAttempt = null;
         if (this.destroyed) return;
         if (status === 0) {
+          if (NET_DEBUG) debug('afterConnect');
           this.#afterConnect();
           return;
         }
@@ -514,12 +546,16 @@ export class Socket extends SocketBase {
         this.emit('connectionAttemptFailed', address, port, family, ex);
         if (this.connecting) next(status === -osConstants.errno.ECANCELED);
       };
+      if (NET_DEBUG && local) {
+        debug('connect/multiple: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
+      }
       const err = handle.connect(address, port, local, localPort);
       if (err && local && isBindError(err)) {
         errors.push(sysHostPort(err, 'bind', local, localPort));
         next();
         return;
       }
+      if (NET_DEBUG) debug('connect/multiple: attempting to connect to %s:%d (addressType: %d)', address, port, family);
       this.emit('connectionAttempt', address, port, family);
       this.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
       if (err) {
@@ -530,7 +566,9 @@ export class Socket extends SocketBase {
         return;
       }
       if (current < targets.length - 1) {
+        if (NET_DEBUG) debug('connect/multiple: setting the attempt timeout to %d ms', attemptTimeout);
         timer = setTimeout(() => {
+          if (NET_DEBUG) debug('connect/multiple: connection to %s:%s timed out', address, port);
           this.#connectAttempt = null;
           this.emit('connectionAttemptTimeout', address, port, family);
           handle.onconnect = null;
@@ -548,11 +586,12 @@ export class Socket extends SocketBase {
   #connectOne(target: ConnectTarget, port: number, localAddress: string | undefined,
     localPort: number | undefined): void {
     const { address, family } = target;
-    const handle = this._handle!;
+    const handle = this[kHandle]!;
     const local = localAddress || localPort ? (localAddress || (family === 4 ? '0.0.0.0' : '::')) : undefined;
     const details = local && localPort ? `${local}:${localPort}` : undefined;
     handle.onconnect = (status) => {
       if (this.destroyed) return;
+      if (NET_DEBUG) debug('afterConnect');
       if (status === 0) {
         this.#afterConnect();
         return;
@@ -568,12 +607,16 @@ export class Socket extends SocketBase {
     // The core binds and connects in one call; a bind failure is told apart
     // by its errno (what bind(2) can answer) so it is reported as Node's
     // 'bind' error, before any 'connectionAttempt'.
+    if (NET_DEBUG && local) {
+      debug('connect: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
+    }
     const err = this.#boundFd >= 0 ? handle.connectFd(this.#takeBoundFd(), address, port)
       : handle.connect(address, port, local, localPort);
     if (err && local && isBindError(err)) {
       this.destroy(sysHostPort(err, 'bind', local, localPort));
       return;
     }
+    if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', address, port, family);
     this.emit('connectionAttempt', address, port, family);
     if (err) {
       const name = this._getsockname();
@@ -588,9 +631,15 @@ export class Socket extends SocketBase {
     this.connecting = false;
     this._sockname = null;
     this._unrefTimer();
-    const handle = this._handle!;
+    const handle = this[kHandle]!;
     if (this.#noDelay) handle.setNoDelay(true);
     if (this.#keepAlive) handle.setKeepAlive(true, this.#keepAliveDelay);
+    // A TOS asked for before the socket existed; a failure does not stop the
+    // connection, but is reported (node:net: except EBADF, and not on Windows).
+    if (this.#tos !== undefined && !handle.isPipe) {
+      const err = handle.setTypeOfService(this.#tos);
+      if (err && err !== UV_EBADF && process.platform !== 'win32') this.emit('error', sysErrno(err, 'setTypeOfService'));
+    }
     this.emit('connect');
     this.emit('ready');
     if (!this.isPaused()) this.read(0);
@@ -599,17 +648,20 @@ export class Socket extends SocketBase {
   // ---- reading ----
 
   override _read(_size: number): void {
-    if (this.connecting || !this._handle) {
+    if (NET_DEBUG) debug('_read - n', _size, 'isConnecting?', !!this.connecting, 'hasHandle?', !!this[kHandle]);
+    if (this.connecting || !this[kHandle]) {
+      if (NET_DEBUG) debug('_read wait for connection');
       this.once('connect', () => this._read(_size));
-    } else if (!this._handle.reading) {
+    } else if (!this[kHandle].reading) {
       this.#tryReadStart();
     }
   }
 
   #tryReadStart(): void {
     if (this.#userPending !== null && this.#userPending.length > 0 && !this.#flushUserPending()) return;
-    this._handle!.reading = true;
-    const err = this._handle!.readStart();
+    if (NET_DEBUG) debug('Socket._handle.readStart');
+    this[kHandle]!.reading = true;
+    const err = this[kHandle]!.readStart();
     if (err) this.destroy(sysErrno(err, 'read'));
   }
 
@@ -630,7 +682,7 @@ export class Socket extends SocketBase {
     if (this.destroyed) return;
     this._unrefTimer();
     const ok = this.#userBufCb ? this.#deliverToUserBuffer(buf) : this.push(buf);
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (!ok && handle && handle.reading) {
       handle.reading = false;
       handle.readStop();
@@ -691,19 +743,30 @@ export class Socket extends SocketBase {
     return true;
   }
 
+  // Node's read: with onread, a handle that stopped (the callback returned
+  // false) starts again when the stream is read. Not while pause()d: here a
+  // read(0) from the stream's own machinery would otherwise deliver the bytes
+  // held back (Node's stopped handle has none).
+  override read(size?: number): unknown {
+    if (this.#userBufCb && !this.#userPaused && !this.connecting && this[kHandle] && !this[kHandle].reading) {
+      this.#tryReadStart();
+    }
+    return super.read(size);
+  }
+
   // Node's pause/resume: with onread, stopping the flow stops the handle.
   override pause(): this {
     if (this.#userBufCb) this.#userPaused = true;
-    if (this.#userBufCb && !this.connecting && this._handle && this._handle.reading) {
-      this._handle.reading = false;
-      if (!this.destroyed) this._handle.readStop();
+    if (this.#userBufCb && !this.connecting && this[kHandle] && this[kHandle].reading) {
+      this[kHandle].reading = false;
+      if (!this.destroyed) this[kHandle].readStop();
     }
     return super.pause();
   }
 
   override resume(): this {
     this.#userPaused = false;
-    if (this.#userBufCb && !this.connecting && this._handle && !this._handle.reading) {
+    if (this.#userBufCb && !this.connecting && this[kHandle] && !this[kHandle].reading) {
       if (this.#flushUserPending()) this.#tryReadStart();
     }
     return super.resume();
@@ -712,14 +775,14 @@ export class Socket extends SocketBase {
   // ---- writing ----
 
   override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, cb: Callback): void {
-    this.#writeGeneric(true, chunks, '', cb);
+    this._writeGeneric(true, chunks, '', cb);
   }
 
   override _write(data: unknown, encoding: BufferEncoding, cb: Callback): void {
-    this.#writeGeneric(false, data, encoding, cb);
+    this._writeGeneric(false, data, encoding, cb);
   }
 
-  #writeGeneric(writev: boolean, data: unknown, encoding: string, cb: Callback): void {
+  _writeGeneric(writev: boolean, data: unknown, encoding: string, cb: Callback): void {
     // Writes made while connecting wait for 'connect' (the stream buffers the
     // rest); if the socket closes first they fail like Node's.
     if (this.connecting) {
@@ -728,14 +791,14 @@ export class Socket extends SocketBase {
       const onClose = (): void => cb(simple.socketClosedBeforeConnection());
       this.once('connect', () => {
         this.off('close', onClose);
-        this.#writeGeneric(writev, data, encoding, cb);
+        this._writeGeneric(writev, data, encoding, cb);
       });
       this.once('close', onClose);
       return;
     }
     this._pendingData = null;
     this._pendingEncoding = '';
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (!handle) {
       if (!this.#connectCalled && !this.destroyed) {
         // A new socket's first write may come before its connect():
@@ -745,7 +808,7 @@ export class Socket extends SocketBase {
         // for the rest of this tick; a socket still not connecting then fails
         // as Node's does at once (ERR_SOCKET_CLOSED).
         process.nextTick(() => {
-          if (this.connecting || this._handle) this.#writeGeneric(writev, data, encoding, cb);
+          if (this.connecting || this[kHandle]) this._writeGeneric(writev, data, encoding, cb);
           else cb(simple.socketClosed());
         });
         return;
@@ -811,14 +874,19 @@ export class Socket extends SocketBase {
     // `pending` (a socket that never connects never finishes either); Node 24
     // checks `connecting`, so a socket with no connect under way finishes.
     if (NODE_MAJOR >= 24 ? this.connecting : this.pending) {
+      if (NET_DEBUG) debug('_final: not yet connected');
       this.once('connect', () => this._final(cb));
       return;
     }
-    if (!this._handle) {
+    if (!this[kHandle]) {
       cb();
       return;
     }
-    const err = this._handle.shutdown(() => cb());
+    if (NET_DEBUG) debug('_final: not ended, call shutdown()');
+    const err = this[kHandle].shutdown(() => {
+      if (NET_DEBUG) debug('afterShutdown destroyed=%j', this.destroyed);
+      cb();
+    });
     if (err === 1 || err === enotconn()) {
       cb();
     } else if (err !== 0) {
@@ -827,6 +895,7 @@ export class Socket extends SocketBase {
   }
 
   override _destroy(exception: Error | null, cb: (err: Error | null) => void): void {
+    if (NET_DEBUG) debug('destroy');
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
@@ -842,8 +911,10 @@ export class Socket extends SocketBase {
     }
     unlinkBoundPath(this.#unlinkOnClose);
     this.#unlinkOnClose = undefined;
-    const handle = this._handle;
+    if (NET_DEBUG) debug('close');
+    const handle = this[kHandle];
     if (handle) {
+      if (NET_DEBUG) debug('close handle');
       const isException = Boolean(exception);
       this.#bytesRead = handle.bytesRead;
       this.#bytesWritten = handle.bytesWritten;
@@ -851,31 +922,45 @@ export class Socket extends SocketBase {
       handle.onconnect = null;
       if (this.#resetOnClose) {
         this.#resetOnClose = false;
-        const err = handle.reset(() => this.emit('close', isException));
+        const err = handle.reset(() => this.#emitClose(isException));
         if (err) this.emit('error', sysErrno(err, 'reset'));
       } else {
-        handle.close(() => this.emit('close', isException));
+        handle.close(() => this.#emitClose(isException));
       }
-      this._handle = null;
+      this[kHandle] = null;
       this._sockname = null;
       cb(exception);
     } else {
       cb(exception);
-      // Node emits this 'close' without the hadError argument.
-      process.nextTick(() => this.emit('close'));
+      // Node emits this 'close' without the hadError argument (and, sharing
+      // the server's function for it, says 'SERVER: emit close').
+      process.nextTick(() => {
+        if (NET_DEBUG) debug('SERVER: emit close');
+        this.emit('close');
+      });
     }
     const server = this._server as { _connections: number; _emitCloseIfDrained?: () => void } | null;
     if (server) {
+      if (NET_DEBUG) debug('has server');
       server._connections--;
       server._emitCloseIfDrained?.();
     }
   }
 
+  #emitClose(isException: boolean): void {
+    if (NET_DEBUG) debug('emit close');
+    this.emit('close', isException);
+  }
+
   /** Closes with a TCP RST: the peer sees ECONNRESET. */
   resetAndDestroy(): this {
-    if (this._handle) {
-      if (this.connecting) this.once('connect', () => this.#reset());
-      else this.#reset();
+    if (this[kHandle]) {
+      if (this.connecting) {
+        if (NET_DEBUG) debug('reset wait for connection');
+        this.once('connect', () => this._reset());
+      } else {
+        this._reset();
+      }
     } else {
       this.destroy(simple.socketClosed());
     }
@@ -884,22 +969,10 @@ export class Socket extends SocketBase {
 
   #resetOnClose = false;
 
-  #reset(): this {
+  _reset(): this {
+    if (NET_DEBUG) debug('reset connection');
     this.#resetOnClose = true;
     return this.destroy();
-  }
-
-  // Node 20's Socket[Symbol.asyncDispose]: destroy (with an AbortError unless
-  // the readable side already ended) and resolve once the stream finished.
-  override async [Symbol.asyncDispose](): Promise<void> {
-    let error: Error | null = null;
-    if (!this.destroyed) {
-      error = this.readableEnded ? null : new AbortError();
-      this.destroy(error ?? undefined);
-    }
-    await new Promise<void>((resolve, reject) => {
-      finished(this, (err) => (err && err !== error ? reject(err) : resolve()));
-    });
   }
 
   destroySoon(): void {
@@ -934,7 +1007,7 @@ export class Socket extends SocketBase {
 
   // A write still draining suppresses the timeout (Node's kLastWriteQueueSize).
   _onTimeout(): void {
-    const handle = this._handle;
+    const handle = this[kHandle];
     if (this.#lastWriteQueueSize > 0 && handle) {
       if (this.#lastWriteQueueSize !== handle.writeQueueSize) {
         this.#lastWriteQueueSize = handle.writeQueueSize;
@@ -942,6 +1015,7 @@ export class Socket extends SocketBase {
         return;
       }
     }
+    if (NET_DEBUG) debug('_onTimeout');
     this.emit('timeout');
   }
 
@@ -951,14 +1025,14 @@ export class Socket extends SocketBase {
 
   setNoDelay(noDelay?: boolean): this {
     const enable = Boolean(noDelay === undefined ? true : noDelay);
-    if (!this._handle || this.connecting || this.#boundFd >= 0) {
+    if (!this[kHandle] || this.connecting || this.#boundFd >= 0) {
       this.#noDelay = enable;
       return this;
     }
     // Node skips a handle without setNoDelay (a user's own handle object).
-    if (typeof this._handle.setNoDelay === 'function' && enable !== this.#noDelay) {
+    if (typeof this[kHandle].setNoDelay === 'function' && enable !== this.#noDelay) {
       this.#noDelay = enable;
-      this._handle.setNoDelay(enable);
+      this[kHandle].setNoDelay(enable);
     }
     return this;
   }
@@ -973,31 +1047,66 @@ export class Socket extends SocketBase {
     }
     const on = Boolean(enable);
     const delay = ~~((initialDelay ?? 0) / 1000);
-    if (!this._handle || this.connecting || this.#boundFd >= 0) {
+    if (!this[kHandle] || this.connecting || this.#boundFd >= 0) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
       return this;
     }
-    if (typeof this._handle.setKeepAlive === 'function'
+    if (typeof this[kHandle].setKeepAlive === 'function'
       && (on !== this.#keepAlive || (on && this.#keepAliveDelay !== delay))) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
-      this._handle.setKeepAlive(on, delay);
+      this[kHandle].setKeepAlive(on, delay);
     }
     return this;
   }
 
+  // setTypeOfService / getTypeOfService: where the running Node's net has
+  // them (Node 24.15+); removed from the prototype below otherwise. The byte
+  // is IP_TOS on an IPv4 socket and IPV6_TCLASS on an IPv6 one; asked for
+  // before the socket has a descriptor, it is kept and set on connect.
+  setTypeOfService(tos: number): this {
+    if (Number.isNaN(tos)) throw invalidArgType('tos', 'number', tos);
+    validateInt32(tos, 'tos', 0, 255);
+    const handle = this[kHandle];
+    if (!handle || handle.isPipe || this.#boundFd >= 0) {
+      this.#tos = tos;
+      return this;
+    }
+    if (tos !== this.#tos) {
+      this.#tos = tos;
+      const err = handle.setTypeOfService(tos);
+      // Windows often refuses the option; node:net treats it as best effort there.
+      if (err && process.platform !== 'win32') throw sysErrno(err, 'setTypeOfService');
+    }
+    return this;
+  }
+
+  getTypeOfService(): number {
+    const handle = this[kHandle];
+    if (!handle || handle.isPipe || this.#boundFd >= 0) return this.#tos !== undefined ? this.#tos : 0;
+    const res = handle.getTypeOfService();
+    if (res < 0) {
+      if (process.platform === 'win32') return this.#tos !== undefined ? this.#tos : 0;
+      throw sysErrno(res, 'getTypeOfService');
+    }
+    return res;
+  }
+
   ref(): this {
-    this._handle?.ref();
+    this[kHandle]?.ref();
     return this;
   }
 
   unref(): this {
-    this._handle?.unref();
+    this[kHandle]?.unref();
     return this;
   }
 
   // ---- names and state ----
+
+  get _handle(): TcpHandle | null { return this[kHandle]; }
+  set _handle(handle: TcpHandle | null) { this[kHandle] = handle; }
 
   address(): Partial<NameInfo> | Record<string, never> {
     return this._getsockname();
@@ -1016,20 +1125,20 @@ export class Socket extends SocketBase {
       }
       return this._sockname;
     }
-    if (!this._handle || this._handle.isPipe) return {};
+    if (!this[kHandle] || this[kHandle].isPipe) return {};
     if (!this._sockname) {
       this._sockname = {};
-      const err = this._handle.getsockname(this._sockname);
+      const err = this[kHandle].getsockname(this._sockname);
       if (err !== 0) return {};
     }
     return this._sockname;
   }
 
   _getpeername(): Partial<NameInfo> {
-    if (!this._handle || this._handle.isPipe || this.connecting) return this._peername ?? kEmpty;
+    if (!this[kHandle] || this[kHandle].isPipe || this.connecting) return this._peername ?? kEmpty;
     if (!this._peername) {
       const out: Partial<NameInfo> = {};
-      const err = this._handle.getpeername(out);
+      const err = this[kHandle].getpeername(out);
       if (err) return out;
       this._peername = out;
     }
@@ -1043,7 +1152,7 @@ export class Socket extends SocketBase {
   get localPort(): number | undefined { return this._getsockname().port; }
   get localFamily(): string | undefined { return this._getsockname().family; }
 
-  get pending(): boolean { return !this._handle || this.connecting; }
+  get pending(): boolean { return !this[kHandle] || this.connecting; }
 
   get readyState(): SocketReadyState {
     if (this.connecting) return 'opening';
@@ -1055,18 +1164,18 @@ export class Socket extends SocketBase {
 
   // Typed `number` as in @types/node; undefined without a handle, as in Node.
   get bufferSize(): number {
-    return (this._handle ? this.writableLength : undefined) as number;
+    return (this[kHandle] ? this.writableLength : undefined) as number;
   }
 
   get bytesRead(): number {
-    if (this._handle) return this._handle.bytesRead;
+    if (this[kHandle]) return this[kHandle].bytesRead;
     return (#bytesRead in this ? this.#bytesRead : undefined) as number;
   }
 
   /** Node's legacy names for `connecting` and `bytesWritten`. */
   get _connecting(): boolean { return this.connecting; }
   get _bytesDispatched(): number {
-    if (this._handle) return this._handle.bytesWritten;
+    if (this[kHandle]) return this[kHandle].bytesWritten;
     return (#bytesWritten in this ? this.#bytesWritten : undefined) as number;
   }
 
@@ -1075,7 +1184,7 @@ export class Socket extends SocketBase {
   // Typed `number` as in @types/node; undefined once the stream is gone, as in Node.
   get bytesWritten(): number {
     if (!(#bytesWritten in this)) return undefined as unknown as number;
-    let bytes = this._handle ? this._handle.bytesWritten : this.#bytesWritten;
+    let bytes = this[kHandle] ? this[kHandle].bytesWritten : this.#bytesWritten;
     const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: unknown; encoding: BufferEncoding }> }).writableBuffer;
     if (!buffered) return undefined as unknown as number;
     for (const el of buffered) bytes += byteLength(el.chunk, el.encoding);
@@ -1095,6 +1204,32 @@ export class Socket extends SocketBase {
     (Duplex.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
     return this;
   }
+}
+
+// node:net's Socket has no [Symbol.asyncDispose] of its own: it inherits the
+// stream's (destroy, with an AbortError unless the readable side ended, and
+// wait until finished). Only where a runtime's streams lack it, the same here.
+if (typeof (Duplex.prototype as unknown as Record<symbol, unknown>)[Symbol.asyncDispose] !== 'function') {
+  Object.defineProperty(Socket.prototype, Symbol.asyncDispose, {
+    configurable: true,
+    writable: true,
+    async value(this: Socket): Promise<void> {
+      let error: Error | null = null;
+      if (!this.destroyed) {
+        error = this.readableEnded ? null : new AbortError();
+        this.destroy(error ?? undefined);
+      }
+      await new Promise<void>((resolve, reject) => {
+        finished(this, (err) => (err && err !== error ? reject(err) : resolve()));
+      });
+    },
+  });
+}
+
+if (!HAS_TYPE_OF_SERVICE) {
+  // Not in this Node's net: not on protonet's Socket either.
+  delete (Socket.prototype as Partial<Socket>).setTypeOfService;
+  delete (Socket.prototype as Partial<Socket>).getTypeOfService;
 }
 
 // Socket's events and their listener arguments (node:net's documented ones).

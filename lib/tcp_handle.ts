@@ -373,6 +373,16 @@ export class TcpHandle implements Registered {
     return this.isOpen && !this.isPipe ? native.setKeepAlive(this.slot, this.gen, enable, delaySecs) : 0;
   }
 
+  /** IP_TOS / IPV6_TCLASS by the socket's family: 0 or -errno (EBADF with no descriptor yet, as libuv). */
+  setTypeOfService(tos: number): number {
+    return this.isOpen ? native.setTypeOfService(this.slot, this.gen, tos) : UV_EBADF;
+  }
+
+  /** The TOS / traffic class byte read back from the kernel, or -errno. */
+  getTypeOfService(): number {
+    return this.isOpen ? native.getTypeOfService(this.slot, this.gen) : UV_EBADF;
+  }
+
   // ---- events from the loop ----
 
   /** The registry's entry point: one loop event, in this handle's async context. */

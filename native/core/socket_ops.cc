@@ -9,6 +9,10 @@
 //     SO_NOSIGPIPE instead (see set_nosigpipe);
 //   - TCP_KEEPIDLE is TCP_KEEPALIVE on macOS; OpenBSD has neither;
 //   - shutdown() does not stop a listening socket (see stop_listening).
+// macOS names IPV6_TCLASS only under RFC 3542 (set_tos); before any header.
+#if defined(__APPLE__) && !defined(__APPLE_USE_RFC_3542)
+#define __APPLE_USE_RFC_3542 1
+#endif
 #include "socket_ops.h"
 
 #include <netinet/in.h>
@@ -204,6 +208,41 @@ int set_keepalive(int fd, bool enable, int delay_secs) {
 #endif
 }
 
+// The (level, option) of the TOS byte for fd's family, or -errno.
+static int tos_option(int fd, int* level, int* name) {
+  SockAddr addr;
+  int err = sock_name(fd, &addr);
+  if (err != 0) return err;
+  if (addr.family() == AF_INET6) {
+    *level = IPPROTO_IPV6;
+    *name = IPV6_TCLASS;
+  } else if (addr.family() == AF_INET) {
+    *level = IPPROTO_IP;
+    *name = IP_TOS;
+  } else {
+    return -ENOTSUP;  // a Unix socket has no IP header
+  }
+  return 0;
+}
+
+int set_tos(int fd, int tos) {
+  int level = 0, name = 0;
+  int err = tos_option(fd, &level, &name);
+  if (err != 0) return err;
+  return set_int_opt(fd, level, name, tos);
+}
+
+int get_tos(int fd, int* tos_out) {
+  int level = 0, name = 0;
+  int err = tos_option(fd, &level, &name);
+  if (err != 0) return err;
+  int value = 0;
+  socklen_t len = sizeof(value);
+  if (getsockopt(fd, level, name, &value, &len) != 0) return -errno;
+  *tos_out = value;
+  return 0;
+}
+
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
   ssize_t n = sock_sendv(fd, iov, iovcnt);
   return n == -EAGAIN ? 0 : n;
@@ -303,6 +342,8 @@ int get_sock_opt(int fd, const char* name, int* value_out) {
 #endif
     {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
     {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
+    {"IP_TOS", IPPROTO_IP, IP_TOS},
+    {"IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS},
     {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF},
     {"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF},
   };

@@ -50,6 +50,13 @@ int set_nodelay(int fd, bool enable);
 // `delay_secs` <= 0 keeps the kernel's idle time.
 int set_keepalive(int fd, bool enable, int delay_secs);
 
+// The IP type-of-service byte (socket.setTypeOfService): IP_TOS on an IPv4
+// socket, IPV6_TCLASS on an IPv6 one (v4-mapped peers included), chosen by the
+// socket's own family as libuv does; -EBADF/-ENOTSOCK from getsockname
+// otherwise. get_tos stores the kernel's value (which may drop the ECN bits).
+int set_tos(int fd, int tos);
+int get_tos(int fd, int* tos_out);
+
 // One writev() that never blocks: bytes written (maybe fewer than asked, maybe
 // 0 when the kernel buffer is full) or a negative errno (never -EAGAIN).
 // Uses MSG_NOSIGNAL semantics so a closed peer gives -EPIPE, not SIGPIPE.

@@ -188,6 +188,47 @@ int set_keepalive(int fd, bool enable, int delay_secs) {
   return 0;
 }
 
+// The (level, option) of the TOS byte for fd's family, or -errno. Older
+// mingw headers lack IPV6_TCLASS (Windows' ws2ipdef.h: 39).
+#ifndef IPV6_TCLASS
+#define IPV6_TCLASS 39
+#endif
+static int tos_option(int fd, int* level, int* name) {
+  SockAddr addr;
+  int err = sock_name(fd, &addr);
+  if (err != 0) return err;
+  if (addr.family() == AF_INET6) {
+    *level = IPPROTO_IPV6;
+    *name = IPV6_TCLASS;
+  } else if (addr.family() == AF_INET) {
+    *level = IPPROTO_IP;
+    *name = IP_TOS;
+  } else {
+    return -ENOTSUP;
+  }
+  return 0;
+}
+
+// Windows often ignores or refuses these (QoS goes through qWAVE there);
+// node:net treats the set as best effort on Windows and so do its callers.
+int set_tos(int fd, int tos) {
+  int level = 0, name = 0;
+  int err = tos_option(fd, &level, &name);
+  if (err != 0) return err;
+  return set_int_opt(fd, level, name, tos);
+}
+
+int get_tos(int fd, int* tos_out) {
+  int level = 0, name = 0;
+  int err = tos_option(fd, &level, &name);
+  if (err != 0) return err;
+  int value = 0;
+  int len = sizeof(value);
+  if (getsockopt(to_sock(fd), level, name, reinterpret_cast<char*>(&value), &len) != 0) return wsa_err();
+  *tos_out = value;
+  return 0;
+}
+
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
   ssize_t n = sock_sendv(fd, iov, iovcnt);
   return n == -EAGAIN ? 0 : n;
@@ -271,6 +312,8 @@ int get_sock_opt(int fd, const char* name, int* value_out) {
     {"TCP_KEEPCNT", IPPROTO_TCP, kTcpKeepCnt},
     {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
     {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
+    {"IP_TOS", IPPROTO_IP, IP_TOS},
+    {"IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS},
     {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF},
     {"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF},
   };
