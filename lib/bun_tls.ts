@@ -10,6 +10,9 @@
 // protonet socket is. So, under Bun only, that method sees a protonet
 // socket's `_handle` as null for the duration of the synchronous call; Bun
 // keeps a reference to the socket itself, never to the handle, on that path.
+// That path only adds listeners, starts Bun's TLS engine (which waits for the
+// client's hello) and calls resume() (whose work runs on a later tick): no I/O
+// and no destroy() happen on the socket while its handle is hidden.
 //
 // The client side needs nothing: Bun's tls.connect({ socket }) already takes
 // the Duplex path for any socket that is not its own net.Socket. Node and Deno
