@@ -104,8 +104,6 @@ const EXCLUDE = {
       why: "checks the runtime's own node:net: Deno runs promise jobs before process.nextTick callbacks" },
     { match: "delivery order across sockets protonet with PROTONET_EXACT_ORDER=1: a socket's nextTicks and microtasks run before the next socket's 'data'",
       why: "Deno's Node-API does not run the nextTick and microtask queues between the calls protonet makes in one doorbell callback (Node does when each callback scope closes); the default batched mode passes" },
-    { match: `${HTTP}protonet.serveHttp() closing the returned listener closes the http server too`,
-      why: "Deno's http.Server emits no 'close' when serveHttp() closes it after its listener closed" },
     { match: `${FAULTS}worker_threads: main + two workers serve and echo at once; a worker terminated mid-transfer; fds and threads back to baseline`,
       why: 'the child running the scenario under Deno does not finish and is killed by the test' },
   ],
