@@ -331,6 +331,7 @@ describe('prebuilt binaries and the packed tarball', function () {
         r = await run(found!.bin, ['install'], { cwd: app, env, timeoutMs: 120000 });
         expect(r.code, explain(r)).to.equal(0);
         expect(registry!.requests, 'protonet came from the loopback registry').to.include(`/protonet/-/${path.basename(prebuiltTarball)}`);
+        expect(`${r.stdout}${r.stderr}`, 'Deno ignored the install script').to.match(/Ignored build scripts for packages:[^]*npm:protonet@/);
       }
       expect(registry!.requests, 'dependencies came from the loopback registry').to.include('/node-gyp-build');
       expect(fs.existsSync(stubMark), 'a compiler stub was called').to.equal(false);
