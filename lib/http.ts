@@ -10,10 +10,13 @@
 // On the client side, Agent is an http.Agent whose createConnection() is
 // protonet's connect(), so http.request({ agent }) runs over protonet.
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type * as net from 'node:net';
+import { Server as RuntimeNetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { simple } from './errors';
+import { invalidArgValue, simple } from './errors';
+import { serveForeignServer, type Served } from './serve_foreign';
 import { Server, type ListenOptions } from './server';
 import { Socket, type SocketOptions, type TcpConnectOptions } from './socket';
 import type { NameInfo } from './tcp_handle';
@@ -98,12 +101,22 @@ export type ServeListenArgs =
  * - `server.close()` closes the listener; `server` emits 'close' once it and every
  *   connection it was fed are closed (node:net's rule). Closing the returned listener
  *   directly closes `server` too.
+ * - Bun's http.Server is not a net.Server: the same is done there by serve_foreign.ts. Bun's
+ *   https.Server cannot be served (it does TLS in Bun.serve; see the README for the way).
  *
  * Returns the protonet listener.
  */
 export function serveHttp(server: net.Server, ...args: ServeListenArgs): Server {
   const target = server as net.Server & NetServerInternals & { [kServedBy]?: Server };
-  if (target._handle || target[kServedBy]?.listening) throw simple.serverAlreadyListen();
+  if (target._handle || target[kServedBy]?.listening || (!isNetServer(server) && server.listening)) {
+    throw simple.serverAlreadyListen();
+  }
+  if (!isNetServer(server) && server instanceof https.Server) {
+    // Bun's https.Server does its TLS inside Bun.serve: a socket handed to it
+    // would be answered in plain HTTP, so every handshake would fail.
+    throw invalidArgValue('server', server, 'is an https.Server of a runtime that does its TLS in its own listener: '
+      + 'serve a tls.Server whose secure sockets go to an http.Server (\'connection\') instead');
+  }
 
   const listener = new Server({
     allowHalfOpen: Boolean(target.allowHalfOpen),
@@ -120,8 +133,46 @@ export function serveHttp(server: net.Server, ...args: ServeListenArgs): Server 
     get: () => server.maxConnections,
     set: (value: number) => { server.maxConnections = value; },
   });
-  let adapter: PipeListenerAdapter = new TcpListenerAdapter(listener);
   target[kServedBy] = listener;
+  const served = isNetServer(server) ? serveNetServer(target, listener) : serveForeignServer(server, listener);
+
+  listener.on('drop', (info: unknown) => server.emit('drop', info));
+  listener.on('connection', (socket: Socket) => {
+    socket.server = server;
+    served.connected(socket);
+    server.emit('connection', socket);
+  });
+
+  const last = args[args.length - 1];
+  const listenArgs: unknown[] = typeof last === 'function' ? args.slice(0, -1) : [...args];
+  if (typeof last === 'function') server.once('listening', last);
+  if (target._unref) listener.unref();
+  try {
+    (listener.listen as (...a: unknown[]) => Server)(...listenArgs);
+  } catch (err) {
+    // Argument errors throw synchronously, as server.listen() does.
+    served.listenThrew();
+    if (typeof last === 'function') server.removeListener('listening', last);
+    throw err;
+  }
+  return listener;
+}
+
+/**
+ * Whether `server` is a net.Server of the running runtime. Node's (and Deno's) http.Server
+ * is one; Bun's is not (it is an EventEmitter over Bun.serve), so its listening, address(),
+ * close() and connection count are served by serveForeignServer().
+ */
+function isNetServer(server: net.Server): boolean {
+  return server instanceof RuntimeNetServer;
+}
+
+/**
+ * A node:net Server: its own listening, address(), close(), ref()/unref() and
+ * getConnections() run on the handle adapter and on its _connections count.
+ */
+function serveNetServer(target: net.Server & NetServerInternals, listener: Server): Served {
+  let adapter: PipeListenerAdapter = new TcpListenerAdapter(listener);
   // Node's listen() sets the handle synchronously; so do we, so close() works at once.
   target._handle = adapter;
 
@@ -133,41 +184,29 @@ export function serveHttp(server: net.Server, ...args: ServeListenArgs): Server 
       target._pipeName = addr;
       if (target._handle === adapter) target._handle = adapter = new PipeListenerAdapter(listener);
     }
-    server.emit('listening');
+    target.emit('listening');
   });
   listener.on('error', (err: Error) => {
     // A failed listen leaves the server not listening, as in node:net.
     if (!listening && target._handle === adapter) target._handle = null;
-    server.emit('error', err);
-  });
-  listener.on('drop', (info: unknown) => server.emit('drop', info));
-  listener.on('connection', (socket: Socket) => {
-    target._connections++;
-    socket.server = server;
-    socket.once('close', () => {
-      target._connections--;
-      target._emitCloseIfDrained();
-    });
-    server.emit('connection', socket);
+    target.emit('error', err);
   });
   listener.on('close', () => {
     // The listener was closed directly: close the served server as well.
-    if (target._handle === adapter) server.close();
+    if (target._handle === adapter) target.close();
   });
-
-  const last = args[args.length - 1];
-  const listenArgs: unknown[] = typeof last === 'function' ? args.slice(0, -1) : [...args];
-  if (typeof last === 'function') server.once('listening', last);
-  if (target._unref) listener.unref();
-  try {
-    (listener.listen as (...a: unknown[]) => Server)(...listenArgs);
-  } catch (err) {
-    // Argument errors throw synchronously, as server.listen() does.
-    target._handle = null;
-    if (typeof last === 'function') server.removeListener('listening', last);
-    throw err;
-  }
-  return listener;
+  return {
+    connected(socket: Socket): void {
+      target._connections++;
+      socket.once('close', () => {
+        target._connections--;
+        target._emitCloseIfDrained();
+      });
+    },
+    listenThrew(): void {
+      target._handle = null;
+    },
+  };
 }
 
 /** The protonet listener serving `server` (from serveHttp), or null. */

@@ -15,6 +15,10 @@ import {
   type IpcConnectOptions, type SocketOptions, type TcpConnectOptions,
 } from './socket';
 
+import { installBunServerTls } from './bun_tls';
+
+installBunServerTls((value): value is SocketClass => value instanceof SocketClass);
+
 export type { ListenOptions, ServerOptions, SocketOptions, TcpConnectOptions };
 export type { IpcConnectOptions, OnReadOptions } from './socket';
 // @types/node's net types under their own names, so code written for

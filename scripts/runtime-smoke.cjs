@@ -136,11 +136,9 @@ const checks = {
 
   async 'http: node:http server on protonet, 20 keep-alive requests through protonet.Agent'() {
     const server = http.createServer((req, res) => res.end(`you asked for ${req.url}`));
-    let listener;
-    await new Promise((resolve) => { listener = net.serveHttp(server, 0, '127.0.0.1', resolve); });
-    // The protonet listener's address (Bun's own http.Server does not report
-    // the address of a listener it did not create).
-    const port = listener.address().port;
+    await new Promise((resolve) => { net.serveHttp(server, 0, '127.0.0.1', resolve); });
+    // serveHttp() makes the http server report the protonet listener (on Bun too).
+    const port = server.address().port;
     const agent = new net.Agent({ keepAlive: true });
     const sockets = new Set();
     for (let i = 0; i < 20; i++) {
@@ -157,7 +155,8 @@ const checks = {
       if (body !== `you asked for /${i}`) throw new Error(`request ${i}: ${body}`);
     }
     agent.destroy();
-    await new Promise((resolve) => listener.close(() => resolve()));
+    await new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    if (server.listening) throw new Error('server.listening after close()');
     if (sockets.size !== 1) throw new Error(`${sockets.size} connections for 20 keep-alive requests`);
   },
 };

@@ -6,6 +6,10 @@
  *     project whose PATH holds node, npm and sh and nothing else (cc, gcc,
  *     g++, c++, make, python and cmake are stubs that fail and leave a mark),
  *     installs without compiling, loads the prebuild and echoes over loopback;
+ *   - the same tarball installed with `bun add` and with `deno install` (their
+ *     default: dependencies' install scripts blocked), with PATH holding only
+ *     that runtime and the failing compiler stubs, loads the prebuild through
+ *     require() and through import, and echoes over loopback;
  *   - without a prebuild the same install has to compile: with no compiler it
  *     fails (so the stubs really are what a build would reach), and with the
  *     machine's compilers node-gyp-build falls back to node-gyp and the built
@@ -15,13 +19,31 @@
  * runs `node-gyp rebuild`, which would replace the build/ that this test run
  * itself loads. The installs are offline and take node-gyp-build and
  * node-addon-api as tarballs packed from this checkout's node_modules, so
- * nothing is fetched.
+ * nothing is fetched: npm gets them as tarballs, Bun and Deno from a registry
+ * on loopback (test/helpers/registry.ts) that serves only these packages
+ * (Deno 2.9 cannot install a tarball file, so it installs protonet@<version>
+ * from that registry, as a user installs from npm).
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { LocalRegistry } from './helpers/registry';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { resolveRuntime } = require('../../scripts/lib/runtimes.js') as {
+  resolveRuntime(which: 'bun' | 'deno', opts?: { log?: (line: string) => void }): { bin: string; version: string };
+};
+
+/** The runtime's binary (scripts/lib/runtimes.js), or null where none can be had. */
+function findRuntime(which: 'bun' | 'deno', log: (line: string) => void): { bin: string; version: string } | null {
+  try {
+    return resolveRuntime(which, { log });
+  } catch {
+    return null;
+  }
+}
 
 const root = path.resolve(__dirname, '..', '..');
 const platformDir = `${process.platform}-${process.arch}`;
@@ -83,7 +105,8 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const net = require('protonet');
 const pkgDir = path.dirname(require.resolve('protonet/package.json'));
-const addon = require('node-gyp-build').resolve(pkgDir);
+// protonet's own node-gyp-build (not hoisted to the top in every installer's layout).
+const addon = require(require.resolve('node-gyp-build', { paths: [pkgDir] })).resolve(pkgDir);
 const payload = crypto.randomBytes(256 << 10);
 const server = net.createServer((s) => s.pipe(s));
 server.listen(0, '127.0.0.1', () => {
@@ -98,6 +121,32 @@ server.listen(0, '127.0.0.1', () => {
       echoed: got.equals(payload), bytes: got.length,
       addon: path.relative(pkgDir, addon).split(path.sep).join('/'),
       isProtonet: c instanceof net.Socket && !(c instanceof require('node:net').Socket),
+    }));
+  });
+});
+`;
+
+// The same through import: default and named exports are one module.
+const ESM_ECHO_SCRIPT = `
+import { Buffer } from 'node:buffer';
+import crypto from 'node:crypto';
+import nodeNet from 'node:net';
+import process from 'node:process';
+import protonet, { connect, createServer, Socket } from 'protonet';
+const payload = crypto.randomBytes(64 << 10);
+const server = createServer((s) => s.pipe(s));
+server.listen(0, '127.0.0.1', () => {
+  const chunks = [];
+  const c = connect(server.address().port, '127.0.0.1', () => c.end(payload));
+  c.on('data', (d) => chunks.push(d));
+  c.on('error', (e) => { console.error(e); process.exit(1); });
+  c.on('close', () => {
+    server.close();
+    const got = Buffer.concat(chunks);
+    console.log(JSON.stringify({
+      echoed: got.equals(payload), bytes: got.length,
+      oneModule: protonet.connect === connect && protonet.Socket === Socket,
+      isProtonet: c instanceof Socket && !(c instanceof nodeNet.Socket),
     }));
   });
 });
@@ -120,6 +169,7 @@ describe('prebuilt binaries and the packed tarball', function () {
   let noCompilerBin = '';   // node, npm, sh and failing compiler stubs
   let nodeFirstBin = '';    // node only (the node running this test), put ahead of the full PATH
   let stubMark = '';
+  let registry: LocalRegistry | null = null;
 
   async function mustRun(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
     const r = await run(cmd, args, { cwd, env, timeoutMs });
@@ -192,6 +242,9 @@ describe('prebuilt binaries and the packed tarball', function () {
     for (const dep of ['node-gyp-build', 'node-addon-api']) {
       depTarballs.push(await pack(path.join(root, 'node_modules', dep), packs));
     }
+    registry = new LocalRegistry();
+    for (const dep of depTarballs) registry.add(dep);
+    await registry.start();
     const fromCheckout = await pack(root, packs);
     // The source package: whatever prebuilds/ this checkout may hold is dropped.
     const src = path.join(tmp, 'src');
@@ -201,15 +254,16 @@ describe('prebuilt binaries and the packed tarball', function () {
     srcTarball = await pack(src, path.join(tmp, 'src-pack'));
   });
 
-  after(function () {
+  after(async function () {
+    await registry?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it(`npm run prebuild writes prebuilds/${platformDir}/protonet.node, and npm pack ships it with what a fallback build needs`, async function () {
+  it(`npm run prepack (what npm pack runs first) writes prebuilds/${platformDir}/protonet.node, and npm pack ships it with what a fallback build needs`, async function () {
     const work = path.join(tmp, 'prebuild');
     await extract(srcTarball, work);
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir');
-    await mustRun(process.execPath, [npm, 'run', 'prebuild'], work,
+    await mustRun(process.execPath, [npm, 'run', 'prepack'], work,
       cleanEnv(`${nodeFirstBin}${path.delimiter}${process.env.PATH}`), 150000);
     const built = fs.readdirSync(path.join(work, 'prebuilds', platformDir));
     expect(built).to.deep.equal(['protonet.node']);
@@ -250,6 +304,61 @@ describe('prebuilt binaries and the packed tarball', function () {
       echoed: true, bytes: 256 << 10, addon: `prebuilds/${platformDir}/protonet.node`, isProtonet: true,
     });
   });
+
+  // Bun and Deno: their installers run no dependency install script by default,
+  // so the prebuild is all a user of theirs gets.
+  for (const runtime of ['bun', 'deno'] as const) {
+    it(`${runtime}: installs the packed tarball (scripts blocked, no compiler on PATH); require() and import load the prebuild and echo`, async function () {
+      if (!prebuiltTarball) this.skip(); // the first test failed
+      const found = findRuntime(runtime, (line) => console.log(line));
+      expect(found, `a ${runtime} binary (scripts/lib/runtimes.js)`).to.not.equal(null);
+      registry!.add(prebuiltTarball);
+      // PATH: the runtime and the compiler stubs, nothing else (no node, no sh).
+      const bin = path.join(tmp, `${runtime}-bin`);
+      fs.mkdirSync(bin);
+      fs.symlinkSync(found!.bin, path.join(bin, runtime));
+      for (const stub of STUBS) fs.symlinkSync(path.join(noCompilerBin, stub), path.join(bin, stub));
+      const env: NodeJS.ProcessEnv = {
+        ...cleanEnv(bin),
+        HOME: path.join(tmp, `${runtime}-home`),
+        NPM_CONFIG_REGISTRY: registry!.url,
+        BUN_INSTALL_CACHE_DIR: path.join(tmp, 'bun-cache'),
+        DENO_DIR: path.join(tmp, 'deno-dir'),
+        NO_COLOR: '1',
+      };
+      const app = makeApp(`app-${runtime}`);
+      let r: Run;
+      if (runtime === 'bun') {
+        r = await run(found!.bin, ['add', '--registry', registry!.url, prebuiltTarball], { cwd: app, env, timeoutMs: 120000 });
+        expect(r.code, explain(r)).to.equal(0);
+        expect(`${r.stdout}${r.stderr}`, 'Bun blocked the install script').to.match(/Blocked 1 postinstall/);
+      } else {
+        // Deno 2.9 installs no tarball file: protonet@<version> from the registry, as from npm.
+        const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+        const pkgFile = path.join(app, 'package.json');
+        fs.writeFileSync(pkgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(pkgFile, 'utf8')), dependencies: { protonet: version } }));
+        r = await run(found!.bin, ['install'], { cwd: app, env, timeoutMs: 120000 });
+        expect(r.code, explain(r)).to.equal(0);
+        expect(registry!.requests, 'protonet came from the loopback registry').to.include(`/protonet/-/${path.basename(prebuiltTarball)}`);
+        expect(`${r.stdout}${r.stderr}`, 'Deno ignored the install script').to.match(/Ignored build scripts for packages:[^]*npm:protonet@/);
+      }
+      expect(registry!.requests, 'dependencies came from the loopback registry').to.include('/node-gyp-build');
+      expect(fs.existsSync(stubMark), 'a compiler stub was called').to.equal(false);
+      const pkgDir = fs.realpathSync(path.join(app, 'node_modules', 'protonet'));
+      expect(fs.existsSync(path.join(pkgDir, 'build')), 'nothing was built').to.equal(false);
+
+      fs.writeFileSync(path.join(app, 'echo.cjs'), ECHO_SCRIPT);
+      fs.writeFileSync(path.join(app, 'echo.mjs'), ESM_ECHO_SCRIPT);
+      // Deno loads a native addon only with FFI permission (-A grants it).
+      const runArgs = (file: string): string[] => (runtime === 'deno' ? ['run', '-A', file] : [file]);
+      const cjs = await mustRun(found!.bin, runArgs('echo.cjs'), app, env, 60000);
+      expect(JSON.parse(cjs.stdout.trim())).to.deep.equal({
+        echoed: true, bytes: 256 << 10, addon: `prebuilds/${platformDir}/protonet.node`, isProtonet: true,
+      });
+      const esm = await mustRun(found!.bin, runArgs('echo.mjs'), app, env, 60000);
+      expect(JSON.parse(esm.stdout.trim())).to.deep.equal({ echoed: true, bytes: 64 << 10, oneModule: true, isProtonet: true });
+    });
+  }
 
   it('without a prebuild the install has to compile: with no compiler on PATH it fails in the build', async function () {
     const app = makeApp('app-no-compiler');

@@ -9,12 +9,13 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as netTypes from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { Cleanup, guarded, netOf, protonet, serve, sha256, writeAll, type Kind } from './helpers/http';
+import { Cleanup, KINDS, guarded, netOf, protonet, serve, sha256, writeAll, type Kind } from './helpers/http';
 import { listen } from './helpers/util';
 import { prngBytes } from './helpers/util';
 
@@ -164,33 +165,112 @@ describe('tls over protonet', function () {
     }
   });
 
-  for (const [serverKind, clientKind] of PAIRS) {
-    test(`https: server on ${serverKind}, client agent on ${clientKind}: 1 MiB POST echoed, session reused by the agent`, async () => {
-      const server = https.createServer({ ...creds }, (req, res) => {
-        res.setHeader('x-tls-protocol', (req.socket as tls.TLSSocket).getProtocol() ?? '');
-        req.pipe(res);
-      });
-      const port = await serve(serverKind, server, cleanup);
-      const agentOpts: https.AgentOptions = { ca: creds.cert, keepAlive: false, maxCachedSessions: 10 };
-      const agent = clientKind === 'protonet' ? new (protonet().HttpsAgent)(agentOpts) : new https.Agent(agentOpts);
-      cleanup.add(() => agent.destroy());
-      const sessions: boolean[] = [];
-      for (let i = 0; i < 2; i++) {
-        const payload = prngBytes(MiB, 30 + i);
-        const body = await new Promise<Buffer>((resolve, reject) => {
-          const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: '/echo', agent, servername: 'localhost' }, (res) => {
-            const parts: Buffer[] = [];
-            res.on('data', (d: Buffer) => parts.push(d));
-            res.on('end', () => resolve(Buffer.concat(parts)));
-            res.on('error', reject);
-          });
-          req.on('socket', (s: tls.TLSSocket) => s.once('secureConnect', () => sessions.push(s.isSessionReused())));
-          req.on('error', reject);
-          req.end(payload);
+  /**
+   * Two 1 MiB POSTs through one https.Agent with a session cache: the bodies echoed, and
+   * whether each TLS connection resumed the previous session.
+   */
+  async function httpsTwice(serverKind: Kind, clientKind: Kind, seed: number): Promise<boolean[]> {
+    const server = https.createServer({ ...creds }, (req, res) => req.pipe(res));
+    const port = await serve(serverKind, server, cleanup);
+    const agentOpts: https.AgentOptions = { ca: creds.cert, keepAlive: false, maxCachedSessions: 10 };
+    const agent = clientKind === 'protonet' ? new (protonet().HttpsAgent)(agentOpts) : new https.Agent(agentOpts);
+    cleanup.add(() => agent.destroy());
+    const sessions: boolean[] = [];
+    for (let i = 0; i < 2; i++) {
+      const payload = prngBytes(MiB, seed + i);
+      const body = await new Promise<Buffer>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: '/echo', agent, servername: 'localhost' }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
         });
-        expect(sha256(body), `request ${i}`).to.equal(sha256(payload));
-      }
-      expect(sessions).to.deep.equal([false, true]);
+        req.on('socket', (s: tls.TLSSocket) => s.once('secureConnect', () => sessions.push(s.isSessionReused())));
+        req.on('error', reject);
+        req.end(payload);
+      });
+      expect(sha256(body), `${serverKind}/${clientKind} request ${i}`).to.equal(sha256(payload));
+    }
+    return sessions;
+  }
+
+  for (const [serverKind, clientKind] of PAIRS) {
+    test(`https: server on ${serverKind}, client agent on ${clientKind}: 1 MiB POST echoed, session reused by the agent as with node:net on both ends`, async () => {
+      const sessions = await httpsTwice(serverKind, clientKind, 30);
+      // The runtime's own net on both ends is the reference: Node and Bun resume the
+      // session on the second connection; Deno's https never does.
+      const reference = await httpsTwice('node:net', 'node:net', 40);
+      expect(reference[0]).to.equal(false);
+      expect(sessions).to.deep.equal(reference);
     });
   }
+
+  // The way that serves https on every runtime (README: "Platforms and runtimes"): a
+  // tls.Server served by serveHttp() hands its secure sockets to an http.Server.
+  async function httpsThroughTlsFront(serverKind: Kind): Promise<{ seen: string[]; connections: number }> {
+    const app = http.createServer((req, res) => {
+      res.setHeader('x-encrypted', String((req.socket as tls.TLSSocket).encrypted));
+      req.pipe(res);
+    });
+    let connections = 0;
+    const front = tls.createServer({ ...creds }, (s) => {
+      connections++;
+      app.emit('connection', s);
+    });
+    cleanup.add(() => new Promise<void>((resolve) => {
+      app.close(() => resolve());
+      app.closeAllConnections();
+    }));
+    const port = await serve(serverKind, front as unknown as netTypes.Server, cleanup);
+    const agent = new (protonet().HttpsAgent)({ ca: creds.cert, keepAlive: true, maxSockets: 1 });
+    cleanup.add(() => agent.destroy());
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const payload = i === 2 ? prngBytes(MiB, 50) : Buffer.from(`request ${i}`);
+      const reply = await new Promise<{ body: Buffer; encrypted: string; reused: boolean }>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: `/${i}`, agent, servername: 'localhost' }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve({ body: Buffer.concat(parts), encrypted: String(res.headers['x-encrypted']), reused: req.reusedSocket }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
+      expect(sha256(reply.body), `${serverKind}: request ${i}`).to.equal(sha256(payload));
+      seen.push(`${reply.encrypted} reused=${reply.reused}`);
+    }
+    return { seen, connections };
+  }
+
+  test('https as a tls.Server served by protonet feeding an http.Server: requests and a 1 MiB POST, connections reused as with node:net\'s listen()', async () => {
+    const reference = await httpsThroughTlsFront('node:net');
+    await cleanup.run();
+    const out = await httpsThroughTlsFront('protonet');
+    expect(out).to.deep.equal(reference);
+    expect(reference.seen[0]).to.equal('true reused=false');
+    // Node and Bun keep the one connection alive for all three; Deno's https client does not reuse it.
+    expect(reference.connections).to.equal(reference.seen.filter((r) => r.endsWith('reused=false')).length);
+  });
+
+  test('protonet.serveHttp(https.Server) serves TLS where https.Server is a net.Server, and refuses it where it is not (Bun)', async () => {
+    const server = https.createServer({ ...creds }, (_req, res) => res.end('over tls'));
+    const served = server as unknown as netTypes.Server;
+    if ((served as unknown) instanceof netOf('node:net').Server) {
+      const port = await serve('protonet', served, cleanup);
+      const agent = new https.Agent({ ca: creds.cert });
+      cleanup.add(() => agent.destroy());
+      const body = await new Promise<string>((resolve, reject) => {
+        https.get({ host: '127.0.0.1', port, agent, servername: 'localhost' }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => { text += d; }).on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      expect(body).to.equal('over tls');
+    } else {
+      expect(() => protonet().serveHttp(served, 0, '127.0.0.1'))
+        .to.throw(TypeError).with.property('code', 'ERR_INVALID_ARG_VALUE');
+      expect(served.listening).to.equal(false);
+    }
+  });
 });

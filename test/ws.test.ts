@@ -12,6 +12,7 @@ import * as https from 'node:https';
 import type * as netTypes from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Cleanup, guarded, protonet, serve, type Kind } from './helpers/http';
 import { prngBytes } from './helpers/util';
@@ -123,21 +124,23 @@ describe('ws over protonet', function () {
     expect([code, reason]).to.deep.equal([1001, 'going away']);
   });
 
-  test('wss: https server via serveHttp, client via HttpsAgent: messages echoed in order; close code 4000', async function () {
+  /** A self-signed certificate for localhost, made by the openssl CLI in a temporary directory. */
+  function makeCertificate(): { key: Buffer; cert: Buffer } {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'protonet-wss-'));
-    let key: Buffer;
-    let cert: Buffer;
     try {
       execFileSync('openssl', [
         'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
         '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
         '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
       ], { stdio: 'pipe', timeout: 20000 });
-      key = readFileSync(path.join(dir, 'key.pem'));
-      cert = readFileSync(path.join(dir, 'cert.pem'));
+      return { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  test('wss: https server via serveHttp, client via HttpsAgent: messages echoed in order; close code 4000', async function () {
+    const { key, cert } = makeCertificate();
     const server = https.createServer({ key, cert });
     const wss = new WebSocketServer({ server });
     cleanup.add(() => new Promise((r) => wss.close(r)));
@@ -145,4 +148,19 @@ describe('ws over protonet', function () {
     const run = await echoThousand(wss, `wss://127.0.0.1:${port}/`, clientOptions('protonet agent', true, cert), cleanup);
     expect(run).to.deep.equal(EXPECTED);
   });
+
+  // The https way that works on every runtime (Bun's https.Server cannot be served): a
+  // tls.Server hands its secure sockets to the http.Server the WebSocketServer is on.
+  for (const serverKind of ['node:net', 'protonet'] as const) {
+    test(`wss through a tls.Server on ${serverKind} feeding an http.Server, client via HttpsAgent: messages echoed in order; close code 4000`, async function () {
+      const { key, cert } = makeCertificate();
+      const app = http.createServer((_req, res) => res.writeHead(426).end());
+      const wss = new WebSocketServer({ server: app });
+      cleanup.add(() => new Promise((r) => wss.close(r)));
+      const front = tls.createServer({ key, cert }, (s) => app.emit('connection', s));
+      const port = await serve(serverKind, front as unknown as netTypes.Server, cleanup);
+      const run = await echoThousand(wss, `wss://127.0.0.1:${port}/`, clientOptions('protonet agent', true, cert), cleanup);
+      expect(run).to.deep.equal(EXPECTED);
+    });
+  }
 });
