@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { DropArgument as NodeDropArgument } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
+import { isIP, isIPv6, type BlockList } from 'node:net';
 
 import { isPipeName, normalizeArgs, toNumber } from './args';
 import { adoptableBase } from './callable';
@@ -14,10 +15,10 @@ import {
   errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
-import { NODE_MAJOR } from './node_version';
+import { LISTEN_LOOKUP_ALL, LISTEN_REUSE_PORT, NODE_MAJOR, SERVER_BLOCK_LIST } from './node_version';
 import { Socket } from './socket';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
-import { invalidArgValue, validateNumber, validatePort } from './validate';
+import { invalidArgValue, validateBlockList, validateNumber, validatePort } from './validate';
 
 export interface ServerOptions {
   allowHalfOpen?: boolean;
@@ -26,6 +27,8 @@ export interface ServerOptions {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   highWaterMark?: number;
+  /** Connections from addresses it denies are closed unseen (where the running Node's net has it). */
+  blockList?: BlockList;
 }
 
 export interface ListenOptions {
@@ -34,6 +37,8 @@ export interface ListenOptions {
   backlog?: number;
   exclusive?: boolean;
   ipv6Only?: boolean;
+  /** SO_REUSEPORT: several listeners share the port (where the running Node's net has it). */
+  reusePort?: boolean;
   path?: string;
   readableAll?: boolean;
   writableAll?: boolean;
@@ -49,6 +54,17 @@ export interface ListenOptions {
 // Symbol throws the same TypeError Node's handle.listen() throws.
 function toInt32(value: unknown): number {
   return (+(value as number)) | 0;
+}
+
+// What a TCP listen asks of the socket (Node's UV_TCP_IPV6ONLY / UV_TCP_REUSEPORT flags).
+interface ListenFlags { ipv6Only: boolean; reusePort: boolean }
+const PIPE_FLAGS: ListenFlags = Object.freeze({ ipv6Only: false, reusePort: false });
+
+// fe80::/10: the first 10 bits 1111111010.
+function isIpv6LinkLocal(ip: string): boolean {
+  if (!isIPv6(ip)) return false;
+  const first = parseInt(ip.split(':', 1)[0] || '0', 16);
+  return (first & 0xffc0) === 0xfe80;
 }
 
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
@@ -108,6 +124,9 @@ export class Server extends ServerBase {
     this.keepAlive = Boolean(opts.keepAlive);
     this.keepAliveInitialDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
     this.highWaterMark = opts.highWaterMark ?? getDefaultHighWaterMark(false);
+    if (SERVER_BLOCK_LIST && opts.blockList) {
+      (this as { blockList?: BlockList }).blockList = validateBlockList(opts.blockList, 'options.blockList');
+    }
   }
 
   get listening(): boolean { return Boolean(this._handle); }
@@ -164,11 +183,14 @@ export class Server extends ServerBase {
       // Kept as given: Node converts it (ToInt32) only when the handle listens.
       const backlog: unknown = options.backlog || backlogFromArgs;
       const port = (options.port as number) | 0;
-      const ipv6Only = Boolean(options.ipv6Only);
+      const flags: ListenFlags = {
+        ipv6Only: options.ipv6Only === true,
+        reusePort: LISTEN_REUSE_PORT && options.reusePort === true,
+      };
       if (options.host) {
-        this.#lookupAndListen(port, options.host, backlog, ipv6Only);
+        this.#lookupAndListen(port, options.host, backlog, flags);
       } else {
-        this.#setupListenHandle(null, port, 4, backlog, ipv6Only);
+        this.#setupListenHandle(null, port, 4, backlog, flags);
       }
       return this;
     }
@@ -182,7 +204,7 @@ export class Server extends ServerBase {
       const path = options.path;
       this._pipeName = path;
       const backlog: unknown = options.backlog || backlogFromArgs;
-      this.#setupListenHandle(path, -1, -1, backlog, false);
+      this.#setupListenHandle(path, -1, -1, backlog, PIPE_FLAGS);
       const handle = this._handle as TcpHandle | null;
       if (!handle) return this; // the error comes on the next tick
       let mode = 0;
@@ -279,19 +301,36 @@ export class Server extends ServerBase {
     });
   }
 
-  #lookupAndListen(port: number, host: string, backlog: unknown, ipv6Only: boolean): void {
+  // Node's lookupAndListen: a lookup error is the server's 'error' (emitted
+  // from the lookup's callback); a listen() or close() meanwhile cancels it.
+  #lookupAndListen(port: number, host: string, backlog: unknown, flags: ListenFlags): void {
     const id = this.#listeningId;
+    if (LISTEN_LOOKUP_ALL) {
+      // Every address, then the first that is not IPv6 link-local (which
+      // cannot be bound without an interface), else the first.
+      dns.lookup(host, { all: true }, (err, addresses) => {
+        if (id !== this.#listeningId) return;
+        if (err) {
+          this.emit('error', err);
+          return;
+        }
+        const chosen = addresses.find((a) => !isIpv6LinkLocal(a.address)) ?? addresses[0];
+        this.#setupListenHandle(chosen.address, port, chosen.family || 4, backlog, flags);
+      });
+      return;
+    }
     dns.lookup(host, (err, ip, family) => {
       if (id !== this.#listeningId) return;
       if (err) this.emit('error', err);
-      else this.#setupListenHandle(ip, port, ip ? family : 4, backlog, ipv6Only);
+      else this.#setupListenHandle(ip, port, ip ? family : 4, backlog, flags);
     });
   }
 
   // Node's setupListenHandle: with no host, try '::' (dual-stack) and fall
   // back to 0.0.0.0 where IPv6 is unavailable; errors and 'listening' come
   // on the next tick.
-  #setupListenHandle(address: string | null, port: number, family: number, backlog: unknown, ipv6Only: boolean): void {
+  #setupListenHandle(address: string | null, port: number, family: number, backlog: unknown, flags: ListenFlags): void {
+    const { ipv6Only, reusePort } = flags;
     const handle = new TcpHandle();
     let err: number;
     let addr: string;
@@ -303,14 +342,14 @@ export class Server extends ServerBase {
       err = handle.listenPath(addr, effectiveBacklog);
     } else if (!address) {
       addr = DEFAULT_IPV6_ADDR;
-      err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
+      err = handle.listen(addr, port, effectiveBacklog, ipv6Only, reusePort);
       if (err !== 0 && describeErr(err)[0] !== 'EADDRINUSE') {
         addr = DEFAULT_IPV4_ADDR;
-        err = handle.listen(addr, port, effectiveBacklog, false);
+        err = handle.listen(addr, port, effectiveBacklog, false, reusePort);
       }
     } else {
       addr = address;
-      err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
+      err = handle.listen(addr, port, effectiveBacklog, ipv6Only, reusePort);
     }
     if (err !== 0) {
       const [code, errno, desc] = describeErr(err);
@@ -359,6 +398,18 @@ export class Server extends ServerBase {
         remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family,
       });
       return;
+    }
+    // Node's blockList check on the peer, after maxConnections: the
+    // connection is closed with no 'connection' and no 'drop'.
+    const blockList = (this as { blockList?: BlockList }).blockList;
+    if (blockList) {
+      const remote: Partial<NameInfo> = {};
+      client.getpeername(remote);
+      const family = isIP(remote.address ?? '');
+      if (family && blockList.check(remote.address!, family === 6 ? 'ipv6' : 'ipv4')) {
+        client.close();
+        return;
+      }
     }
     const socket = new Socket({
       handle: client,
