@@ -189,6 +189,16 @@ describe('parity with node:net: listen({ reusePort })', function () {
     await closeServer(p);
   });
 
+  parity('ipv6Only counts only when it is true, as reusePort: a truthy non-boolean keeps dual stack', async (net, rec) => {
+    const server = net.createServer((s: Sock) => s.end());
+    rec.track('server', server);
+    server.on('connection', (s: Sock) => rec.track('serverSocket', s));
+    const port = await listen(server, { port: 0, host: '::', ipv6Only: 1 });
+    rec.port(port);
+    await connectAndClose(net, rec, 'ipv4Client', { port, host: '127.0.0.1' });
+    await closeServer(server);
+  });
+
   it('protonet: SO_REUSEPORT reaches the kernel where node:net sets it, and both listeners accept', async function () {
     const shares = await nodeNetSharesPort();
     const net = impl();
