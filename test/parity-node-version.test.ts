@@ -383,3 +383,54 @@ describe('parity with node:net: listen() on a host name', function () {
     await closeServer(server);
   });
 });
+
+describe('parity with node:net: type of service (Node 24.x; absent before)', function () {
+  parity('setTypeOfService()/getTypeOfService() and options.typeOfService: validation, kept until connected, IPv4 and IPv6, a Unix socket', async (net, rec) => {
+    type Tos = Sock & { setTypeOfService(t: unknown): Sock; getTypeOfService(): number };
+    const probe = new net.Socket() as Tos;
+    rec.track('probe', probe);
+    rec.note('probe', 'has the methods', 'setTypeOfService' in probe, 'getTypeOfService' in probe);
+    rec.attempt('probe', 'get, nothing set', () => probe.getTypeOfService());
+    for (const v of [-1, 256, 1.5, NaN, '4', 0x10]) {
+      rec.attempt('probe', `set ${String(v)}`, () => probe.setTypeOfService(v) === probe);
+    }
+    rec.attempt('probe', 'get, kept', () => probe.getTypeOfService());
+    rec.attempt('probe', 'bad option', () => new net.Socket({ typeOfService: 300 } as netTypes.SocketConstructorOpts).destroy());
+    probe.destroy();
+
+    const server = net.createServer((s: Sock) => {
+      rec.attempt('accepted', 'get', () => (s as Tos).getTypeOfService());
+      s.destroy();
+    });
+    rec.track('server', server);
+    const port = await listen(server, 0, '::');
+    rec.port(port);
+    for (const host of ['127.0.0.1', '::1']) {
+      const c = net.connect({ port, host, typeOfService: 0x20 } as netTypes.NetConnectOpts) as Tos;
+      const name = rec.track(`client ${host}`, c);
+      rec.attempt(name, 'get while connecting', () => c.getTypeOfService());
+      rec.attempt(name, 'set while connecting', () => c.setTypeOfService(0x28) === c);
+      await once(c, 'connect');
+      rec.attempt(name, 'get once connected', () => c.getTypeOfService());
+      rec.attempt(name, 'set 0x48', () => c.setTypeOfService(0x48) === c);
+      rec.attempt(name, 'get again', () => c.getTypeOfService());
+      c.destroy();
+      await once(c, 'close');
+    }
+    await closeServer(server);
+
+    const p = sockPath();
+    const pipeServer = net.createServer((s: Sock) => s.destroy());
+    rec.track('pipeServer', pipeServer);
+    await listen(pipeServer, p);
+    const u = net.connect(p) as Tos;
+    rec.track('unixClient', u);
+    await once(u, 'connect');
+    rec.attempt('unixClient', 'get', () => u.getTypeOfService());
+    rec.attempt('unixClient', 'set', () => u.setTypeOfService(0x10) === u);
+    rec.attempt('unixClient', 'get, kept', () => u.getTypeOfService());
+    u.destroy();
+    await once(u, 'close');
+    await closeServer(pipeServer);
+  });
+});
