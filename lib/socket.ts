@@ -617,9 +617,10 @@ export class Socket extends SocketBase {
       this.emit('connectionAttemptFailed', address, port, family, ex);
       this.destroy(ex);
     };
-    // Node checks the blockList after 'connectionAttempt', before connecting
-    // (and after binding: a blocked address with a local address that cannot
-    // be bound fails as blocked here, as bind in Node).
+    // Node checks the blockList after 'connectionAttempt', before connecting.
+    // Node binds before that; the core binds and connects in one call, so a
+    // blocked address whose local address cannot be bound fails here as
+    // blocked, where Node reports the bind error.
     if (this.#blocked(address, family)) {
       this.emit('connectionAttempt', address, port, family);
       this.destroy(simple.ipBlocked(address));
