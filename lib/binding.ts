@@ -68,9 +68,6 @@ export interface NativeBinding {
   peername(slot: number, gen: number): [string, number, number] | number;
   setNoDelay(slot: number, gen: number, enable: boolean): number;
   setKeepAlive(slot: number, gen: number, enable: boolean, delaySecs: number): number;
-  setTypeOfService(slot: number, gen: number, tos: number): number;
-  /** The type-of-service byte, or -errno. */
-  getTypeOfService(slot: number, gen: number): number;
   errname(err: number): string;
   /** net.BoundSocket: a bound, not listening, not connected stream socket; fd or -errno. */
   bind(ip: string, port: number, ipv6Only: boolean, reusePort: boolean): number;

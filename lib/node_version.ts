@@ -70,10 +70,3 @@ export const SOCKET_BLOCK_LIST = rejectsBadBlockList(() => new NodeSocket({ bloc
 
 /** net.createServer({ blockList }): connections from blocked addresses are closed before 'connection'. */
 export const SERVER_BLOCK_LIST = rejectsBadBlockList(() => new NodeServer({ blockList: true } as never));
-
-/**
- * socket.setTypeOfService()/getTypeOfService() and the typeOfService option
- * (Node 24.x): protonet's Socket has them only where node:net's has them.
- */
-export const SOCKET_TYPE_OF_SERVICE = !FOREIGN_RUNTIME
-  && typeof (NodeSocket.prototype as unknown as Record<string, unknown>).setTypeOfService === 'function';

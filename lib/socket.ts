@@ -20,7 +20,7 @@ import {
 import type { AnyListener, EventListener } from './events';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { native } from './binding';
-import { FOREIGN_RUNTIME, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST, SOCKET_TYPE_OF_SERVICE } from './node_version';
+import { FOREIGN_RUNTIME, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST } from './node_version';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
   getTimerDuration, isIP, validateBlockList, validateBoolean, validateFunction, validateInt32,
@@ -47,8 +47,6 @@ export interface SocketOptions extends DuplexOptions {
    * false pauses reading.
    */
   onread?: OnReadOptions | null;
-  /** The IP type-of-service byte, set once connected (where the running Node's net has it). */
-  typeOfService?: number;
   /** Connects to addresses it denies fail with ERR_IP_BLOCKED (where the running Node's net has it). */
   blockList?: BlockList;
   /** A net.BoundSocket to connect from (Node 24); internally, an accepted connection's handle. */
@@ -164,7 +162,6 @@ export class Socket extends SocketBase {
 
   #noDelay: boolean;
   #keepAlive: boolean;
-  #tos: number | undefined; // the type of service asked for (Node's kSetTOS)
   #keepAliveDelay: number;
   #timer: NodeJS.Timeout | null = null;
   #lastWriteQueueSize = 0;
@@ -250,10 +247,6 @@ export class Socket extends SocketBase {
     }
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
-    if (SOCKET_TYPE_OF_SERVICE) {
-      if (opts.typeOfService !== undefined) validateInt32(opts.typeOfService, 'options.typeOfService', 0, 255);
-      this.#tos = opts.typeOfService;
-    }
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
 
     this.on('end', onReadableStreamEnd);
@@ -657,14 +650,6 @@ export class Socket extends SocketBase {
     const handle = this._handle!;
     if (this.#noDelay) handle.setNoDelay(true);
     if (this.#keepAlive) handle.setKeepAlive(true, this.#keepAliveDelay);
-    if (this.#tos !== undefined && !handle.isPipe) {
-      // Best effort on Windows, as Node; a failure elsewhere is an 'error'
-      // that leaves the connection up.
-      const err = handle.setTypeOfService(this.#tos);
-      if (err && err !== -osConstants.errno.EBADF && process.platform !== 'win32') {
-        this.emit('error', sysErrno(err, 'setTypeOfService'));
-      }
-    }
     this.emit('connect');
     this.emit('ready');
     if (!this.isPaused()) this.read(0);
@@ -1050,35 +1035,6 @@ export class Socket extends SocketBase {
     return this;
   }
 
-  /** IP_TOS (IPv4) / IPV6_TCLASS (IPv6), 0..255; kept and applied at connect when there is no socket yet. Node 24.x. */
-  setTypeOfService(tos: number): this {
-    if (Number.isNaN(tos)) throw invalidArgType('tos', 'number', tos);
-    validateInt32(tos, 'tos', 0, 255);
-    const handle = this._handle;
-    if (!handle || handle.isPipe) {
-      this.#tos = tos;
-      return this;
-    }
-    if (tos !== this.#tos) {
-      this.#tos = tos;
-      const err = handle.setTypeOfService(tos);
-      if (err && process.platform !== 'win32') throw sysErrno(err, 'setTypeOfService');
-    }
-    return this;
-  }
-
-  /** The type of service in effect (read from the socket), or the one kept for later (0 if none). Node 24.x. */
-  getTypeOfService(): number {
-    const handle = this._handle;
-    if (!handle || handle.isPipe) return this.#tos ?? 0;
-    const res = handle.getTypeOfService();
-    if (res < 0) {
-      if (process.platform === 'win32') return this.#tos ?? 0;
-      throw sysErrno(res, 'getTypeOfService');
-    }
-    return res;
-  }
-
   setKeepAlive(enable?: boolean, initialDelay?: number): this {
     // Newer Node (24) also takes { enable, initialDelay, interval, count }.
     // The interval and count are not applied: the native handle sets only the idle time.
@@ -1211,12 +1167,6 @@ export class Socket extends SocketBase {
     (Duplex.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
     return this;
   }
-}
-
-// Only where node:net's Socket has them, so both answer `'setTypeOfService' in socket` alike.
-if (!SOCKET_TYPE_OF_SERVICE) {
-  delete (Socket.prototype as Partial<Socket>).setTypeOfService;
-  delete (Socket.prototype as Partial<Socket>).getTypeOfService;
 }
 
 // Socket's events and their listener arguments (node:net's documented ones).

@@ -378,16 +378,6 @@ export class TcpHandle implements Registered {
     return this.isOpen && !this.isPipe ? native.setNoDelay(this.slot, this.gen, enable) : 0;
   }
 
-  /** IP_TOS / IPV6_TCLASS; 0 or -errno (EBADF before the socket exists, as libuv's). */
-  setTypeOfService(tos: number): number {
-    return this.isOpen ? native.setTypeOfService(this.slot, this.gen, tos) : UV_EBADF;
-  }
-
-  /** The type-of-service byte, or -errno. */
-  getTypeOfService(): number {
-    return this.isOpen ? native.getTypeOfService(this.slot, this.gen) : UV_EBADF;
-  }
-
   setKeepAlive(enable: boolean, delaySecs: number): number {
     return this.isOpen && !this.isPipe ? native.setKeepAlive(this.slot, this.gen, enable, delaySecs) : 0;
   }

@@ -213,39 +213,6 @@ int set_keepalive(int fd, bool enable, int delay_secs) {
 #endif
 }
 
-namespace {
-// IP_TOS on an IPv4 socket, IPV6_TCLASS on an IPv6 one (as Node's tcp_wrap).
-int tos_option(int fd, int* level, int* name) {
-  SockAddr self;
-  int err = sock_name(fd, &self);
-  if (err != 0) return err;
-  if (self.family() == AF_INET6) {
-    *level = IPPROTO_IPV6;
-    *name = IPV6_TCLASS;
-  } else {
-    *level = IPPROTO_IP;
-    *name = IP_TOS;
-  }
-  return 0;
-}
-}  // namespace
-
-int set_tos(int fd, int tos) {
-  int level = 0, name = 0;
-  int err = tos_option(fd, &level, &name);
-  return err != 0 ? err : set_int_opt(fd, level, name, tos);
-}
-
-int get_tos(int fd) {
-  int level = 0, name = 0;
-  int err = tos_option(fd, &level, &name);
-  if (err != 0) return err;
-  int value = 0;
-  socklen_t len = sizeof(value);
-  if (getsockopt(fd, level, name, &value, &len) != 0) return -errno;
-  return value;
-}
-
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
   ssize_t n = sock_sendv(fd, iov, iovcnt);
   return n == -EAGAIN ? 0 : n;

@@ -51,12 +51,6 @@ int set_nodelay(int fd, bool enable);
 // `delay_secs` <= 0 keeps the kernel's idle time.
 int set_keepalive(int fd, bool enable, int delay_secs);
 
-// The type-of-service byte (socket.setTypeOfService, Node 24.x): IP_TOS on
-// an IPv4 socket, IPV6_TCLASS on an IPv6 one. set_tos: 0 or -errno; get_tos:
-// the value or -errno. -ENOTSUP on Windows (Node ignores the failure there).
-int set_tos(int fd, int tos);
-int get_tos(int fd);
-
 // One writev() that never blocks: bytes written (maybe fewer than asked, maybe
 // 0 when the kernel buffer is full) or a negative errno (never -EAGAIN).
 // Uses MSG_NOSIGNAL semantics so a closed peer gives -EPIPE, not SIGPIPE.

@@ -176,11 +176,6 @@ int set_nodelay(int fd, bool enable) {
   return set_int_opt(fd, IPPROTO_TCP, TCP_NODELAY, enable ? 1 : 0);
 }
 
-// Windows ignores IP_TOS unless policy allows it; Node treats the call as
-// best effort there (errors are not reported), so nothing is attempted.
-int set_tos(int, int) { return -ENOTSUP; }
-int get_tos(int) { return -ENOTSUP; }
-
 int set_keepalive(int fd, bool enable, int delay_secs) {
   int err = set_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE, enable ? 1 : 0);
   if (err != 0 || !enable || delay_secs <= 0) return err;

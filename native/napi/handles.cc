@@ -366,19 +366,6 @@ Napi::Value SetKeepAlive(const Napi::CallbackInfo& info) {
   return status(info, set_keepalive(s->fd, info[2].ToBoolean().Value(), i32(info, 3)));
 }
 
-// setTypeOfService(slot, gen, tos) -> 0 | -errno; getTypeOfService(slot, gen) -> tos | -errno.
-Napi::Value SetTypeOfService(const Napi::CallbackInfo& info) {
-  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
-  if (s == nullptr) return status(info, -EBADF);
-  return status(info, set_tos(s->fd, i32(info, 2)));
-}
-
-Napi::Value GetTypeOfService(const Napi::CallbackInfo& info) {
-  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
-  if (s == nullptr) return status(info, -EBADF);
-  return status(info, get_tos(s->fd));
-}
-
 // getsockopt(slot, gen, name) -> value | -errno. Test-only (lib/internal.ts):
 // lets tests read back what setNoDelay/setKeepAlive and options did.
 Napi::Value GetSockOpt(const Napi::CallbackInfo& info) {
@@ -511,8 +498,6 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("peername", Napi::Function::New(env, PeerName, "peername"));
   exports.Set("setNoDelay", Napi::Function::New(env, SetNoDelay, "setNoDelay"));
   exports.Set("setKeepAlive", Napi::Function::New(env, SetKeepAlive, "setKeepAlive"));
-  exports.Set("setTypeOfService", Napi::Function::New(env, SetTypeOfService, "setTypeOfService"));
-  exports.Set("getTypeOfService", Napi::Function::New(env, GetTypeOfService, "getTypeOfService"));
   exports.Set("errname", Napi::Function::New(env, ErrName, "errname"));
   exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
   exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));

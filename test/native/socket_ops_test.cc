@@ -106,34 +106,6 @@ static void test_listen_reuse_port() {
   pn::close_fd(fd);
 }
 
-// socket.setTypeOfService: IP_TOS on an IPv4 socket, IPV6_TCLASS on an IPv6
-// one, each read back; Windows answers -ENOTSUP (Node: best effort there).
-static void test_type_of_service() {
-  int port = 0;
-  int lfd = listen_local(&port);
-  int fd = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
-  if (kIsWindows) {
-    CHECK_EQ(pn::set_tos(fd, 0x20), -ENOTSUP);
-    CHECK_EQ(pn::get_tos(fd), -ENOTSUP);
-  } else {
-    CHECK_EQ(pn::get_tos(fd), 0);
-    CHECK_EQ(pn::set_tos(fd, 0x20), 0);
-    CHECK_EQ(pn::get_tos(fd), 0x20);
-  }
-  pn::close_fd(fd);
-  raw_close(lfd);
-  CHECK(pn::set_tos(fd, 0x20) < 0);  // a closed descriptor: an error, no crash
-
-  pn::SockAddr any6;
-  CHECK_EQ(pn::addr_from_ip("::", 0, &any6), 0);
-  const char* sys = nullptr;
-  if (kIsWindows || pn::tcp_listen(any6, 16, false, false, &lfd, &sys) != 0) return;  // no IPv6 here
-  CHECK_EQ(pn::set_tos(lfd, 0x48), 0);
-  CHECK_EQ(pn::get_tos(lfd), 0x48);
-  raw_close(lfd);
-}
-
 static void test_connect_start_and_names() {
   int port = 0;
   int lfd = listen_local(&port);
@@ -261,7 +233,6 @@ int main() {
   TEST(listen_is_nonblocking_cloexec_reuseaddr);
   TEST(dual_stack_listen);
   TEST(listen_reuse_port);
-  TEST(type_of_service);
   TEST(connect_start_and_names);
   TEST(connect_with_local_bind);
   TEST(connect_refused_leaves_nothing_open);
