@@ -47,9 +47,9 @@ export interface NativeBinding {
   connect(slot: number, gen: number, loop: number, ip: string, port: number,
     localIp?: string | null, localPort?: number): number;
   listen(slot: number, gen: number, loop: number, ip: string, port: number, backlog: number,
-    ipv6Only: boolean): number;
-  connectPath(slot: number, gen: number, loop: number, path: string): number;
-  listenPath(slot: number, gen: number, loop: number, path: string, backlog: number): number;
+    ipv6Only: boolean, reusePort: boolean): number;
+  connectPath(slot: number, gen: number, loop: number, path: string, truncate: boolean): number;
+  listenPath(slot: number, gen: number, loop: number, path: string, backlog: number, truncate: boolean): number;
   adopt(slot: number, gen: number, loop: number, fd: number, startReading: boolean): void;
   closeFd(fd: number): void;
   readStart(slot: number, gen: number): void;

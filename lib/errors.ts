@@ -101,7 +101,9 @@ export function invalidArgType(name: string, expected: string | string[], actual
     msg += instances.length > 1 ? `an instance of ${joinList(instances)}` : `an instance of ${instances[0]}`;
     if (other.length > 0) msg += ' or ';
   }
-  if (other.length > 0) msg += other.length > 1 ? `one of ${joinList(other)}` : other[0];
+  if (other.length > 1) msg += `one of ${joinList(other)}`;
+  // Node's article for a lone name with capitals ("an net.BlockList").
+  else if (other.length === 1) msg += other[0].toLowerCase() !== other[0] ? `an ${other[0]}` : other[0];
   msg += `.${describeReceived(actual)}`;
   return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', msg);
 }
@@ -157,6 +159,9 @@ export const simple = {
     nodeError(RangeError, 'ERR_INVALID_ADDRESS_FAMILY', `Invalid address family: ${String(family)} ${String(host)}:${String(port)}`),
     { host, port }),
   objectModeUnsupported: (name: string, value: unknown) => invalidArgValue(name, value, 'is not supported'),
+  // Node's wording, shared with child_process' send(): only a TCP handle can be reset.
+  invalidHandleType: () => nodeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent'),
+  ipBlocked: (ip: string) => nodeError(Error, 'ERR_IP_BLOCKED', `IP(${ip}) is blocked by net.BlockList`),
 };
 
 /** Node's AbortError (lib/internal/errors.js): code ABORT_ERR, optional cause. */

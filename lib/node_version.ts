@@ -1,14 +1,25 @@
 // node_version.ts - the major version of the Node running protonet: where
 // node:net changed behaviour between releases, protonet follows the Node it runs in.
+// Each such behaviour is named here once; call sites test the name, not a version.
 import * as nodeNet from 'node:net';
-import { Socket as NodeSocket } from 'node:net';
+import { Server as NodeServer, Socket as NodeSocket } from 'node:net';
 
 // Bun and Deno report a Node version for compatibility, but their own net,
 // stream and libuv stand-ins match no single Node release; there protonet keeps
 // the behaviour of the Node 20 it was first written against (and which their
 // test runs compare it with).
-const foreignRuntime = 'bun' in process.versions || 'deno' in process.versions;
-export const NODE_MAJOR = foreignRuntime ? 20 : Number(process.versions.node.split('.')[0]) || 0;
+export const FOREIGN_RUNTIME = 'bun' in process.versions || 'deno' in process.versions;
+const [major, minor] = FOREIGN_RUNTIME ? [20, 0] : process.versions.node.split('.').map(Number);
+export const NODE_MAJOR = major || 0;
+
+/**
+ * Whether the running Node has a change that shipped in release `first` (a
+ * [major, minor]) and was backported to the 22 line in 22.`backport22`.
+ */
+function since(first: [number, number], backport22?: number): boolean {
+  if (NODE_MAJOR === 22 && backport22 !== undefined && minor >= backport22) return true;
+  return NODE_MAJOR > first[0] || (NODE_MAJOR === first[0] && minor >= first[1]);
+}
 
 /**
  * Whether this Node's socket.setKeepAlive takes (enable, initialDelay, interval,
@@ -21,14 +32,14 @@ export const KEEPALIVE_OPTIONS = NodeSocket.prototype.setKeepAlive.length > 2;
  * its own only then, so that its exports stay node:net's. Never under Bun or
  * Deno (Node 20's behaviour there).
  */
-export const HAS_BOUND_SOCKET = !foreignRuntime && typeof (nodeNet as Record<string, unknown>).BoundSocket === 'function';
+export const HAS_BOUND_SOCKET = !FOREIGN_RUNTIME && typeof (nodeNet as Record<string, unknown>).BoundSocket === 'function';
 
 /**
  * Whether this Node's sockets have setTypeOfService/getTypeOfService (and the
  * typeOfService option): Node 24.15+. protonet's have them only then. Never
  * under Bun or Deno (Node 20's surface there).
  */
-export const HAS_TYPE_OF_SERVICE = !foreignRuntime
+export const HAS_TYPE_OF_SERVICE = !FOREIGN_RUNTIME
   && typeof (NodeSocket.prototype as unknown as Record<string, unknown>).setTypeOfService === 'function';
 
 /**
@@ -36,5 +47,49 @@ export const HAS_TYPE_OF_SERVICE = !foreignRuntime
  * (removed in Node 24): protonet exports its own only then. Always under Bun
  * and Deno (Node 20's surface).
  */
-export const HAS_SET_SIMULTANEOUS_ACCEPTS = foreignRuntime
+export const HAS_SET_SIMULTANEOUS_ACCEPTS = FOREIGN_RUNTIME
   || typeof (nodeNet as Record<string, unknown>)._setSimultaneousAccepts === 'function';
+
+/** server.listen({ reusePort: true }) sets SO_REUSEPORT (nodejs/node#55408: 23.1, 22.12); before, the option is ignored. */
+export const LISTEN_REUSE_PORT = since([23, 1], 12);
+
+/**
+ * server.listen({ port }) with no host passes listen({ ipv6Only, reusePort })'s
+ * flags on: the change that brought reusePort plumbed them through there too.
+ * Before it, ipv6Only without a host is ignored (checked on Node 20 and 24).
+ */
+export const LISTEN_FLAGS_WITHOUT_HOST = LISTEN_REUSE_PORT;
+
+/**
+ * server.listen(port, hostname) resolves with dns.lookup(host, { all: true })
+ * and listens on the first address that is not IPv6 link-local
+ * (nodejs/node#54264: 23.0, 22.9); before, dns.lookup(host) and its one answer.
+ */
+export const LISTEN_LOOKUP_ALL = since([23, 0], 9);
+
+/**
+ * A Unix socket path longer than sun_path is refused with EINVAL on listen
+ * and connect (libuv's UV_PIPE_NO_TRUNCATE, nodejs/node#52347, semver-major:
+ * 22.0); before, libuv truncates it to sun_path's size.
+ */
+export const PIPE_NO_TRUNCATE = since([22, 0]);
+
+// node:net's own constructors tell whether they take a blockList: where they
+// do, a value that is not a BlockList throws ERR_INVALID_ARG_TYPE at once
+// (nodejs/node#56075 and #56079: 23.4, 22.13). The probes build nothing that
+// lives on (no handle, no listener).
+function rejectsBadBlockList(construct: () => unknown): boolean {
+  if (FOREIGN_RUNTIME) return false;
+  try {
+    construct();
+    return false;
+  } catch (err) {
+    return (err as { code?: string }).code === 'ERR_INVALID_ARG_TYPE';
+  }
+}
+
+/** new Socket({ blockList }) / net.connect({ blockList }): connects to blocked addresses fail with ERR_IP_BLOCKED. */
+export const SOCKET_BLOCK_LIST = rejectsBadBlockList(() => new NodeSocket({ blockList: true } as never));
+
+/** net.createServer({ blockList }): connections from blocked addresses are closed before 'connection'. */
+export const SERVER_BLOCK_LIST = rejectsBadBlockList(() => new NodeServer({ blockList: true } as never));

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { DropArgument as NodeDropArgument } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
+import { isIP, isIPv6, type BlockList } from 'node:net';
 
 import { isPipeName, normalizeArgs, toNumber } from './args';
 import { adoptableBase } from './callable';
@@ -16,10 +17,10 @@ import {
 import type { AnyListener, EventListener } from './events';
 import { NET_DEBUG, debug } from './debug';
 import { listenAsyncEnd, listenAsyncStart, listenError, netServerSocket } from './diagnostics';
-import { NODE_MAJOR } from './node_version';
+import { LISTEN_FLAGS_WITHOUT_HOST, LISTEN_LOOKUP_ALL, LISTEN_REUSE_PORT, NODE_MAJOR, SERVER_BLOCK_LIST } from './node_version';
 import { Socket } from './socket';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
-import { invalidArgValue, validateNumber, validatePort } from './validate';
+import { invalidArgValue, validateBlockList, validateNumber, validatePort } from './validate';
 
 export interface ServerOptions {
   allowHalfOpen?: boolean;
@@ -28,6 +29,8 @@ export interface ServerOptions {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   highWaterMark?: number;
+  /** Connections from addresses it denies are closed unseen (where the running Node's net has it). */
+  blockList?: BlockList;
 }
 
 export interface ListenOptions {
@@ -36,6 +39,8 @@ export interface ListenOptions {
   backlog?: number;
   exclusive?: boolean;
   ipv6Only?: boolean;
+  /** SO_REUSEPORT: several listeners share the port (where the running Node's net has it). */
+  reusePort?: boolean;
   path?: string;
   readableAll?: boolean;
   writableAll?: boolean;
@@ -53,8 +58,21 @@ function toInt32(value: unknown): number {
   return (+(value as number)) | 0;
 }
 
-// libuv's UV_TCP_IPV6ONLY, the flag _listen2 takes for listen({ ipv6Only }).
+// libuv's uv_tcp_flags, which _listen2 takes: listen({ ipv6Only: true }) and
+// listen({ reusePort: true }) (only true counts, as in node:net's getFlags).
 const UV_TCP_IPV6ONLY = 1;
+const UV_TCP_REUSEPORT = 2;
+function listenFlags(options: { ipv6Only?: unknown; reusePort?: unknown }): number {
+  return (options.ipv6Only === true ? UV_TCP_IPV6ONLY : 0)
+    | (LISTEN_REUSE_PORT && options.reusePort === true ? UV_TCP_REUSEPORT : 0);
+}
+
+// fe80::/10: the first 10 bits 1111111010.
+function isIpv6LinkLocal(ip: string): boolean {
+  if (!isIPv6(ip)) return false;
+  const first = parseInt(ip.split(':', 1)[0] || '0', 16);
+  return (first & 0xffc0) === 0xfe80;
+}
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
 const DEFAULT_IPV6_ADDR = '::';
 
@@ -115,6 +133,9 @@ export class Server extends ServerBase {
     this.keepAlive = Boolean(opts.keepAlive);
     this.keepAliveInitialDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
     this.highWaterMark = opts.highWaterMark ?? getDefaultHighWaterMark(false);
+    if (SERVER_BLOCK_LIST && opts.blockList) {
+      (this as { blockList?: BlockList }).blockList = validateBlockList(opts.blockList, 'options.blockList');
+    }
   }
 
   get listening(): boolean { return Boolean(this._handle); }
@@ -173,13 +194,13 @@ export class Server extends ServerBase {
       // Kept as given: Node converts it (ToInt32) only when the handle listens.
       const backlog: unknown = options.backlog || backlogFromArgs;
       const port = (options.port as number) | 0;
-      const ipv6Only = Boolean(options.ipv6Only);
+      const flags = listenFlags(options);
       if (options.host) {
-        this.#lookupAndListen(port, options.host, backlog, ipv6Only);
+        this.#lookupAndListen(port, options.host, backlog, flags);
       } else {
-        // Before Node 24 node:net passes no flags here: ipv6Only without a
-        // host is ignored (the default '::' stays dual-stack).
-        this._listen2(null, port, 4, backlog, undefined, NODE_MAJOR >= 24 ? (ipv6Only ? UV_TCP_IPV6ONLY : 0) : undefined);
+        // Before reusePort, node:net passes no flags here: ipv6Only without
+        // a host is ignored (the default '::' stays dual-stack).
+        this._listen2(null, port, 4, backlog, undefined, LISTEN_FLAGS_WITHOUT_HOST ? flags : undefined);
       }
       return this;
     }
@@ -275,8 +296,8 @@ export class Server extends ServerBase {
    * node:net's setupListenHandle under its legacy name, which node:net calls
    * for every listen that makes its own socket (so that code wrapping it sees
    * them): `address` null for the default ('::', else '0.0.0.0'), a pipe
-   * path with port and addressType -1, or a caller's `fd`; `flags` 1 is
-   * IPv6-only.
+   * path with port and addressType -1, or a caller's `fd`; `flags` are
+   * libuv's (1 IPv6-only, 2 SO_REUSEPORT).
    */
   _listen2(address: string | null, port: number | null, addressType: number | null, backlog: unknown,
     fd?: number, flags?: number): void {
@@ -288,7 +309,7 @@ export class Server extends ServerBase {
       this.#listenOnFd(fd, toInt32(backlog || 511));
       return;
     }
-    this.#setupListenHandle(address, port ?? 0, addressType ?? 4, backlog, ((flags ?? 0) & UV_TCP_IPV6ONLY) !== 0);
+    this.#setupListenHandle(address, port ?? 0, addressType ?? 4, backlog, flags ?? 0);
   }
 
   // Node's listen({ fd }): a TCP or Unix stream socket the caller bound;
@@ -325,19 +346,37 @@ export class Server extends ServerBase {
     });
   }
 
-  #lookupAndListen(port: number, host: string, backlog: unknown, ipv6Only: boolean): void {
+  // Node's lookupAndListen: a lookup error is the server's 'error' (emitted
+  // from the lookup's callback); a listen() or close() meanwhile cancels it.
+  #lookupAndListen(port: number, host: string, backlog: unknown, flags: number): void {
     const id = this.#listeningId;
+    if (LISTEN_LOOKUP_ALL) {
+      // Every address, then the first that is not IPv6 link-local (which
+      // cannot be bound without an interface), else the first.
+      dns.lookup(host, { all: true }, (err, addresses) => {
+        if (id !== this.#listeningId) return;
+        if (err) {
+          this.emit('error', err);
+          return;
+        }
+        const chosen = addresses.find((a) => !isIpv6LinkLocal(a.address)) ?? addresses[0];
+        this._listen2(chosen.address, port, chosen.family || 4, backlog, undefined, flags);
+      });
+      return;
+    }
     dns.lookup(host, (err, ip, family) => {
       if (id !== this.#listeningId) return;
       if (err) this.emit('error', err);
-      else this._listen2(ip, port, ip ? family : 4, backlog, undefined, ipv6Only ? UV_TCP_IPV6ONLY : 0);
+      else this._listen2(ip, port, ip ? family : 4, backlog, undefined, flags);
     });
   }
 
   // Node's setupListenHandle: with no host, try '::' (dual-stack) and fall
   // back to 0.0.0.0 where IPv6 is unavailable; errors and 'listening' come
   // on the next tick.
-  #setupListenHandle(address: string | null, port: number, family: number, backlog: unknown, ipv6Only: boolean): void {
+  #setupListenHandle(address: string | null, port: number, family: number, backlog: unknown, flags: number): void {
+    const ipv6Only = (flags & UV_TCP_IPV6ONLY) !== 0;
+    const reusePort = (flags & UV_TCP_REUSEPORT) !== 0;
     const handle = new TcpHandle();
     let err: number;
     let addr: string;
@@ -351,16 +390,16 @@ export class Server extends ServerBase {
     } else if (!address) {
       addr = DEFAULT_IPV6_ADDR;
       if (NET_DEBUG) debug('bind to', addr);
-      err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
+      err = handle.listen(addr, port, effectiveBacklog, ipv6Only, reusePort);
       if (err !== 0 && describeErr(err)[0] !== 'EADDRINUSE') {
         addr = DEFAULT_IPV4_ADDR;
         if (NET_DEBUG) debug('bind to', addr);
-        err = handle.listen(addr, port, effectiveBacklog, false);
+        err = handle.listen(addr, port, effectiveBacklog, false, reusePort);
       }
     } else {
       addr = address;
       if (NET_DEBUG) debug('bind to', addr);
-      err = handle.listen(addr, port, effectiveBacklog, ipv6Only);
+      err = handle.listen(addr, port, effectiveBacklog, ipv6Only, reusePort);
     }
     if (err !== 0) {
       const [code, errno, desc] = describeErr(err);
@@ -409,6 +448,18 @@ export class Server extends ServerBase {
         remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family,
       });
       return;
+    }
+    // Node's blockList check on the peer, after maxConnections: the
+    // connection is closed with no 'connection' and no 'drop'.
+    const blockList = (this as { blockList?: BlockList }).blockList;
+    if (blockList) {
+      const remote: Partial<NameInfo> = {};
+      client.getpeername(remote);
+      const family = isIP(remote.address ?? '');
+      if (family && blockList.check(remote.address!, family === 6 ? 'ipv6' : 'ipv4')) {
+        client.close();
+        return;
+      }
     }
     const socket = new Socket({
       handle: client,

@@ -7,8 +7,9 @@
 // connect sequence, _read/_write/_writev/_final/_destroy against the handle,
 // and the properties users read. Comments name the Node behaviour matched.
 import * as dns from 'node:dns';
+import * as nodeNet from 'node:net';
 import { constants as osConstants } from 'node:os';
-import type { SocketConnectOpts as NodeSocketConnectOpts, SocketReadyState } from 'node:net';
+import type { BlockList, SocketConnectOpts as NodeSocketConnectOpts, SocketReadyState } from 'node:net';
 import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:stream';
 
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
@@ -21,10 +22,10 @@ import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { native } from './binding';
 import { NET_DEBUG, debug } from './debug';
 import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
-import { HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR } from './node_version';
+import { FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST } from './node_version';
 import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
 import {
-  getTimerDuration, isIP, validateBoolean, validateFunction, validateInt32,
+  getTimerDuration, isIP, validateBlockList, validateBoolean, validateFunction, validateInt32,
   validateNumber, validatePort, validateString,
 } from './validate';
 
@@ -48,6 +49,8 @@ export interface SocketOptions extends DuplexOptions {
    * false pauses reading.
    */
   onread?: OnReadOptions | null;
+  /** Connects to addresses it denies fail with ERR_IP_BLOCKED (where the running Node's net has it). */
+  blockList?: BlockList;
   /** A net.BoundSocket to connect from (Node 24); internally, an accepted connection's handle. */
   handle?: TcpHandle | BoundSocket;
   /** @internal server pauseOnConnect */
@@ -88,16 +91,40 @@ export interface IpcConnectOptions {
   onread?: OnReadOptions | null;
 }
 
+// The process-wide defaults are node:net's own: Node sets them from its
+// command line (--no-network-family-autoselection,
+// --network-family-autoselection-attempt-timeout, also through NODE_OPTIONS),
+// and a program has one default however many modules stand in for net, so
+// setting it through either module sets it for both. Under Bun and Deno, whose
+// net has other defaults, protonet keeps Node 20's (true, 250 ms) itself.
+const nodeDefaults = FOREIGN_RUNTIME || typeof nodeNet.getDefaultAutoSelectFamily !== 'function' ? null : {
+  get: nodeNet.getDefaultAutoSelectFamily,
+  set: nodeNet.setDefaultAutoSelectFamily,
+  getTimeout: nodeNet.getDefaultAutoSelectFamilyAttemptTimeout,
+  setTimeout: nodeNet.setDefaultAutoSelectFamilyAttemptTimeout,
+};
 let autoSelectFamilyDefault = true;
 let autoSelectFamilyAttemptTimeoutDefault = 250;
 
-export function getDefaultAutoSelectFamily(): boolean { return autoSelectFamilyDefault; }
+export function getDefaultAutoSelectFamily(): boolean {
+  return nodeDefaults ? nodeDefaults.get() : autoSelectFamilyDefault;
+}
 export function setDefaultAutoSelectFamily(value: boolean): void {
+  if (nodeDefaults) {
+    nodeDefaults.set(value);
+    return;
+  }
   validateBoolean(value, 'value');
   autoSelectFamilyDefault = value;
 }
-export function getDefaultAutoSelectFamilyAttemptTimeout(): number { return autoSelectFamilyAttemptTimeoutDefault; }
+export function getDefaultAutoSelectFamilyAttemptTimeout(): number {
+  return nodeDefaults ? nodeDefaults.getTimeout() : autoSelectFamilyAttemptTimeoutDefault;
+}
 export function setDefaultAutoSelectFamilyAttemptTimeout(value: number): void {
+  if (nodeDefaults) {
+    nodeDefaults.setTimeout(value);
+    return;
+  }
   validateInt32(value, 'value', 1);
   autoSelectFamilyAttemptTimeoutDefault = value < 10 ? 10 : value;
 }
@@ -263,6 +290,10 @@ export class Socket extends SocketBase {
       if (signal.aborted) process.nextTick(onAbort);
       else process.nextTick(() => signal.addEventListener('abort', onAbort, { once: true }));
     }
+    // Checked last, as Node does (what came before has happened when it throws).
+    if (SOCKET_BLOCK_LIST && opts.blockList) {
+      (this as { blockList?: BlockList }).blockList = validateBlockList(opts.blockList, 'options.blockList');
+    }
   }
 
   // Shared by every handle (`this` is the handle, as in Node's onStreamRead):
@@ -348,8 +379,14 @@ export class Socket extends SocketBase {
     };
     if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', path, undefined, undefined);
     this.emit('connectionAttempt', path, undefined, undefined);
-    if (this.#boundFd >= 0) handle.connectPathFd(this.#takeBoundFd(), path);
-    else handle.connectPath(path);
+    const err = this.#boundFd >= 0 ? handle.connectPathFd(this.#takeBoundFd(), path) : handle.connectPath(path);
+    // Refused at once (a path too long for the running Node): destroyed now,
+    // with Node's "Local" detail, which for an unnamed Unix socket reads
+    // "undefined:undefined".
+    if (err !== 0) {
+      const name = this._getsockname();
+      this.destroy(sysHostPort(err, 'connect', path, undefined, `${name.address}:${name.port}`));
+    }
   }
 
   // Hands the bound fd to the handle that connects from it, first noting its
@@ -393,12 +430,12 @@ export class Socket extends SocketBase {
     }
     port |= 0;
     if (autoSelectFamily != null) validateBoolean(autoSelectFamily, 'options.autoSelectFamily');
-    else autoSelectFamily = autoSelectFamilyDefault;
+    else autoSelectFamily = getDefaultAutoSelectFamily();
     if (attemptTimeout != null) {
       validateInt32(attemptTimeout, 'options.autoSelectFamilyAttemptTimeout', 1);
       if (attemptTimeout < 10) attemptTimeout = 10;
     } else {
-      attemptTimeout = autoSelectFamilyAttemptTimeoutDefault;
+      attemptTimeout = getDefaultAutoSelectFamilyAttemptTimeout();
     }
 
     // An IP literal needs no lookup: connect on the next tick, as Node does.
@@ -546,6 +583,14 @@ export class Socket extends SocketBase {
         this.emit('connectionAttemptFailed', address, port, family, ex);
         if (this.connecting) next(status === -osConstants.errno.ECANCELED);
       };
+      // A blocked address is an attempt that failed without being tried.
+      if (this.#blocked(address, family)) {
+        const ex = simple.ipBlocked(address);
+        errors.push(ex as SystemError);
+        this.emit('connectionAttemptFailed', address, port, family, ex);
+        next();
+        return;
+      }
       if (NET_DEBUG && local) {
         debug('connect/multiple: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
       }
@@ -604,6 +649,15 @@ export class Socket extends SocketBase {
       this.emit('connectionAttemptFailed', address, port, family, ex);
       this.destroy(ex);
     };
+    // Node checks the blockList after 'connectionAttempt', before connecting.
+    // Node binds before that; the core binds and connects in one call, so a
+    // blocked address whose local address cannot be bound fails here as
+    // blocked, where Node reports the bind error.
+    if (this.#blocked(address, family)) {
+      this.emit('connectionAttempt', address, port, family);
+      this.destroy(simple.ipBlocked(address));
+      return;
+    }
     // The core binds and connects in one call; a bind failure is told apart
     // by its errno (what bind(2) can answer) so it is reported as Node's
     // 'bind' error, before any 'connectionAttempt'.
@@ -623,6 +677,11 @@ export class Socket extends SocketBase {
       const sockDetails = name.address !== undefined ? `${name.address}:${name.port}` : undefined;
       this.destroy(sysHostPort(err, 'connect', address, port, sockDetails));
     }
+  }
+
+  // options.blockList (Node 23.4+) denies this remote address.
+  #blocked(address: string, family: 4 | 6): boolean {
+    return (this as { blockList?: BlockList }).blockList?.check(address, family === 6 ? 'ipv6' : 'ipv4') === true;
   }
 
   // Node's afterConnect on success: options, then 'connect' and 'ready' in
@@ -773,6 +832,17 @@ export class Socket extends SocketBase {
   }
 
   // ---- writing ----
+
+  // Node's write on a socket with no connection and none under way fails
+  // inside the call (the stream is errored before write() returns), so it
+  // answers false. Here that failure waits for the rest of the tick (see
+  // _writeGeneric), which the stream cannot know: answer as Node does.
+  override write(chunk: unknown, cb?: Callback): boolean;
+  override write(chunk: unknown, encoding?: BufferEncoding, cb?: Callback): boolean;
+  override write(chunk: unknown, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+    const ok = (Duplex.prototype.write as (c: unknown, e: unknown, f: unknown) => boolean).call(this, chunk, encoding, cb);
+    return ok && (this._handle !== null || this.connecting);
+  }
 
   override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, cb: Callback): void {
     this._writeGeneric(true, chunks, '', cb);
@@ -955,6 +1025,8 @@ export class Socket extends SocketBase {
   /** Closes with a TCP RST: the peer sees ECONNRESET. */
   resetAndDestroy(): this {
     if (this[kHandle]) {
+      // Only TCP has a reset; Node throws for a Unix socket's handle, connected or not.
+      if (this[kHandle].isPipe) throw simple.invalidHandleType();
       if (this.connecting) {
         if (NET_DEBUG) debug('reset wait for connection');
         this.once('connect', () => this._reset());

@@ -11,6 +11,7 @@ import { constants as osConstants } from 'node:os';
 
 import { Ev, loadNative, native } from './binding';
 import { systemErrorInfo } from './errors';
+import { PIPE_NO_TRUNCATE } from './node_version';
 import { addActiveRef, register, unregister, type Registered } from './registry';
 
 export interface WriteReq {
@@ -40,6 +41,7 @@ const acceptScope = new AsyncResource('PROTONET', { requireManualDestroy: true }
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
 const UV_ECANCELED = -osConstants.errno.ECANCELED;
+const UV_EINVAL = -osConstants.errno.EINVAL;
 
 // TcpHandle state bits.
 const F_OPEN = 1 << 0; // the native side holds an fd for this handle (until Ev.Closed)
@@ -128,12 +130,17 @@ export class TcpHandle implements Registered {
     return this.#opened(err, 'connecting', native.errname(err) === ECONNREFUSED_NAME);
   }
 
-  /** Starts a connect to a Unix socket path. Like uv_pipe_connect, every
-   * failure arrives through onconnect, never from this call. */
+  /** Starts a connect to a Unix socket path. Like libuv's pipe connect, a
+   * failure to connect arrives through onconnect, never from this call; a
+   * path longer than sun_path is cut to fit before Node 22 (uv_pipe_connect)
+   * and refused from this call since (uv_pipe_connect2 with
+   * UV_PIPE_NO_TRUNCATE): the core's EINVAL, which connect() itself never
+   * answers for a Unix socket. */
   connectPath(path: string): number {
     this.isPipe = true;
     register(this);
-    return this.#opened(native.connectPath(this.slot, this.gen, this.loop, path), 'connecting', true);
+    const err = native.connectPath(this.slot, this.gen, this.loop, path, !PIPE_NO_TRUNCATE);
+    return this.#opened(err, 'connecting', !(PIPE_NO_TRUNCATE && err === UV_EINVAL));
   }
 
   /** Starts a connect from a caller's bound fd (a net.BoundSocket), as connect() does;
@@ -154,12 +161,14 @@ export class TcpHandle implements Registered {
   listenPath(path: string, backlog: number): number {
     this.isPipe = true;
     register(this);
-    return this.#opened(native.listenPath(this.slot, this.gen, this.loop, path, backlog), 'listening', false);
+    return this.#opened(native.listenPath(this.slot, this.gen, this.loop, path, backlog, !PIPE_NO_TRUNCATE),
+      'listening', false);
   }
 
-  listen(ip: string, port: number, backlog: number, ipv6Only: boolean): number {
+  listen(ip: string, port: number, backlog: number, ipv6Only: boolean, reusePort = false): number {
     register(this);
-    return this.#opened(native.listen(this.slot, this.gen, this.loop, ip, port, backlog, ipv6Only), 'listening', false);
+    return this.#opened(native.listen(this.slot, this.gen, this.loop, ip, port, backlog, ipv6Only, reusePort),
+      'listening', false);
   }
 
   /** Listens on a caller's bound stream socket fd (server.listen({ fd })); 0 or -errno. */

@@ -1,5 +1,5 @@
 // validate.ts - argument validation with Node's errors and messages.
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 import { invalidArgType, invalidArgValue, outOfRange, socketBadPort } from './errors';
 
@@ -59,3 +59,12 @@ export function getTimerDuration(msecs: unknown, name: string): number {
 }
 
 export { invalidArgValue };
+
+/** Node's check of options.blockList: node:net's own BlockList class. */
+export function validateBlockList(value: unknown, name: string): BlockList {
+  const isBlockList = (BlockList as unknown as { isBlockList?: (v: unknown) => boolean }).isBlockList;
+  if (isBlockList ? !isBlockList(value) : !(value instanceof BlockList)) {
+    throw invalidArgType(name, 'net.BlockList', value);
+  }
+  return value as BlockList;
+}

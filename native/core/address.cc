@@ -65,7 +65,7 @@ int addr_from_ip(const char* ip, int port, SockAddr* out) {
   return 0;
 }
 
-int addr_from_path(const char* path, size_t len, SockAddr* out) {
+int addr_from_path(const char* path, size_t len, SockAddr* out, PathFit fit) {
   *out = SockAddr{};
   if (path == nullptr || len == 0) return -EINVAL;
   sockaddr_un* un = reinterpret_cast<sockaddr_un*>(&out->storage);
@@ -75,11 +75,16 @@ int addr_from_path(const char* path, size_t len, SockAddr* out) {
   // macOS and the BSDs would take the NUL as an empty filesystem path.
   if (abstract) return -EINVAL;
 #endif
-  // A filesystem path needs its terminating NUL inside sun_path.
-  if (len + (abstract ? 0 : 1) > sizeof(un->sun_path)) return -ENAMETOOLONG;
+  if (len > sizeof(un->sun_path)) {
+    if (fit == PathFit::kRefuse) return -EINVAL;
+    len = sizeof(un->sun_path);
+  }
   un->sun_family = AF_UNIX;
   memcpy(un->sun_path, path, len);
-  out->len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + (abstract ? 0 : 1));
+  // A filesystem path shorter than sun_path carries its NUL (the rest of
+  // storage is zeroed); one that fills it has none, as libuv passes it.
+  const size_t nul = !abstract && len < sizeof(un->sun_path) ? 1 : 0;
+  out->len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + nul);
   return 0;
 }
 

@@ -82,6 +82,21 @@ int new_tcp_socket(int family) {
   return fd;
 }
 
+// libuv's UV_TCP_REUSEPORT: on the platforms where the kernel spreads the
+// connections over every socket bound to the port with it (Linux 3.9+,
+// DragonFly; FreeBSD 12+ names that SO_REUSEPORT_LB). Elsewhere (macOS: its
+// SO_REUSEPORT only lets the last socket take the port) -ENOTSUP, as libuv.
+int set_reuse_port(int fd) {
+#if defined(SO_REUSEPORT_LB)
+  return set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT_LB, 1);
+#elif defined(SO_REUSEPORT) && (defined(__linux__) || defined(__DragonFly__))
+  return set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+#else
+  (void)fd;
+  return -ENOTSUP;
+#endif
+}
+
 }  // namespace
 
 int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out) {
@@ -123,13 +138,7 @@ int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_ou
     err = set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
     if (err == 0 && local.family() == AF_INET6)
       err = set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
-    if (err == 0 && reuse_port) {
-#ifdef SO_REUSEPORT
-      err = set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-#else
-      err = -ENOTSUP;
-#endif
-    }
+    if (err == 0 && reuse_port) err = set_reuse_port(fd);
   }
   if (err == 0 && bind(fd, local.sa(), local.len) != 0) err = -errno;
   if (err != 0) {
@@ -140,7 +149,7 @@ int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_ou
   return 0;
 }
 
-int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
+int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
                const char** syscall_out) {
   const char* unused;
   if (syscall_out == nullptr) syscall_out = &unused;
@@ -155,6 +164,7 @@ int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
   int err = local.family() == AF_UNIX ? 0 : set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   if (err == 0 && local.family() == AF_INET6)
     err = set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ipv6_only ? 1 : 0);
+  if (err == 0 && reuse_port && local.family() != AF_UNIX) err = set_reuse_port(fd);
   if (err != 0) {
     *syscall_out = "setsockopt";
     close_fd(fd);
@@ -341,6 +351,11 @@ int get_sock_opt(int fd, const char* name, int* value_out) {
     {"TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT},
 #endif
     {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
+#if defined(SO_REUSEPORT_LB)
+    {"SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT_LB},  // what set_reuse_port sets there
+#elif defined(SO_REUSEPORT)
+    {"SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT},
+#endif
     {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
     {"IP_TOS", IPPROTO_IP, IP_TOS},
     {"IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS},

@@ -37,10 +37,11 @@ int connect_start(int fd, const SockAddr& remote);
 int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_out);
 
 // Creates a non-blocking TCP listening socket: SO_REUSEADDR, IPV6_V6ONLY as
-// asked (ignored for IPv4), bind, listen(backlog). On failure nothing is left
-// open and *syscall_out names the call that failed ("bind" or "listen"; Node
-// reports both as 'listen' with the libuv quirk that bind errors surface there).
-int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
+// asked (ignored for IPv4), SO_REUSEPORT when asked (as sock_bind; ignored for
+// a Unix path), bind, listen(backlog). On failure nothing is left open and
+// *syscall_out names the call that failed ("bind" or "listen"; Node reports
+// both as 'listen' with the libuv quirk that bind errors surface there).
+int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
                const char** syscall_out);
 
 int sock_name(int fd, SockAddr* out);
@@ -105,7 +106,7 @@ int set_nonblocking(int fd);
 
 // Reads an int socket option by portable name ("TCP_NODELAY", "SO_KEEPALIVE",
 // "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "SO_REUSEADDR",
-// "IPV6_V6ONLY", "SO_RCVBUF", "SO_SNDBUF"): 0 and *value_out, or -errno
+// "SO_REUSEPORT", "IPV6_V6ONLY", "SO_RCVBUF", "SO_SNDBUF"): 0 and *value_out, or -errno
 // (-ENOPROTOOPT for a name this platform lacks). For tests that check an
 // option really reached the kernel.
 int get_sock_opt(int fd, const char* name, int* value_out);

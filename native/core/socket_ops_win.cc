@@ -118,11 +118,16 @@ int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_ou
   return 0;
 }
 
-int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, int* fd_out,
+int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
                const char** syscall_out) {
   const char* unused;
   if (syscall_out == nullptr) syscall_out = &unused;
   *fd_out = -1;
+  // No SO_REUSEPORT in Winsock (sock_bind says why): libuv's UV_ENOTSUP.
+  if (reuse_port && local.family() != AF_UNIX) {
+    *syscall_out = "setsockopt";
+    return -ENOTSUP;
+  }
   int fd = new_stream_socket(local.family());
   if (fd < 0) {
     *syscall_out = "socket";

@@ -146,6 +146,11 @@ void post_close(Instance* inst, const SlotInfo& s, uint32_t slot) {
   inst->writer->post(cmd);
 }
 
+// An optional boolean at info[i] (absent = false).
+bool flag_at(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i && info[i].ToBoolean().Value();
+}
+
 // Optional (ip, port) pair at info[i], info[i+1]; ip null/undefined = none.
 int parse_local(const Napi::CallbackInfo& info, size_t i, SockAddr* out, bool* present) {
   *present = false;
@@ -174,7 +179,7 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
   return status(info, 0);
 }
 
-// listen(slot, gen, loop, ip, port, backlog, ipv6Only) -> 0 | -errno
+// listen(slot, gen, loop, ip, port, backlog, ipv6Only, reusePort) -> 0 | -errno
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0), gen = u32(info, 1), loop = u32(info, 2);
@@ -184,24 +189,25 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   if (err) return status(info, err);
   int fd = -1;
   const char* syscall = nullptr;
-  err = tcp_listen(local, i32(info, 5), info[6].ToBoolean().Value(), &fd, &syscall);
+  err = tcp_listen(local, i32(info, 5), flag_at(info, 6), flag_at(info, 7), &fd, &syscall);
   if (err) return status(info, err);
   adopt_listener(inst, slot, gen, loop, fd);
   return status(info, 0);
 }
 
 // A Unix socket path from JS: a string (maybe starting with NUL for a Linux
-// abstract name), taken byte for byte.
-int path_addr(const Napi::Value& v, SockAddr* out) {
+// abstract name), taken byte for byte; one longer than sun_path is refused
+// unless `truncate` (the running Node's libuv truncates it).
+int path_addr(const Napi::Value& v, SockAddr* out, bool truncate = false) {
   std::string path = v.As<Napi::String>().Utf8Value();
-  return addr_from_path(path.data(), path.size(), out);
+  return addr_from_path(path.data(), path.size(), out, truncate ? PathFit::kTruncate : PathFit::kRefuse);
 }
 
-// connectPath(slot, gen, loop, path) -> 0 | -errno
+// connectPath(slot, gen, loop, path, truncate?) -> 0 | -errno
 Napi::Value ConnectPath(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   SockAddr remote;
-  int err = path_addr(info[3], &remote);
+  int err = path_addr(info[3], &remote, flag_at(info, 4));
   if (err) return status(info, err);
   int fd = -1;
   err = tcp_connect_start(remote, nullptr, &fd);
@@ -210,16 +216,16 @@ Napi::Value ConnectPath(const Napi::CallbackInfo& info) {
   return status(info, 0);
 }
 
-// listenPath(slot, gen, loop, path, backlog) -> 0 | -errno
+// listenPath(slot, gen, loop, path, backlog, truncate?) -> 0 | -errno
 Napi::Value ListenPath(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SockAddr local;
-  int err = path_addr(info[3], &local);
+  int err = path_addr(info[3], &local, flag_at(info, 5));
   if (err) return status(info, err);
   int fd = -1;
   const char* syscall = nullptr;
-  err = tcp_listen(local, i32(info, 4), false, &fd, &syscall);
+  err = tcp_listen(local, i32(info, 4), false, false, &fd, &syscall);
   if (err) return status(info, err);
   adopt_listener(inst, slot, u32(info, 1), u32(info, 2), fd);
   return status(info, 0);

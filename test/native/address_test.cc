@@ -98,9 +98,18 @@ static void test_unix_paths() {
   fprintf(stderr, "  (abstract name skipped: Linux-only, refused with EINVAL here)\n");
   CHECK_EQ(pn::addr_from_path(abstract, sizeof(abstract) - 1, &a), -EINVAL);
 #endif
-  // Too long for sun_path, and empty.
-  std::string long_path(sizeof(un->sun_path), 'x');
-  CHECK_EQ(pn::addr_from_path(long_path.data(), long_path.size(), &a), -ENAMETOOLONG);
+  // A path that fills sun_path exactly (no room for a NUL) is taken whole.
+  const size_t full = sizeof(un->sun_path);
+  std::string long_path(full, 'x');
+  CHECK_EQ(pn::addr_from_path(long_path.data(), long_path.size(), &a), 0);
+  CHECK_EQ(static_cast<size_t>(a.len), offsetof(sockaddr_un, sun_path) + full);
+  CHECK(memcmp(un->sun_path, long_path.data(), full) == 0);
+  // One byte more: refused (libuv's UV_PIPE_NO_TRUNCATE), or cut to sun_path.
+  long_path += "yz";
+  CHECK_EQ(pn::addr_from_path(long_path.data(), long_path.size(), &a), -EINVAL);
+  CHECK_EQ(pn::addr_from_path(long_path.data(), long_path.size(), &a, pn::PathFit::kTruncate), 0);
+  CHECK_EQ(static_cast<size_t>(a.len), offsetof(sockaddr_un, sun_path) + full);
+  CHECK(memcmp(un->sun_path, long_path.data(), full) == 0);
   CHECK_EQ(pn::addr_from_path("", 0, &a), -EINVAL);
 }
 

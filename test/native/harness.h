@@ -115,7 +115,7 @@ inline int count_open_fds() {
     pn::SockAddr any;
     CHECK_EQ(pn::addr_from_ip("127.0.0.1", 0, &any), 0);
     int lfd = -1, cfd = -1;
-    CHECK_EQ(pn::tcp_listen(any, 1, false, &lfd, nullptr), 0);
+    CHECK_EQ(pn::tcp_listen(any, 1, false, false, &lfd, nullptr), 0);
     pn::SockAddr bound;
     CHECK_EQ(pn::sock_name(lfd, &bound), 0);
     CHECK_EQ(pn::tcp_connect_start(bound, nullptr, &cfd), 0);
@@ -206,6 +206,17 @@ inline bool under_wine() {
 }
 #else
 constexpr bool kIsWindows = false;
+#endif
+
+// Where the core (as libuv) has SO_REUSEPORT with the kernel spreading
+// connections; elsewhere asking for it answers -ENOTSUP.
+#if defined(__linux__) || defined(__DragonFly__) || defined(__FreeBSD__)
+constexpr bool kHasReusePort = true;
+#else
+constexpr bool kHasReusePort = false;
+#endif
+
+#ifndef _WIN32
 
 inline void sleep_ms(int ms) { usleep(static_cast<useconds_t>(ms) * 1000); }
 
@@ -461,7 +472,7 @@ inline int listen_local(int* port) {
   CHECK_EQ(pn::addr_from_ip("127.0.0.1", 0, &addr), 0);
   int fd = -1;
   const char* sys = nullptr;
-  CHECK_EQ(pn::tcp_listen(addr, 128, false, &fd, &sys), 0);
+  CHECK_EQ(pn::tcp_listen(addr, 128, false, false, &fd, &sys), 0);
   pn::SockAddr bound;
   CHECK_EQ(pn::sock_name(fd, &bound), 0);
   char ip[pn::kMaxIpLen];

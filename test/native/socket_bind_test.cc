@@ -112,7 +112,7 @@ static void test_ipv6_only_bind() {
 static void test_reuse_port() {
   int fd = -1;
   int err = pn::sock_bind(local_addr(0), false, true, &fd);
-  if (kIsWindows) {
+  if (!kHasReusePort) {
     CHECK_EQ(err, -ENOTSUP);
     return;
   }

@@ -9,7 +9,7 @@ static void test_listen_reports_bind_failure() {
   int fd = -1;
   const char* sys = nullptr;
   int fds = count_open_fds();
-  CHECK_EQ(pn::tcp_listen(local_addr(port), 128, false, &fd, &sys), -EADDRINUSE);
+  CHECK_EQ(pn::tcp_listen(local_addr(port), 128, false, false, &fd, &sys), -EADDRINUSE);
   CHECK_STREQ(sys, "bind");
   CHECK_EQ(fd, -1);
   CHECK_EQ(count_open_fds(), fds);  // nothing left open
@@ -35,7 +35,7 @@ static void test_dual_stack_listen() {
   CHECK_EQ(pn::addr_from_ip("::", 0, &any6), 0);
   int fd = -1;
   const char* sys = nullptr;
-  int err = pn::tcp_listen(any6, 16, false, &fd, &sys);
+  int err = pn::tcp_listen(any6, 16, false, false, &fd, &sys);
   if (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL) return;  // no IPv6 here
   CHECK_EQ(err, 0);
   int v = -1;
@@ -57,10 +57,53 @@ static void test_dual_stack_listen() {
   raw_close(s);
   raw_close(fd);
 
-  CHECK_EQ(pn::tcp_listen(any6, 16, true, &fd, &sys), 0);
+  CHECK_EQ(pn::tcp_listen(any6, 16, true, false, &fd, &sys), 0);
   CHECK_EQ(pn::get_sock_opt(fd, "IPV6_V6ONLY", &v), 0);
   CHECK_EQ(v, 1);
   raw_close(fd);
+}
+
+// server.listen({ reusePort }): two listeners on one port, each with
+// SO_REUSEPORT (read back), and the kernel hands connections to both.
+static void test_listen_reuse_port() {
+  int fd = -1;
+  const char* sys = nullptr;
+  int err = pn::tcp_listen(local_addr(0), 16, false, true, &fd, &sys);
+  if (!kHasReusePort) {
+    CHECK_EQ(err, -ENOTSUP);
+    CHECK_EQ(fd, -1);
+    return;
+  }
+  CHECK_EQ(err, 0);
+  int v = -1;
+  CHECK_EQ(pn::get_sock_opt(fd, "SO_REUSEPORT", &v), 0);
+  CHECK(v != 0);
+  pn::SockAddr bound;
+  CHECK_EQ(pn::sock_name(fd, &bound), 0);
+  char ip[pn::kMaxIpLen];
+  int port = 0, family = 0;
+  CHECK_EQ(pn::addr_to_ip(bound.sa(), ip, sizeof(ip), &port, &family), 0);
+  int fd2 = -1;
+  CHECK_EQ(pn::tcp_listen(local_addr(port), 16, false, true, &fd2, &sys), 0);
+  // Without the option on the newcomer the port stays taken.
+  int fd3 = -1;
+  CHECK_EQ(pn::tcp_listen(local_addr(port), 16, false, false, &fd3, &sys), -EADDRINUSE);
+  // Connections from many source ports land on both listeners (the kernel
+  // hashes the 4-tuple): 64 make missing one a 2^-63 chance.
+  int accepted[2] = {0, 0};
+  for (int i = 0; i < 64; i++) {
+    int c = raw_connect(port);
+    int which = raw_wait(fd, false, 0) == 1 ? 0 : 1;
+    if (which == 1) CHECK_EQ(raw_wait(fd2, false, kWaitMs), 1);
+    int s = raw_accept(which == 0 ? fd : fd2, false);
+    accepted[which]++;
+    raw_close(s);
+    raw_close(c);
+  }
+  CHECK(accepted[0] > 0);
+  CHECK(accepted[1] > 0);
+  pn::close_fd(fd2);
+  pn::close_fd(fd);
 }
 
 static void test_connect_start_and_names() {
@@ -243,6 +286,7 @@ int main() {
   TEST(listen_reports_bind_failure);
   TEST(listen_is_nonblocking_cloexec_reuseaddr);
   TEST(dual_stack_listen);
+  TEST(listen_reuse_port);
   TEST(connect_start_and_names);
   TEST(connect_with_local_bind);
   TEST(type_of_service);
