@@ -102,7 +102,7 @@ export type ServeListenArgs =
  *   connection it was fed are closed (node:net's rule). Closing the returned listener
  *   directly closes `server` too.
  * - Bun's http.Server is not a net.Server: the same is done there by serve_foreign.ts. Bun's
- *   https.Server cannot be served (it does TLS in Bun.serve; see the README for the way).
+ *   https.Server cannot be served (it does TLS in Bun.serve; see docs/compatibility.md, "Platforms and runtimes", for the way).
  *
  * Returns the protonet listener.
  */

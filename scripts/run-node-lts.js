@@ -72,7 +72,7 @@ if (build) {
 // mocha under the LTS node; its directory first on PATH so that anything a
 // test starts as plain `node` is that node too.
 const env = { ...process.env, PATH: `${path.dirname(bin)}${path.delimiter}${process.env.PATH}` };
-// Tests left out on this Node, each with its reason (also in the README).
+// Tests left out on this Node, each with its reason (also in docs/compatibility.md).
 // None at present: the two export-parity tests ran without net.BoundSocket
 // until protonet had it.
 const EXCLUDE = [];

@@ -14,7 +14,7 @@
 // order, http, tls/https and ws on protonet. Parity scenarios are compared with Node's
 // node:net as recorded under Node just before (scripts/runtime-parity-hook.cjs),
 // not with the runtime's own node:net. The tests left out, and why, are in
-// EXCLUDE below and in the README ("Platforms and runtimes").
+// EXCLUDE below and in docs/compatibility.md ("Platforms and runtimes").
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -51,7 +51,7 @@ const runArgs = (script) => runtime.scriptArgs(script);
 // process.nextTick and promise work, and Deno runs several threadsafe-function
 // calls (protonet's doorbell) in a row before it drains those queues (Node
 // drains them after each call), so that order on Deno varies from run to run
-// (README: "Platforms and runtimes").
+// (docs/compatibility.md: "Platforms and runtimes").
 const FILES = {
   bun: ['parity', 'parity-options', 'unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws'],
   deno: ['unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws'],

@@ -92,7 +92,7 @@ function exchange(traced: 'server' | 'client', net: string, serverHost: string, 
 describe('NODE_DEBUG=net prints what node:net prints', () => {
   // node:net re-initialises a socket's stream state for each further address
   // it tries (the _undestroy() of its handle re-initialisation), so it calls
-  // _read once more after connecting there (README, Diagnostics): for that
+  // _read once more after connecting there (docs/compatibility.md, Diagnostics): for that
   // case the connect sequence is compared, the lines that name the connect.
   const connectLines = /^(NET: (connect|afterConnect)|EV client connect)/;
   const cases: Array<['server' | 'client', string, string, string, RegExp?]> = [

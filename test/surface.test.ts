@@ -1,7 +1,7 @@
 /*
  * The public surface is node:net's, on whichever Node runs the suite: the
  * module's export names are the running node:net's plus protonet's own
- * documented helpers (README: http/https on protonet), and Socket.prototype
+ * documented helpers (README: HTTP), and Socket.prototype
  * and Server.prototype have the same member names (methods, accessors, the
  * legacy underscore ones) as node:net's. Where Node changes its net
  * (BoundSocket and setTypeOfService added, _setSimultaneousAccepts removed
@@ -29,11 +29,16 @@ describe("the module's surface is node:net's", () => {
     expect(mine.filter((k) => !PROTONET_HELPERS.includes(k))).to.deep.equal(theirs);
   });
 
+  // Own members protonet's prototypes add, each for a behaviour of node:net's:
+  // Socket#write answers false for a socket never connected, as node:net's
+  // write does by failing inside the call, where protonet's failure waits for
+  // the end of the tick (so that tls.connect({ socket }) can connect it later).
+  const EXTRAS: Record<'Socket' | 'Server', string[]> = { Socket: ['write'], Server: [] };
   for (const cls of ['Socket', 'Server'] as const) {
     it(`${cls}.prototype has node:net's member names (methods, accessors, well-known symbols)`, () => {
       const mine = memberNames((impl()[cls] as unknown as { prototype: object }).prototype);
       const theirs = memberNames((nodeNet[cls] as unknown as { prototype: object }).prototype);
-      expect(mine).to.deep.equal(theirs);
+      expect(mine.filter((m) => !EXTRAS[cls].includes(m) || theirs.includes(m))).to.deep.equal(theirs);
     });
   }
 

@@ -205,7 +205,7 @@ describe('tls over protonet', function () {
     });
   }
 
-  // The way that serves https on every runtime (README: "Platforms and runtimes"): a
+  // The way that serves https on every runtime (docs/compatibility.md: "Platforms and runtimes"): a
   // tls.Server served by serveHttp() hands its secure sockets to an http.Server.
   async function httpsThroughTlsFront(serverKind: Kind): Promise<{ seen: string[]; connections: number }> {
     const app = http.createServer((req, res) => {

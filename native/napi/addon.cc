@@ -90,7 +90,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 
   // init(dispatch, hostIsNode). In Node, by default, the sockets run on the
   // JS thread's own libuv loop (driven_loop.h): measured faster than I/O
-  // threads on every workload of bench/ but in-process bulk (see README).
+  // threads on every workload of bench/ but in-process bulk (bench/README.md).
   // PROTONET_IO_THREADS=N (1..64) asks for N I/O threads instead; 0 asks for
   // none, which only a libuv host can give: elsewhere one thread stands in.
   int size = Pool::default_size();

@@ -199,7 +199,7 @@ inline void unset_env(const char* name) { _putenv_s(name, ""); }
 // True under wine (its ntdll exports wine_get_version). Wine runs Winsock on
 // Linux sockets, and its wineserver polls every socket itself, so a few
 // things differ from real Windows; the tests that meet them take wine's
-// answer as well and print a note (README, Windows section, lists them).
+// answer as well and print a note (docs/compatibility.md, the Windows paragraph, lists them).
 inline bool under_wine() {
   HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
   return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;

@@ -180,7 +180,7 @@ static void test_type_of_service() {
   pn::SockAddr any6;
   CHECK_EQ(pn::addr_from_ip("::", 0, &any6), 0);
   const char* sys = nullptr;
-  int err = pn::tcp_listen(any6, 16, false, &lfd, &sys);
+  int err = pn::tcp_listen(any6, 16, false, false, &lfd, &sys);
   if (err == 0) {
     pn::SockAddr bound;
     CHECK_EQ(pn::sock_name(lfd, &bound), 0);
