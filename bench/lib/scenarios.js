@@ -72,7 +72,7 @@ function broadcast(name, burnMs) {
     ],
     async run(impl, ctx) {
       const conns = 1000;
-      const opts = { size: 256, hz: 60, secs: ctx.quick ? 3 : 10, burnMs };
+      const opts = { size: 256, hz: 60, secs: ctx.quick ? 3 : 10, burnMs, conns };
       const server = worker('broadcast', 'server', impl, opts, ctx);
       let client;
       try {

@@ -33,7 +33,7 @@ function utilization(start) {
 }
 
 if (role === 'server') {
-  const { size, hz, secs, burnMs = 0 } = opts;
+  const { size, hz, secs, burnMs = 0 } = opts;  // and conns: how many clients come
   const socks = [];
   const server = net.createServer((sock) => {
     sock.setNoDelay(true);
@@ -80,7 +80,13 @@ if (role === 'server') {
     };
     setTimeout(step, 0);
   };
-  commands((cmd) => { if (cmd === 'go') run(); });
+  // A client's 'connect' can come before this side has accepted it: start
+  // the ticks only once every connection is in, so each gets every tick.
+  const whenAllIn = (deadline) => {
+    if (socks.length >= opts.conns || Date.now() > deadline) run();
+    else setTimeout(whenAllIn, 5, deadline);
+  };
+  commands((cmd) => { if (cmd === 'go') whenAllIn(Date.now() + 10000); });
 } else if (role === 'client') {
   const { conns, size, port } = opts;
   let connected = 0;
