@@ -10,6 +10,9 @@ const hs = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
   res.end(body);
 });
-const server = net.createServer((sock) => hs.emit('connection', sock));
+// noDelay as Node's http.Server sets it on each socket it gets (and as
+// protonet.serveHttp() does): Bun's http.Server does not set it on a socket
+// handed to it, and there every response then waited for a delayed ACK.
+const server = net.createServer({ noDelay: true }, (sock) => hs.emit('connection', sock));
 server.listen({ port: 0, host: '127.0.0.1', backlog: 511 }, () => send('ready', { port: server.address().port }));
 commands();

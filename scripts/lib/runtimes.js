@@ -55,7 +55,8 @@ function resolveRuntime(name, { log = (s) => console.log(s) } = {}) {
     try { fs.chmodSync(file, 0o755); } catch { /* read-only is fine if executable */ }
     const probe = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 20000 });
     if (probe.status === 0) {
-      const version = probe.stdout.trim().split('\n')[0];
+      const line = probe.stdout.trim().split('\n')[0];
+      const version = line.startsWith(name) ? line : `${name} ${line}`;
       return { name, bin: file, rel, version, scriptArgs: SCRIPT_ARGS[name] };
     }
   }
