@@ -841,7 +841,7 @@ export class Socket extends SocketBase {
   override write(chunk: unknown, encoding?: BufferEncoding, cb?: Callback): boolean;
   override write(chunk: unknown, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
     const ok = (Duplex.prototype.write as (c: unknown, e: unknown, f: unknown) => boolean).call(this, chunk, encoding, cb);
-    return ok && (this._handle !== null || this.connecting);
+    return ok && (this[kHandle] !== null || this.connecting);
   }
 
   override _writev(chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, cb: Callback): void {

@@ -130,11 +130,7 @@ bool account(Instance* inst, const Event& ev) {
       SlotInfo& s = inst->slots[ev.slot];
       s.lent_to_writer = false;
       s.writes_at_writer = false;
-      Command cmd;
-      cmd.type = kCmdClose;
-      cmd.slot = ev.slot;
-      cmd.gen = ev.gen;
-      inst->pool.loop(static_cast<int>(s.loop)).post(cmd);
+      post_bare(inst->pool.loop(static_cast<int>(s.loop)), kCmdClose, ev.slot, ev.gen);
     }
     return false;
   }

@@ -61,11 +61,7 @@ void adopt_listener(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, 
 }
 
 void post_simple(Instance* inst, const SlotInfo& s, uint32_t slot, int32_t type) {
-  Command cmd;
-  cmd.type = type;
-  cmd.slot = slot;
-  cmd.gen = s.gen;
-  inst->pool.loop(static_cast<int>(s.loop)).post(cmd);
+  post_bare(inst->pool.loop(static_cast<int>(s.loop)), type, slot, s.gen);
 }
 
 // The loop that takes this socket's queued writes and its shutdown: the
@@ -135,15 +131,8 @@ bool route_burst(Instance* inst, uint32_t slot, SlotInfo& s) {
 // then closes the socket on its own loop: bridge.cc), so no write of the
 // writer's can reach the fd after the owner closed it.
 void post_close(Instance* inst, const SlotInfo& s, uint32_t slot) {
-  if (!s.lent_to_writer) {
-    post_simple(inst, s, slot, kCmdClose);
-    return;
-  }
-  Command cmd;
-  cmd.type = kCmdClose;
-  cmd.slot = slot;
-  cmd.gen = s.gen;
-  inst->writer->post(cmd);
+  if (s.lent_to_writer) post_bare(*inst->writer, kCmdClose, slot, s.gen);
+  else post_simple(inst, s, slot, kCmdClose);
 }
 
 // An optional boolean at info[i] (absent = false).
@@ -307,10 +296,11 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   // Writes behind copied ones ride along while few bytes are held so. Else:
   // with writes in flight, queue behind them; with none, write now.
   bool starts = false;
-  const bool burst = inst->write_burst.offload(slot, &starts) && inst->delivering == 0;
+  const bool burst = inst->delivering == 0 && inst->write_burst.offload(slot, &starts);
   // Completions of earlier copied writes wait quietly in the outboxes (they
   // ring nothing): account for them once per burst, so writes_in_flight says
-  // what is really still in flight.
+  // what is really still in flight. (During a delivery they were just taken
+  // with everything else, and no clock is read on that hot path.)
   if (starts) bridge_take_quiet(inst);
   if (s->held_in_flight == 0 && total > 0 && total <= kCopyMax &&
       (s->writes_in_flight > 0 ? s->copied_in_flight + total <= kCopyCap
@@ -393,11 +383,7 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
     bridge_post_local(inst, ev);
     return status(info, 1);
   }
-  Command cmd;
-  cmd.type = kCmdShutdown;
-  cmd.slot = slot;
-  cmd.gen = s->gen;
-  write_loop(inst, *s).post(cmd);
+  post_bare(write_loop(inst, *s), kCmdShutdown, slot, s->gen);
   return status(info, 0);
 }
 

@@ -47,6 +47,15 @@ struct SlotInfo {
 
 struct DrivenPump;  // driven_loop.cc
 
+// Posts a command that carries nothing but its handle's (slot, gen).
+inline void post_bare(Loop& loop, int32_t type, uint32_t slot, uint32_t gen) {
+  Command cmd;
+  cmd.type = type;
+  cmd.slot = slot;
+  cmd.gen = gen;
+  loop.post(cmd);
+}
+
 // Whether a write should skip the JS thread's own try-write and go to a loop
 // on another thread. A lone write (a reply, a request) is cheapest written at
 // once: a hop to another thread would add a wake-up to its latency. Replies
