@@ -16,7 +16,7 @@
         "native/core/loop.cc",
         "native/core/pool.cc",
         "native/core/read_slab.cc",
-        "native/core/tcp.cc"
+        "native/core/stream.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 
 import { loadNative, native } from './binding';
 import { errnoException, exceptionWithHostPort, invalidArgType, invalidArgValue, nodeError } from './errors';
-import { describeErr, type NameInfo } from './tcp_handle';
+import { describeErr, type NameInfo } from './stream_handle';
 import { isIP, validateBoolean, validatePort, validateString } from './validate';
 
 export interface BoundSocketOptions {

@@ -4,7 +4,7 @@
 // net.Socket.prototype[Symbol.for('::bunUpgradeServerTLS::')] (Bun's own
 // net.Socket). That method reads `socket._handle`: when it is set, Bun takes
 // it for one of its own native sockets and asks it to upgrade itself
-// (`handle.upgradeTLS(...)`), which a protonet TcpHandle cannot do; when it is
+// (`handle.upgradeTLS(...)`), which a protonet StreamHandle cannot do; when it is
 // null, Bun runs TLS over the socket as over any other stream.Duplex (its
 // TLS engine reads 'data' and calls write()/end()), which is exactly what a
 // protonet socket is. So, under Bun only, that method sees a protonet

@@ -19,7 +19,7 @@ import { invalidArgValue, simple } from './errors';
 import { serveForeignServer, type Served } from './serve_foreign';
 import { Server, type ListenOptions } from './server';
 import { Socket, type SocketOptions, type TcpConnectOptions } from './socket';
-import type { NameInfo } from './tcp_handle';
+import type { NameInfo } from './stream_handle';
 
 /** The parts of node:net's Server that its own methods run on (lib/net.js). */
 interface NetServerInternals {

@@ -2,7 +2,7 @@
 // and deliberately absent from the node:net-compatible main export.
 import type { Server } from './server';
 import type { Socket } from './socket';
-import type { TcpHandle } from './tcp_handle';
+import type { StreamHandle } from './stream_handle';
 import { Ev, RECORD_INTS, loadNative, native } from './binding';
 
 export type SockOptName =
@@ -15,7 +15,7 @@ export type SockOptName =
  * value, or a negative errno (-EBADF when there is no open handle).
  */
 export function getsockopt(target: Socket | Server, name: SockOptName): number {
-  const handle = (target as unknown as { _handle: TcpHandle | null })._handle;
+  const handle = (target as unknown as { _handle: StreamHandle | null })._handle;
   if (!handle) return -9;
   return handle.getsockopt(name);
 }

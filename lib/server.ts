@@ -1,5 +1,5 @@
 // server.ts - class Server extends EventEmitter, node:net's Server on a
-// protonet listening TcpHandle.
+// protonet listening StreamHandle.
 import * as dns from 'node:dns';
 import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
@@ -19,7 +19,7 @@ import { NET_DEBUG, debug } from './debug';
 import { listenAsyncEnd, listenAsyncStart, listenError, netServerSocket } from './diagnostics';
 import { LISTEN_FLAGS_WITHOUT_HOST, LISTEN_LOOKUP_ALL, LISTEN_REUSE_PORT, NODE_MAJOR, SERVER_BLOCK_LIST } from './node_version';
 import { Socket } from './socket';
-import { TcpHandle, describeErr, guessHandleType, type NameInfo } from './tcp_handle';
+import { StreamHandle, describeErr, guessHandleType, type NameInfo } from './stream_handle';
 import { invalidArgValue, validateBlockList, validateNumber, validatePort } from './validate';
 
 export interface ServerOptions {
@@ -81,7 +81,7 @@ const ServerBase = adoptableBase(EventEmitter);
 
 export class Server extends ServerBase {
   _connections = 0;
-  _handle: TcpHandle | null = null;
+  _handle: StreamHandle | null = null;
   _unref = false;
   _pipeName: string | null = null;
   /** Node's "family:address:port" of the listen() request (port as asked). */
@@ -174,7 +174,7 @@ export class Server extends ServerBase {
     // (handle[, backlog][, cb]): a server's handle, or { handle } / { _handle }.
     options = ((options as Record<string, unknown>)._handle || options.handle || options) as typeof options;
     this.#listeningId++;
-    if (options instanceof TcpHandle) {
+    if (options instanceof StreamHandle) {
       this.#listenOnHandle(options, backlogFromArgs);
       return this;
     }
@@ -215,7 +215,7 @@ export class Server extends ServerBase {
       this._pipeName = path;
       const backlog: unknown = options.backlog || backlogFromArgs;
       this._listen2(path, -1, -1, backlog, undefined);
-      const handle = this._handle as TcpHandle | null;
+      const handle = this._handle as StreamHandle | null;
       if (!handle) return this; // the error comes on the next tick
       let mode = 0;
       if (options.readableAll === true) mode |= 0o444;
@@ -248,7 +248,7 @@ export class Server extends ServerBase {
 
   // Node's listen(handle): take over an existing listening handle; errors and
   // 'listening' on the next tick as for any listen.
-  #listenOnHandle(handle: TcpHandle, backlog: number | false): void {
+  #listenOnHandle(handle: StreamHandle, backlog: number | false): void {
     this.#debugHaveHandle(backlog);
     if (!handle.isListening) {
       const [code, errno, desc] = describeErr(-22);
@@ -264,7 +264,7 @@ export class Server extends ServerBase {
   // already) closes the fd and comes as 'error' on the next tick, as Node's
   // listen on the adopted handle (address null, port -1).
   #listenOnBound(fd: number, path: string | undefined, backlog: number): void {
-    const handle = new TcpHandle();
+    const handle = new StreamHandle();
     handle.isPipe = path !== undefined;
     const err = handle.listenFd(fd, backlog);
     if (err !== 0) {
@@ -315,7 +315,7 @@ export class Server extends ServerBase {
   // Node's listen({ fd }): a TCP or Unix stream socket the caller bound;
   // anything else fails with EINVAL (createServerHandle).
   #listenOnFd(fd: number, backlog: number): void {
-    const handle = new TcpHandle();
+    const handle = new StreamHandle();
     let err: number;
     const type = Number.isInteger(fd) ? guessHandleType(fd) : 'INVALID';
     if (type !== 'TCP' && type !== 'PIPE') {
@@ -335,7 +335,7 @@ export class Server extends ServerBase {
 
   // A handle already listening (listen({ fd }), a BoundSocket, another
   // server's handle): route its connections here; 'listening' on the next tick.
-  #startListening(handle: TcpHandle): void {
+  #startListening(handle: StreamHandle): void {
     this._handle = handle;
     if (listenAsyncEnd.hasSubscribers) listenAsyncEnd.publish({ server: this });
     this._connectionKey = '-1:null:-1';
@@ -377,7 +377,7 @@ export class Server extends ServerBase {
   #setupListenHandle(address: string | null, port: number, family: number, backlog: unknown, flags: number): void {
     const ipv6Only = (flags & UV_TCP_IPV6ONLY) !== 0;
     const reusePort = (flags & UV_TCP_REUSEPORT) !== 0;
-    const handle = new TcpHandle();
+    const handle = new StreamHandle();
     let err: number;
     let addr: string;
     // Node's handle.listen(backlog || 511): ToInt32, which throws for an
@@ -427,7 +427,7 @@ export class Server extends ServerBase {
   }
 
   // Node's onconnection.
-  #onConnection(status: number, client: TcpHandle | null): void {
+  #onConnection(status: number, client: StreamHandle | null): void {
     if (NET_DEBUG) debug('onconnection');
     if (status !== 0 || client === null) {
       // Out of descriptors the core sheds the backlog quietly, as libuv does

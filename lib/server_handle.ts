@@ -7,7 +7,7 @@
 // BoundSocket its listen(handle) and new Socket({ handle }) take over.
 import { BoundSocket, boundSocketFromFd } from './bound_socket';
 import { NET_DEBUG, debug } from './debug';
-import { guessHandleType } from './tcp_handle';
+import { guessHandleType } from './stream_handle';
 
 // libuv's UV_TCP_IPV6ONLY.
 const UV_TCP_IPV6ONLY = 1;

@@ -1,5 +1,5 @@
 // socket.ts - class Socket extends stream.Duplex, node:net's Socket on a
-// protonet TcpHandle.
+// protonet StreamHandle.
 //
 // The stream machinery (buffering, 'end'/'finish' ordering, autoDestroy,
 // allowHalfOpen via Duplex) is Node's own stream.Duplex, configured as
@@ -23,7 +23,7 @@ import { native } from './binding';
 import { NET_DEBUG, debug } from './debug';
 import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
 import { FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST } from './node_version';
-import { TcpHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './tcp_handle';
+import { StreamHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './stream_handle';
 import {
   getTimerDuration, isIP, validateBlockList, validateBoolean, validateFunction, validateInt32,
   validateNumber, validatePort, validateString,
@@ -52,7 +52,7 @@ export interface SocketOptions extends DuplexOptions {
   /** Connects to addresses it denies fail with ERR_IP_BLOCKED (where the running Node's net has it). */
   blockList?: BlockList;
   /** A net.BoundSocket to connect from (Node 24); internally, an accepted connection's handle. */
-  handle?: TcpHandle | BoundSocket;
+  handle?: StreamHandle | BoundSocket;
   /** @internal server pauseOnConnect */
   pauseOnCreate?: boolean;
   /** @internal */
@@ -146,7 +146,7 @@ const UV_EBADF = -osConstants.errno.EBADF;
 export class Socket extends SocketBase {
   connecting = false;
   _hadError = false;
-  [kHandle]: TcpHandle | null = null;
+  [kHandle]: StreamHandle | null = null;
   _host: string | null = null;
   _parent: Socket | null = null;
   _peername: Partial<NameInfo> | null = null;
@@ -218,7 +218,7 @@ export class Socket extends SocketBase {
     let boundNotConnected = false;
     if (opts.handle instanceof BoundSocket) {
       const { fd, path } = adoptBoundSocket(opts.handle);
-      this[kHandle] = new TcpHandle();
+      this[kHandle] = new StreamHandle();
       this[kHandle].isPipe = path !== undefined;
       this.#boundSource = true;
       this.#boundFd = fd;
@@ -232,7 +232,7 @@ export class Socket extends SocketBase {
       validateInt32(opts.fd, 'fd', 0);
       const type = guessHandleType(opts.fd);
       if (type !== 'TCP' && type !== 'PIPE') throw nodeError(TypeError, 'ERR_INVALID_FD_TYPE', `Unsupported fd type: ${type}`);
-      const handle = new TcpHandle();
+      const handle = new StreamHandle();
       handle.isPipe = type === 'PIPE';
       if (native.fdUnconnected(opts.fd)) {
         // A socket with no peer yet: it waits, not reading, for connect() to
@@ -298,14 +298,14 @@ export class Socket extends SocketBase {
 
   // Shared by every handle (`this` is the handle, as in Node's onStreamRead):
   // two closures per socket would cost about 150 bytes of every connection.
-  static readonly #onHandleRead = function (this: TcpHandle, buf: Buffer | null): void {
+  static readonly #onHandleRead = function (this: StreamHandle, buf: Buffer | null): void {
     (this.owner as Socket).#onRead(buf);
   };
-  static readonly #onHandleReadError = function (this: TcpHandle, status: number): void {
+  static readonly #onHandleReadError = function (this: StreamHandle, status: number): void {
     (this.owner as Socket).destroy(sysErrno(status, 'read'));
   };
 
-  #initHandle(handle: TcpHandle): void {
+  #initHandle(handle: StreamHandle): void {
     handle.owner = this;
     handle.onread = Socket.#onHandleRead;
     handle.onreaderror = Socket.#onHandleReadError;
@@ -348,7 +348,7 @@ export class Socket extends SocketBase {
     const pipe = this.#boundSource && this[kHandle] ? this[kHandle].isPipe : Boolean(options.path);
     if (NET_DEBUG) debug('pipe', pipe, options.path);
     if (!this[kHandle]) {
-      this[kHandle] = new TcpHandle();
+      this[kHandle] = new StreamHandle();
       this.#initHandle(this[kHandle]);
     }
     this._unrefTimer();
@@ -553,7 +553,7 @@ export class Socket extends SocketBase {
       const { address, family } = targets[current];
       if (current > 0) {
         this[kHandle]?.close();
-        this[kHandle] = new TcpHandle();
+        this[kHandle] = new StreamHandle();
         this.#initHandle(this[kHandle]);
       }
       const handle = this[kHandle]!;
@@ -1177,8 +1177,8 @@ export class Socket extends SocketBase {
 
   // ---- names and state ----
 
-  get _handle(): TcpHandle | null { return this[kHandle]; }
-  set _handle(handle: TcpHandle | null) { this[kHandle] = handle; }
+  get _handle(): StreamHandle | null { return this[kHandle]; }
+  set _handle(handle: StreamHandle | null) { this[kHandle] = handle; }
 
   address(): Partial<NameInfo> | Record<string, never> {
     return this._getsockname();

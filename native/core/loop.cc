@@ -199,8 +199,8 @@ void LoopCore::teardown() {
   for (auto& kv : handles_) {
     Handle* h = kv.second;
     if (!h->borrowed) close_fd(h->fd);
-    if (h->kind == HandleKind::kTcp) {
-      Tcp* t = static_cast<Tcp*>(h);
+    if (h->kind == HandleKind::kStream) {
+      Stream* t = static_cast<Stream*>(h);
       for (size_t i = t->wq_head; i < t->wq.size(); i++) delete[] t->wq[i].iov;
       delete t;
     } else {
@@ -210,7 +210,7 @@ void LoopCore::teardown() {
   handles_.clear();
   throttled_.clear();
   paused_.clear();
-  batch_tcps_.clear();
+  batch_streams_.clear();
   throttled_count_.store(0);
   for (Event& ev : batch_) discard_event(ev);
   batch_.clear();
@@ -493,7 +493,7 @@ void LoopCore::handle_command(Command& cmd) {
     close_handle(h);
     return;
   }
-  if (h->kind != HandleKind::kTcp) {
+  if (h->kind != HandleKind::kStream) {
     // Stream commands on a listener: a bridge bug, answered so nothing hangs.
     if (cmd.type == kCmdWrite) {
       emit(kEvWriteDone, h, -ENOTCONN);
@@ -503,21 +503,21 @@ void LoopCore::handle_command(Command& cmd) {
     discard_command(cmd);
     return;
   }
-  Tcp* t = static_cast<Tcp*>(h);
+  Stream* t = static_cast<Stream*>(h);
   switch (cmd.type) {
     case kCmdReadStart:
       if (t->borrowed) break;  // a lent fd is read by its owner alone
-      tcp_read_start(t);
+      stream_read_start(t);
       break;
     case kCmdReadStop:
-      tcp_read_stop(t);
+      stream_read_stop(t);
       break;
     case kCmdWrite:
-      tcp_write(t, cmd.iov, cmd.iovcnt, cmd.copied);
+      stream_write(t, cmd.iov, cmd.iovcnt, cmd.copied);
       cmd.iov = nullptr;
       break;
     case kCmdShutdown:
-      tcp_shutdown(t);
+      stream_shutdown(t);
       break;
     default:
       discard_command(cmd);
@@ -540,14 +540,14 @@ void LoopCore::adopt(const Command& cmd) {
     listener_adopt(l);
     return;
   }
-  Tcp* t = new Tcp(cmd.fd, cmd.slot, cmd.gen);
+  Stream* t = new Stream(cmd.fd, cmd.slot, cmd.gen);
   handles_.emplace(cmd.slot, t);
   if (cmd.type == kCmdAdoptWriter) {
     t->borrowed = true;
-    tcp_adopt(t, false, false);
+    stream_adopt(t, false, false);
     return;
   }
-  tcp_adopt(t, cmd.type == kCmdAdoptConnecting, cmd.flag);
+  stream_adopt(t, cmd.type == kCmdAdoptConnecting, cmd.flag);
 }
 
 void LoopCore::close_handle(Handle* h) {
@@ -557,9 +557,9 @@ void LoopCore::close_handle(Handle* h) {
   h->interest = 0;
   if (!h->borrowed) close_fd(h->fd);
   handles_.erase(h->slot);
-  if (h->kind == HandleKind::kTcp) {
-    Tcp* t = static_cast<Tcp*>(h);
-    tcp_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
+  if (h->kind == HandleKind::kStream) {
+    Stream* t = static_cast<Stream*>(h);
+    stream_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
     emit(h->borrowed ? kEvReleased : kEvClosed, h, 0);
     delete t;
   } else {
@@ -599,8 +599,8 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
 
 void LoopCore::dispatch(const PollEvent& pe) {
   Handle* h = static_cast<Handle*>(pe.data);
-  if (h->kind == HandleKind::kTcp)
-    tcp_ready(static_cast<Tcp*>(h), pe.events);
+  if (h->kind == HandleKind::kStream)
+    stream_ready(static_cast<Stream*>(h), pe.events);
   else
     listener_ready(static_cast<Listener*>(h));
 }
@@ -628,7 +628,7 @@ void LoopCore::publish() {
       outbox_.insert(outbox_.end(), batch_.begin(), batch_.end());
     }
     // Bytes published under one epoch are all taken by the next take().
-    for (Tcp* t : batch_tcps_) {
+    for (Stream* t : batch_streams_) {
       if (t->pub_epoch != out_epoch_) {
         t->pub_epoch = out_epoch_;
         t->pub_bytes = 0;
@@ -639,7 +639,7 @@ void LoopCore::publish() {
     }
   }
   batch_.clear();
-  batch_tcps_.clear();
+  batch_streams_.clear();
   // The JS thread had not yet taken the previous batch: it is the bottleneck.
   lagging_ = was_rung;
   if (lagging_) lag_epoch_ = out_epoch_seen_at_publish;

@@ -56,9 +56,9 @@ struct Event {
 void discard_event(Event& ev);
 
 enum CommandType : int32_t {
-  kCmdAdoptConnecting = 1,  // fd from tcp_connect_start; answer kEvConnect
+  kCmdAdoptConnecting = 1,  // fd from stream_connect_start; answer kEvConnect
   kCmdAdoptConnected = 2,   // accepted fd; `flag` = start reading at once
-  kCmdAdoptListener = 3,    // fd from tcp_listen; accept and post kEvConnection.
+  kCmdAdoptListener = 3,    // fd from stream_listen; accept and post kEvConnection.
                             // spare_fd (or -1): from open_spare_fd, taken by the
                             // caller at listen time; the loop keeps it as its
                             // spare (fd_reserve.h) if it has none yet, else closes it

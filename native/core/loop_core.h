@@ -30,7 +30,7 @@
 #include "listener.h"
 #include "loop.h"
 #include "poller.h"
-#include "tcp.h"
+#include "stream.h"
 
 namespace pn {
 
@@ -100,28 +100,28 @@ class LoopCore {
   // (0 = off the poller). 0 or -errno from epoll_ctl.
   int set_interest(Handle* h, uint32_t want);
 
-  // --- loop thread: tcp.cc ---
-  void tcp_adopt(Tcp* t, bool connecting, bool reading);
-  void tcp_ready(Tcp* t, uint32_t events);
-  void tcp_finish_connect(Tcp* t);
-  void tcp_read_start(Tcp* t);
-  void tcp_read_stop(Tcp* t);
-  void tcp_write(Tcp* t, iovec* iov, uint32_t cnt, uint32_t copied);
-  void emit_write_done(const Tcp* t, const WriteReq& r, int32_t status) {
+  // --- loop thread: stream.cc ---
+  void stream_adopt(Stream* t, bool connecting, bool reading);
+  void stream_ready(Stream* t, uint32_t events);
+  void stream_finish_connect(Stream* t);
+  void stream_read_start(Stream* t);
+  void stream_read_stop(Stream* t);
+  void stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied);
+  void emit_write_done(const Stream* t, const WriteReq& r, int32_t status) {
     emit(kEvWriteDone, t, status);
     batch_.back().len = r.copied;
   }
-  void tcp_shutdown(Tcp* t);
-  void tcp_close(Tcp* t);  // cancels queued work; the fd is closed by close_handle
-  bool tcp_read(Tcp* t, bool peer_closed);
-  bool tcp_flush(Tcp* t);
-  void tcp_complete_heads(Tcp* t);
-  void tcp_fail_writes(Tcp* t, int err);
-  void tcp_maybe_shutdown(Tcp* t);
-  void tcp_update(Tcp* t);
-  uint32_t tcp_want(const Tcp* t) const;
-  size_t outbox_load(const Tcp* t, uint64_t epoch) const;
-  void tcp_throttle(Tcp* t);
+  void stream_shutdown(Stream* t);
+  void stream_close(Stream* t);  // cancels queued work; the fd is closed by close_handle
+  bool stream_read(Stream* t, bool peer_closed);
+  bool stream_flush(Stream* t);
+  void stream_complete_heads(Stream* t);
+  void stream_fail_writes(Stream* t, int err);
+  void stream_maybe_shutdown(Stream* t);
+  void stream_update(Stream* t);
+  uint32_t stream_want(const Stream* t) const;
+  size_t outbox_load(const Stream* t, uint64_t epoch) const;
+  void stream_throttle(Stream* t);
   void resume_throttled();
 
   // --- loop thread: listener.cc ---
@@ -185,8 +185,8 @@ class LoopCore {
   std::unordered_map<uint32_t, Handle*> handles_;
   std::vector<Command> work_;        // commands being handled (swapped with cmds_)
   std::vector<Event> batch_;         // this iteration's events
-  std::vector<Tcp*> batch_tcps_;     // sockets with kEvData bytes in batch_
-  std::vector<Tcp*> throttled_;      // sockets paused by outbox backpressure
+  std::vector<Stream*> batch_streams_;     // sockets with kEvData bytes in batch_
+  std::vector<Stream*> throttled_;      // sockets paused by outbox backpressure
   std::vector<Listener*> paused_;    // listeners waiting out ENOMEM & co.
   FdReserve reserve_;                // the spare listener_shed gives up (POSIX)
   uint64_t seen_epoch_ = 0;          // epoch_ when throttled_ was last re-checked

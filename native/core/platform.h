@@ -2,7 +2,7 @@
 //
 // On POSIX this is just the system headers (iovec, ssize_t, IOV_MAX). On
 // Windows (mingw-w64 or MSVC) it brings in Winsock and supplies what POSIX
-// has and Windows lacks, so loop.h, tcp.h and socket_ops.h read the same:
+// has and Windows lacks, so loop.h, stream.h and socket_ops.h read the same:
 //   - `iovec` {iov_base, iov_len}: Winsock's WSABUF has another layout (and a
 //     32-bit length), so socket_ops_win.cc converts at the call;
 //   - `ssize_t` and IOV_MAX;

@@ -5,7 +5,7 @@
 // are separate registrations, each level-triggered unless EV_CLEAR is asked.
 // So an interest mask becomes "add the filters wanted, delete the others";
 // wait() folds the READ and WRITE kevents of one fd into one PollEvent, since
-// the loop handles a socket once per batch (tcp_ready() reads, then writes,
+// the loop handles a socket once per batch (stream_ready() reads, then writes,
 // then judges an error by whether either made progress; two calls in one
 // batch could judge a stale half-event alone).
 //

@@ -65,7 +65,7 @@ int cloexec_nonblock_nosigpipe(int fd) {
 }
 #endif
 
-int new_tcp_socket(int family) {
+int new_stream_socket(int family) {
 #ifdef SOCK_NONBLOCK
   int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
@@ -99,9 +99,9 @@ int set_reuse_port(int fd) {
 
 }  // namespace
 
-int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out) {
+int stream_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out) {
   *fd_out = -1;
-  int fd = new_tcp_socket(remote.family());
+  int fd = new_stream_socket(remote.family());
   if (fd < 0) return fd;
 
   int err = 0;
@@ -131,7 +131,7 @@ int connect_start(int fd, const SockAddr& remote) {
 
 int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_out) {
   *fd_out = -1;
-  int fd = new_tcp_socket(local.family());
+  int fd = new_stream_socket(local.family());
   if (fd < 0) return fd;
   int err = 0;
   if (local.family() != AF_UNIX) {
@@ -149,13 +149,13 @@ int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_ou
   return 0;
 }
 
-int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
+int stream_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
                const char** syscall_out) {
   const char* unused;
   if (syscall_out == nullptr) syscall_out = &unused;
   *fd_out = -1;
 
-  int fd = new_tcp_socket(local.family());
+  int fd = new_stream_socket(local.family());
   if (fd < 0) {
     *syscall_out = "socket";
     return fd;

@@ -20,7 +20,7 @@ namespace pn {
 // On success *fd_out is the socket: the connect is in progress or done, and the
 // owning Loop learns which when the socket turns writable (adopt it with
 // Loop::post(CmdAdoptConnecting)). On failure nothing is left open.
-int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out);
+int stream_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out);
 
 // Starts a connect() to `remote` on `fd`, a socket the caller created and
 // usually bound already (net.BoundSocket adopted by a Socket). 0 when the
@@ -41,7 +41,7 @@ int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_ou
 // a Unix path), bind, listen(backlog). On failure nothing is left open and
 // *syscall_out names the call that failed ("bind" or "listen"; Node reports
 // both as 'listen' with the libuv quirk that bind errors surface there).
-int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
+int stream_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
                const char** syscall_out);
 
 int sock_name(int fd, SockAddr* out);
@@ -63,7 +63,7 @@ int get_tos(int fd, int* tos_out);
 // Uses MSG_NOSIGNAL semantics so a closed peer gives -EPIPE, not SIGPIPE.
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt);
 
-// --- Loop-thread I/O: the raw calls tcp.cc and listener.cc make, here so that
+// --- Loop-thread I/O: the raw calls stream.cc and listener.cc make, here so that
 // the state machines stay the same on every platform (socket_ops.cc is POSIX,
 // socket_ops_win.cc Winsock). EINTR is retried inside; nothing blocks.
 

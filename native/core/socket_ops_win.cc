@@ -76,7 +76,7 @@ void net_init() {
   (void)started;
 }
 
-int tcp_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out) {
+int stream_connect_start(const SockAddr& remote, const SockAddr* local, int* fd_out) {
   *fd_out = -1;
   int fd = new_stream_socket(remote.family());
   if (fd < 0) return fd;
@@ -118,7 +118,7 @@ int sock_bind(const SockAddr& local, bool ipv6_only, bool reuse_port, int* fd_ou
   return 0;
 }
 
-int tcp_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
+int stream_listen(const SockAddr& local, int backlog, bool ipv6_only, bool reuse_port, int* fd_out,
                const char** syscall_out) {
   const char* unused;
   if (syscall_out == nullptr) syscall_out = &unused;

@@ -162,7 +162,7 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
   err = parse_local(info, 5, &local, &has_local);
   if (err) return status(info, err);
   int fd = -1;
-  err = tcp_connect_start(remote, has_local ? &local : nullptr, &fd);
+  err = stream_connect_start(remote, has_local ? &local : nullptr, &fd);
   if (err) return status(info, err);
   adopt(inst, slot, gen, loop, fd, kCmdAdoptConnecting, false);
   return status(info, 0);
@@ -178,7 +178,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   if (err) return status(info, err);
   int fd = -1;
   const char* syscall = nullptr;
-  err = tcp_listen(local, i32(info, 5), flag_at(info, 6), flag_at(info, 7), &fd, &syscall);
+  err = stream_listen(local, i32(info, 5), flag_at(info, 6), flag_at(info, 7), &fd, &syscall);
   if (err) return status(info, err);
   adopt_listener(inst, slot, gen, loop, fd);
   return status(info, 0);
@@ -199,7 +199,7 @@ Napi::Value ConnectPath(const Napi::CallbackInfo& info) {
   int err = path_addr(info[3], &remote, flag_at(info, 4));
   if (err) return status(info, err);
   int fd = -1;
-  err = tcp_connect_start(remote, nullptr, &fd);
+  err = stream_connect_start(remote, nullptr, &fd);
   if (err) return status(info, err);
   adopt(inst, u32(info, 0), u32(info, 1), u32(info, 2), fd, kCmdAdoptConnecting, false);
   return status(info, 0);
@@ -214,7 +214,7 @@ Napi::Value ListenPath(const Napi::CallbackInfo& info) {
   if (err) return status(info, err);
   int fd = -1;
   const char* syscall = nullptr;
-  err = tcp_listen(local, i32(info, 4), false, false, &fd, &syscall);
+  err = stream_listen(local, i32(info, 4), false, false, &fd, &syscall);
   if (err) return status(info, err);
   adopt_listener(inst, slot, u32(info, 1), u32(info, 2), fd);
   return status(info, 0);

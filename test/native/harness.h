@@ -115,10 +115,10 @@ inline int count_open_fds() {
     pn::SockAddr any;
     CHECK_EQ(pn::addr_from_ip("127.0.0.1", 0, &any), 0);
     int lfd = -1, cfd = -1;
-    CHECK_EQ(pn::tcp_listen(any, 1, false, false, &lfd, nullptr), 0);
+    CHECK_EQ(pn::stream_listen(any, 1, false, false, &lfd, nullptr), 0);
     pn::SockAddr bound;
     CHECK_EQ(pn::sock_name(lfd, &bound), 0);
-    CHECK_EQ(pn::tcp_connect_start(bound, nullptr, &cfd), 0);
+    CHECK_EQ(pn::stream_connect_start(bound, nullptr, &cfd), 0);
     int sfd = -EAGAIN;
     for (int i = 0; i < 500 && sfd == -EAGAIN; i++) {
       sfd = pn::sock_accept(lfd);
@@ -472,7 +472,7 @@ inline int listen_local(int* port) {
   CHECK_EQ(pn::addr_from_ip("127.0.0.1", 0, &addr), 0);
   int fd = -1;
   const char* sys = nullptr;
-  CHECK_EQ(pn::tcp_listen(addr, 128, false, false, &fd, &sys), 0);
+  CHECK_EQ(pn::stream_listen(addr, 128, false, false, &fd, &sys), 0);
   pn::SockAddr bound;
   CHECK_EQ(pn::sock_name(fd, &bound), 0);
   char ip[pn::kMaxIpLen];
@@ -558,7 +558,7 @@ inline void make_pair(TestLoop& t, uint32_t ls, uint32_t cs, uint32_t ss, bool r
   t.cmd(pn::kCmdAdoptListener, ls, 1, lfd);
   int cfd = -1;
   pn::SockAddr remote = local_addr(port);
-  CHECK_EQ(pn::tcp_connect_start(remote, nullptr, &cfd), 0);
+  CHECK_EQ(pn::stream_connect_start(remote, nullptr, &cfd), 0);
   t.cmd(pn::kCmdAdoptConnecting, cs, 1, cfd);
   CHECK_EQ(t.expect(cs, pn::kEvConnect).status, 0);
   pn::Event& conn = t.expect(ls, pn::kEvConnection);

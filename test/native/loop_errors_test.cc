@@ -10,7 +10,7 @@ enum : uint32_t { kListener = 1, kClient = 2, kServer = 3 };
 static void test_connect_refused() {
   TestLoop t;
   int fd = -1;
-  int err = pn::tcp_connect_start(local_addr(closed_port()), nullptr, &fd);
+  int err = pn::stream_connect_start(local_addr(closed_port()), nullptr, &fd);
   if (err != 0) {
     CHECK_EQ(err, -ECONNREFUSED);  // loopback may refuse synchronously
     return;
@@ -36,7 +36,7 @@ static void test_writes_queued_while_connecting_go_out_after_connect() {
   int port = 0;
   int lfd = listen_local(&port);
   int fd = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &fd), 0);
   static const char msg[] = "early bird";
   // All in one batch: adopt, write, shutdown before the connect can finish.
   pn::Command cmds[3];

@@ -41,7 +41,7 @@ static void test_stop_with_open_sockets_and_untaken_events() {
     sleep_ms(100);
     // Untaken commands carrying fds, posted right before stop.
     int extra = -1;
-    CHECK_EQ(pn::tcp_connect_start(local_addr(p.port), nullptr, &extra), 0);
+    CHECK_EQ(pn::stream_connect_start(local_addr(p.port), nullptr, &extra), 0);
     t.cmd(pn::kCmdAdoptConnecting, 10, 1, extra);
     keep_lfd = p.lfd;
     t.loop.stop();

@@ -75,7 +75,7 @@ int accept_within(int lfd, int ms) {
 void make_conn(Conn* c) {
   int port = 0;
   c->lfd = listen_local(&port);
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &c->a), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &c->a), 0);
   c->b = accept_within(c->lfd, kWaitMs);
   CHECK(c->b >= 0);
   // The connect is complete once the client turns writable (checked with a
@@ -318,7 +318,7 @@ static void test_connect_refused_is_reported_to_writer() {
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
   int fd = -1;
-  int err = pn::tcp_connect_start(local_addr(closed_port()), nullptr, &fd);
+  int err = pn::stream_connect_start(local_addr(closed_port()), nullptr, &fd);
   if (err == -ECONNREFUSED) return;  // refused synchronously: nothing to poll
   CHECK_EQ(err, 0);
   // How the loop learns a connect's outcome: writable interest, then SO_ERROR.
@@ -338,7 +338,7 @@ static void test_listener_readable_when_connection_pending() {
   CHECK_EQ(p.add(lfd, pn::kPollReadable, &tag_l), 0);
   CHECK_EQ(poll_once(p, &tag_l, 50), 0u);
   int a = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &a), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &a), 0);
   CHECK(wait_until(p, &tag_l, pn::kPollReadable) != 0);
   CHECK(poll_once(p, &tag_l, 0) & pn::kPollReadable);  // still pending
   int b = pn::sock_accept(lfd);

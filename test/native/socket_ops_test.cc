@@ -9,7 +9,7 @@ static void test_listen_reports_bind_failure() {
   int fd = -1;
   const char* sys = nullptr;
   int fds = count_open_fds();
-  CHECK_EQ(pn::tcp_listen(local_addr(port), 128, false, false, &fd, &sys), -EADDRINUSE);
+  CHECK_EQ(pn::stream_listen(local_addr(port), 128, false, false, &fd, &sys), -EADDRINUSE);
   CHECK_STREQ(sys, "bind");
   CHECK_EQ(fd, -1);
   CHECK_EQ(count_open_fds(), fds);  // nothing left open
@@ -35,7 +35,7 @@ static void test_dual_stack_listen() {
   CHECK_EQ(pn::addr_from_ip("::", 0, &any6), 0);
   int fd = -1;
   const char* sys = nullptr;
-  int err = pn::tcp_listen(any6, 16, false, false, &fd, &sys);
+  int err = pn::stream_listen(any6, 16, false, false, &fd, &sys);
   if (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL) return;  // no IPv6 here
   CHECK_EQ(err, 0);
   int v = -1;
@@ -57,7 +57,7 @@ static void test_dual_stack_listen() {
   raw_close(s);
   raw_close(fd);
 
-  CHECK_EQ(pn::tcp_listen(any6, 16, true, false, &fd, &sys), 0);
+  CHECK_EQ(pn::stream_listen(any6, 16, true, false, &fd, &sys), 0);
   CHECK_EQ(pn::get_sock_opt(fd, "IPV6_V6ONLY", &v), 0);
   CHECK_EQ(v, 1);
   raw_close(fd);
@@ -68,7 +68,7 @@ static void test_dual_stack_listen() {
 static void test_listen_reuse_port() {
   int fd = -1;
   const char* sys = nullptr;
-  int err = pn::tcp_listen(local_addr(0), 16, false, true, &fd, &sys);
+  int err = pn::stream_listen(local_addr(0), 16, false, true, &fd, &sys);
   if (!kHasReusePort) {
     CHECK_EQ(err, -ENOTSUP);
     CHECK_EQ(fd, -1);
@@ -84,10 +84,10 @@ static void test_listen_reuse_port() {
   int port = 0, family = 0;
   CHECK_EQ(pn::addr_to_ip(bound.sa(), ip, sizeof(ip), &port, &family), 0);
   int fd2 = -1;
-  CHECK_EQ(pn::tcp_listen(local_addr(port), 16, false, true, &fd2, &sys), 0);
+  CHECK_EQ(pn::stream_listen(local_addr(port), 16, false, true, &fd2, &sys), 0);
   // Without the option on the newcomer the port stays taken.
   int fd3 = -1;
-  CHECK_EQ(pn::tcp_listen(local_addr(port), 16, false, false, &fd3, &sys), -EADDRINUSE);
+  CHECK_EQ(pn::stream_listen(local_addr(port), 16, false, false, &fd3, &sys), -EADDRINUSE);
   // Connections from many source ports land on both listeners (the kernel
   // hashes the 4-tuple): 64 make missing one a 2^-63 chance.
   int accepted[2] = {0, 0};
@@ -110,7 +110,7 @@ static void test_connect_start_and_names() {
   int port = 0;
   int lfd = listen_local(&port);
   int fd = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &fd), 0);
   CHECK(fd >= 0);
   CHECK(nonblocking_state(fd) != 0);
   int s = raw_accept(lfd, false);
@@ -170,7 +170,7 @@ static void test_type_of_service() {
   int port = 0;
   int lfd = listen_local(&port);
   int fd = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &fd), 0);
   int s = raw_accept(lfd, false);
   check_tos(fd, "IP_TOS");
   pn::close_fd(fd);
@@ -180,7 +180,7 @@ static void test_type_of_service() {
   pn::SockAddr any6;
   CHECK_EQ(pn::addr_from_ip("::", 0, &any6), 0);
   const char* sys = nullptr;
-  int err = pn::tcp_listen(any6, 16, false, false, &lfd, &sys);
+  int err = pn::stream_listen(any6, 16, false, false, &lfd, &sys);
   if (err == 0) {
     pn::SockAddr bound;
     CHECK_EQ(pn::sock_name(lfd, &bound), 0);
@@ -209,7 +209,7 @@ static void test_connect_with_local_bind() {
   int lfd = listen_local(&port);
   pn::SockAddr local = local_addr(0);
   int fd = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), &local, &fd), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), &local, &fd), 0);
   int s = raw_accept(lfd, false);
   pn::SockAddr me;
   CHECK_EQ(pn::sock_name(fd, &me), 0);
@@ -222,7 +222,7 @@ static void test_connect_with_local_bind() {
 static void test_connect_refused_leaves_nothing_open() {
   int fds = count_open_fds();
   int fd = -1;
-  int err = pn::tcp_connect_start(local_addr(closed_port()), nullptr, &fd);
+  int err = pn::stream_connect_start(local_addr(closed_port()), nullptr, &fd);
   if (err == 0) {
     // Refusal arrives asynchronously: SO_ERROR tells. (Winsock reports a
     // failed connect as an exception, not as writable: wait for either.)
@@ -248,7 +248,7 @@ static void test_try_writev_never_raises_sigpipe() {
   int port = 0;
   int lfd = listen_local(&port);
   int fd = -1;
-  CHECK_EQ(pn::tcp_connect_start(local_addr(port), nullptr, &fd), 0);
+  CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &fd), 0);
   int s = raw_accept(lfd, false);
   CHECK_EQ(raw_wait(fd, true, kWaitMs), 1);
 

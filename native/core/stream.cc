@@ -1,4 +1,4 @@
-// tcp.cc - the connected-socket state machine (see tcp.h), after libuv's
+// stream.cc - the connected-socket state machine (see stream.h), after libuv's
 // src/unix/stream.c: reads until EAGAIN or a budget, writes gathered with one
 // sendmsg, FIN once the write queue drains, first error sticks. The raw calls
 // are socket_ops' sock_* functions, so this file is the same on every platform.
@@ -12,17 +12,17 @@
 
 namespace pn {
 
-void LoopCore::tcp_adopt(Tcp* t, bool connecting, bool reading) {
+void LoopCore::stream_adopt(Stream* t, bool connecting, bool reading) {
   if (connecting) {
     t->connecting = true;
   } else {
     t->connected = true;
     t->reading = reading;
   }
-  tcp_update(t);
+  stream_update(t);
 }
 
-uint32_t LoopCore::tcp_want(const Tcp* t) const {
+uint32_t LoopCore::stream_want(const Stream* t) const {
   if (t->connecting) return kPollWritable;
   if (!t->connected) return 0;
   uint32_t want = 0;
@@ -31,8 +31,8 @@ uint32_t LoopCore::tcp_want(const Tcp* t) const {
   return want;
 }
 
-void LoopCore::tcp_update(Tcp* t) {
-  uint32_t want = t->stalled ? 0 : tcp_want(t);
+void LoopCore::stream_update(Stream* t) {
+  uint32_t want = t->stalled ? 0 : stream_want(t);
   int err = set_interest(t, want);
   if (err == 0) return;
   // The poller refused the fd (ENOMEM, ENOSPC from max_user_watches...): fail
@@ -40,30 +40,30 @@ void LoopCore::tcp_update(Tcp* t) {
   if (t->connecting) {
     t->connecting = false;
     emit(kEvConnect, t, err);
-    tcp_fail_writes(t, err);
+    stream_fail_writes(t, err);
   } else {
     if (want & kPollReadable) {
       t->read_failed = true;
       emit(kEvReadError, t, err);
     }
-    if (want & kPollWritable) tcp_fail_writes(t, err);
+    if (want & kPollWritable) stream_fail_writes(t, err);
   }
   set_interest(t, 0);
 }
 
-void LoopCore::tcp_ready(Tcp* t, uint32_t events) {
+void LoopCore::stream_ready(Stream* t, uint32_t events) {
   if (t->connecting) {
-    tcp_finish_connect(t);
+    stream_finish_connect(t);
     return;
   }
   // Reads first, as libuv does: after a reset the read reports ECONNRESET and
   // a queued write then fails on its own (EPIPE).
   bool progress = false;
   if ((t->interest & kPollReadable) && (events & (kPollReadable | kPollPeerClosed | kPollError)))
-    progress |= tcp_read(t, (events & kPollPeerClosed) != 0);
+    progress |= stream_read(t, (events & kPollPeerClosed) != 0);
   if ((t->interest & kPollWritable) && (events & (kPollWritable | kPollError)) &&
       !t->wq_empty() && t->write_err == 0)
-    progress |= tcp_flush(t);
+    progress |= stream_flush(t);
 
   if ((events & kPollError) && !progress) {
     // An error/hang-up that neither a read nor a write turned into news. Take
@@ -74,51 +74,51 @@ void LoopCore::tcp_ready(Tcp* t, uint32_t events) {
       t->read_failed = true;
       emit(kEvReadError, t, err);
     } else if (err != 0 && !t->wq_empty()) {
-      tcp_fail_writes(t, err);
+      stream_fail_writes(t, err);
     } else if (!t->throttled) {
       t->stalled = true;
     }
     // A throttled socket is out of the poller already; resume_throttled()
     // re-arms it and the read then drains what is left and finds the EOF.
   }
-  tcp_update(t);
+  stream_update(t);
 }
 
-void LoopCore::tcp_finish_connect(Tcp* t) {
+void LoopCore::stream_finish_connect(Stream* t) {
   int err = sock_error(t->fd);
   t->connecting = false;
   if (err == 0) {
     t->connected = true;
     emit(kEvConnect, t, 0);
-    tcp_flush(t);  // writes and a shutdown may have been queued meanwhile
+    stream_flush(t);  // writes and a shutdown may have been queued meanwhile
   } else {
     emit(kEvConnect, t, err);
-    tcp_fail_writes(t, err);
+    stream_fail_writes(t, err);
   }
   // A failed socket leaves the poller, but its fd stays open until kCmdClose:
   // the bridge may still use the fd number on its own thread until then.
-  tcp_update(t);
+  stream_update(t);
 }
 
-void LoopCore::tcp_read_start(Tcp* t) {
+void LoopCore::stream_read_start(Stream* t) {
   t->reading = true;
   t->stalled = false;
-  tcp_update(t);
+  stream_update(t);
 }
 
-void LoopCore::tcp_read_stop(Tcp* t) {
+void LoopCore::stream_read_stop(Stream* t) {
   t->reading = false;
   t->outbox_cap = Loop::kOutboxInitialBytes;  // JS is full: small batches again
-  tcp_update(t);
+  stream_update(t);
 }
 
-size_t LoopCore::outbox_load(const Tcp* t, uint64_t epoch) const {
+size_t LoopCore::outbox_load(const Stream* t, uint64_t epoch) const {
   // Published bytes count only while no take() happened since they were
   // published (pub_epoch is the outbox epoch at publish time).
   return t->batch_bytes + (t->pub_epoch == epoch ? t->pub_bytes : 0);
 }
 
-void LoopCore::tcp_throttle(Tcp* t) {
+void LoopCore::stream_throttle(Stream* t) {
   t->throttled = true;
   throttled_.push_back(t);
   throttled_count_.fetch_add(1);  // seq_cst: pairs with take()'s epoch store
@@ -129,14 +129,14 @@ void LoopCore::resume_throttled() {
   if (epoch == seen_epoch_) return;
   seen_epoch_ = epoch;
   size_t keep = 0;
-  for (Tcp* t : throttled_) {
+  for (Stream* t : throttled_) {
     // JS took a full batch and has not stopped reading: a bigger batch next.
     if (t->reading && t->outbox_cap < Loop::kOutboxBytesPerSocket) t->outbox_cap *= 2;
     if (outbox_load(t, epoch) < t->outbox_cap) {
       t->throttled = false;
       t->stalled = false;  // a hang-up seen while throttled must be read now
       throttled_count_.fetch_sub(1);
-      tcp_update(t);
+      stream_update(t);
     } else {
       throttled_[keep++] = t;  // its bytes went out after the take: wait for the next
     }
@@ -144,12 +144,12 @@ void LoopCore::resume_throttled() {
   throttled_.resize(keep);
 }
 
-bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
+bool LoopCore::stream_read(Stream* t, bool peer_closed) {
   const uint64_t epoch = epoch_.load();
   size_t total = 0;
   for (;;) {
     if (outbox_load(t, epoch) >= t->outbox_cap) {
-      tcp_throttle(t);
+      stream_throttle(t);
       return total > 0;
     }
     // A streaming socket reads into a lent slab of its own when one is to
@@ -193,7 +193,7 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
       t->batch_bytes += static_cast<size_t>(n);
       if (!t->in_batch) {
         t->in_batch = true;
-        batch_tcps_.push_back(t);
+        batch_streams_.push_back(t);
       }
       total += static_cast<size_t>(n);
       if (total >= Loop::kReadBudget) return true;  // fairness: others get a turn
@@ -215,7 +215,7 @@ bool LoopCore::tcp_read(Tcp* t, bool peer_closed) {
 }
 
 // Emits kEvWriteDone(0) for every request at the head that has nothing left.
-void LoopCore::tcp_complete_heads(Tcp* t) {
+void LoopCore::stream_complete_heads(Stream* t) {
   while (!t->wq_empty()) {
     WriteReq& r = t->wq[t->wq_head];
     while (r.idx < r.cnt && r.iov[r.idx].iov_len == 0) r.idx++;
@@ -230,9 +230,9 @@ void LoopCore::tcp_complete_heads(Tcp* t) {
   }
 }
 
-bool LoopCore::tcp_flush(Tcp* t) {
+bool LoopCore::stream_flush(Stream* t) {
   bool progress = false;
-  tcp_complete_heads(t);
+  stream_complete_heads(t);
   while (!t->wq_empty()) {
     // One request: send its iovecs in place. Several: gather them (up to
     // IOV_MAX) so many small writes cost one syscall.
@@ -258,7 +258,7 @@ bool LoopCore::tcp_flush(Tcp* t) {
     ssize_t n = sock_sendv(t->fd, iov, static_cast<int>(cnt));
     if (n < 0) {
       if (n == -EAGAIN) break;
-      tcp_fail_writes(t, static_cast<int>(n));
+      stream_fail_writes(t, static_cast<int>(n));
       return true;
     }
     progress = true;
@@ -283,14 +283,14 @@ bool LoopCore::tcp_flush(Tcp* t) {
         left = 0;
       }
     }
-    tcp_complete_heads(t);
+    stream_complete_heads(t);
     if (static_cast<size_t>(n) < asked) break;  // kernel buffer full: wait for EPOLLOUT
   }
-  tcp_maybe_shutdown(t);
+  stream_maybe_shutdown(t);
   return progress;
 }
 
-void LoopCore::tcp_fail_writes(Tcp* t, int err) {
+void LoopCore::stream_fail_writes(Stream* t, int err) {
   t->write_err = err;
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
     emit_write_done(t, t->wq[i], err);
@@ -301,14 +301,14 @@ void LoopCore::tcp_fail_writes(Tcp* t, int err) {
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, err);
 }
 
-void LoopCore::tcp_maybe_shutdown(Tcp* t) {
+void LoopCore::stream_maybe_shutdown(Stream* t) {
   if (t->shutdowns == 0 || !t->wq_empty() || !t->connected) return;
   int status = t->write_err;
   if (status == 0) status = shutdown_write(t->fd);
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
 }
 
-void LoopCore::tcp_write(Tcp* t, iovec* iov, uint32_t cnt, uint32_t copied) {
+void LoopCore::stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied) {
   t->stalled = false;
   const WriteReq req{iov, cnt, 0, copied};
   if (t->write_err != 0) {
@@ -320,22 +320,22 @@ void LoopCore::tcp_write(Tcp* t, iovec* iov, uint32_t cnt, uint32_t copied) {
   bool was_empty = t->wq_empty();
   t->wq.push_back(req);
   // Nothing ahead of it: write now rather than wait a poll round for EPOLLOUT.
-  if (was_empty && t->connected) tcp_flush(t);
-  tcp_update(t);
+  if (was_empty && t->connected) stream_flush(t);
+  stream_update(t);
 }
 
-void LoopCore::tcp_shutdown(Tcp* t) {
+void LoopCore::stream_shutdown(Stream* t) {
   t->stalled = false;
   t->shutdowns++;
   if (t->write_err != 0) {
     for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, t->write_err);
   } else {
-    tcp_maybe_shutdown(t);
+    stream_maybe_shutdown(t);
   }
-  tcp_update(t);
+  stream_update(t);
 }
 
-void LoopCore::tcp_close(Tcp* t) {
+void LoopCore::stream_close(Stream* t) {
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
     emit_write_done(t, t->wq[i], -ECANCELED);
     delete[] t->wq[i].iov;
@@ -347,7 +347,7 @@ void LoopCore::tcp_close(Tcp* t) {
     throttled_.erase(std::find(throttled_.begin(), throttled_.end(), t));
     throttled_count_.fetch_sub(1);
   }
-  // Commands run between publishes, so t is never in batch_tcps_ here.
+  // Commands run between publishes, so t is never in batch_streams_ here.
 }
 
 }  // namespace pn

@@ -1,4 +1,4 @@
-// tcp_handle.ts - a native TCP handle as the JS classes see it.
+// stream_handle.ts - a native TCP handle as the JS classes see it.
 //
 // Plays the part of Node's tcp_wrap for socket.ts and server.ts: connect,
 // listen, readStart/readStop, writev, shutdown, close, names and options, and
@@ -43,7 +43,7 @@ const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
 const UV_ECANCELED = -osConstants.errno.ECANCELED;
 const UV_EINVAL = -osConstants.errno.EINVAL;
 
-// TcpHandle state bits.
+// StreamHandle state bits.
 const F_OPEN = 1 << 0; // the native side holds an fd for this handle (until Ev.Closed)
 const F_CLOSING = 1 << 1;
 const F_REFED = 1 << 2;
@@ -53,7 +53,7 @@ const F_LISTENING = 1 << 5;
 const F_EOF = 1 << 6;
 const F_SHUTDOWN_CANCELLED = 1 << 7;
 
-export class TcpHandle implements Registered {
+export class StreamHandle implements Registered {
   slot = -1;
   gen = 0;
   loop = 0;
@@ -101,7 +101,7 @@ export class TcpHandle implements Registered {
     return true;
   }
   onreaderror: ((status: number) => void) | null = null;
-  onconnection: ((status: number, client: TcpHandle | null) => void) | null = null;
+  onconnection: ((status: number, client: StreamHandle | null) => void) | null = null;
 
   #has(bit: number): boolean { return (this.#flags & bit) !== 0; }
   #set(bit: number, on: boolean): void { this.#flags = on ? this.#flags | bit : this.#flags & ~bit; }
@@ -224,8 +224,8 @@ export class TcpHandle implements Registered {
   }
 
   /** Takes ownership of an accepted fd. Reading starts when readStart() is called. */
-  static adopt(fd: number): TcpHandle {
-    const h = new TcpHandle();
+  static adopt(fd: number): StreamHandle {
+    const h = new StreamHandle();
     register(h);
     h.#set(F_OPEN, true);
     native.adopt(h.slot, h.gen, h.loop, fd, false);
@@ -455,7 +455,7 @@ export class TcpHandle implements Registered {
           return;
         }
         {
-          const client = acceptScope.runInAsyncScope(TcpHandle.adopt, TcpHandle, value);
+          const client = acceptScope.runInAsyncScope(StreamHandle.adopt, StreamHandle, value);
           client.isPipe = this.isPipe;
           this.onconnection(0, client);
         }

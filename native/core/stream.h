@@ -1,4 +1,4 @@
-// tcp.h - state of one connected (or connecting) TCP socket on a Loop.
+// stream.h - state of one connected (or connecting) TCP socket on a Loop.
 //
 // The state machine, in the order things happen:
 //   connecting --SO_ERROR 0--> connected --read 0--> eof (reads over, writes go on)
@@ -26,8 +26,8 @@ struct WriteReq {
   uint32_t copied;  // Command::copied, echoed in kEvWriteDone's len
 };
 
-struct Tcp : Handle {
-  Tcp(int f, uint32_t s, uint32_t g) : Handle(HandleKind::kTcp, f, s, g) {}
+struct Stream : Handle {
+  Stream(int f, uint32_t s, uint32_t g) : Handle(HandleKind::kStream, f, s, g) {}
 
   bool connecting = false;
   bool connected = false;
@@ -51,7 +51,7 @@ struct Tcp : Handle {
   size_t batch_bytes = 0;   // kEvData bytes in this iteration's unpublished batch
   size_t pub_bytes = 0;     // kEvData bytes published while the outbox epoch was pub_epoch
   uint64_t pub_epoch = 0;
-  bool in_batch = false;    // listed in LoopCore::batch_tcps_
+  bool in_batch = false;    // listed in LoopCore::batch_streams_
 };
 
 }  // namespace pn
