@@ -114,6 +114,8 @@ class LoopCore {
   void stream_shutdown(Stream* t);
   void stream_close(Stream* t);  // cancels queued work; the fd is closed by close_handle
   bool stream_read(Stream* t, bool peer_closed);
+  void push_data(Stream* t, char* data, size_t n, ReadSlab* s);
+  ssize_t read_lent(Stream* t, size_t* room);
   bool stream_flush(Stream* t);
   void stream_complete_heads(Stream* t);
   void stream_fail_writes(Stream* t, int err);
@@ -205,6 +207,9 @@ class LoopCore {
   // A read at least this big marks its socket as streaming: its next read
   // goes into a lent slab of its own when the source has one to spare.
   static constexpr size_t kWholeReadMin = 32 * 1024;
+  // Lent slabs one read of a streaming socket fills at most (read_lent).
+  static constexpr int kLentPerRead = 4;
+  static constexpr ssize_t kNoLent = -(1 << 30);  // read_lent: nothing lent
   static constexpr int kMaxPollEvents = 256;
   static constexpr int kAcceptBudget = 128;
   static constexpr int kAcceptRetryMs = 100;

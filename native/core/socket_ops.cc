@@ -268,6 +268,16 @@ ssize_t sock_read(int fd, char* buf, size_t len) {
   }
 }
 
+ssize_t sock_readv(int fd, const iovec* iov, int iovcnt) {
+  for (;;) {
+    ssize_t n = readv(fd, iov, iovcnt > IOV_MAX ? IOV_MAX : iovcnt);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+    return -errno;
+  }
+}
+
 static ssize_t fd_writev(int fd, const iovec* iov, int iovcnt) {
   for (;;) {
     ssize_t n = writev(fd, iov, iovcnt);

@@ -70,6 +70,10 @@ ssize_t try_writev(int fd, const iovec* iov, int iovcnt);
 // One read: bytes read, 0 at EOF, -EAGAIN when nothing is there, or -errno.
 ssize_t sock_read(int fd, char* buf, size_t len);
 
+// One scattering read into `iovcnt` buffers in order (at most IOV_MAX), with
+// sock_read's results.
+ssize_t sock_readv(int fd, const iovec* iov, int iovcnt);
+
 // One gathering send (at most IOV_MAX buffers), MSG_NOSIGNAL semantics: bytes
 // sent, -EAGAIN when the kernel buffer is full, or -errno (-EPIPE, -ECONNRESET...).
 ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt);

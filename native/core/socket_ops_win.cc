@@ -251,6 +251,27 @@ ssize_t sock_read(int fd, char* buf, size_t len) {
   }
 }
 
+ssize_t sock_readv(int fd, const iovec* iov, int iovcnt) {
+  // WSABUF is {ULONG len; char* buf}: convert, clamping each length.
+  WSABUF bufs[IOV_MAX];
+  if (iovcnt > IOV_MAX) iovcnt = IOV_MAX;
+  for (int i = 0; i < iovcnt; i++) {
+    bufs[i].len = iov[i].iov_len > ULONG_MAX ? ULONG_MAX : static_cast<ULONG>(iov[i].iov_len);
+    bufs[i].buf = static_cast<char*>(iov[i].iov_base);
+  }
+  for (;;) {
+    DWORD got = 0;
+    DWORD flags = 0;
+    if (WSARecv(to_sock(fd), bufs, static_cast<DWORD>(iovcnt), &got, &flags, nullptr, nullptr) == 0) {
+      return static_cast<ssize_t>(got);
+    }
+    int wsa = WSAGetLastError();
+    if (wsa == WSAEINTR) continue;
+    if (wsa == WSAEWOULDBLOCK) return -EAGAIN;
+    return err_from_wsa(wsa);
+  }
+}
+
 ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
   // WSABUF is {ULONG len; char* buf}: convert. A buffer longer than ULONG_MAX
   // is sent in part and nothing after it, so byte order is kept.

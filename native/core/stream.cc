@@ -144,6 +144,57 @@ void LoopCore::resume_throttled() {
   throttled_.resize(keep);
 }
 
+// One kEvData for n bytes at `data` in slab `s`, whose reference passes to
+// the event.
+void LoopCore::push_data(Stream* t, char* data, size_t n, ReadSlab* s) {
+  Event ev;
+  ev.type = kEvData;
+  ev.slot = t->slot;
+  ev.gen = t->gen;
+  ev.len = static_cast<uint32_t>(n);
+  ev.data = data;
+  ev.slab = s;
+  batch_.push_back(ev);
+  t->batch_bytes += n;
+  if (!t->in_batch) {
+    t->in_batch = true;
+    batch_streams_.push_back(t);
+  }
+}
+
+// A streaming socket reads into slabs lent to it alone: one readv() fills up
+// to kLentPerRead of them in order, and each filled one is handed over as it
+// lies (one Buffer per slab, as node:net hands one per 64 KiB read), so a
+// bulk stream makes a quarter of the read() calls. The loop never touches
+// that memory again. kNoLent when no slab was to spare; else what the readv
+// returned, with `room` set to the bytes it could have read.
+ssize_t LoopCore::read_lent(Stream* t, size_t* room) {
+  ReadSlab* lent[kLentPerRead];
+  iovec iov[kLentPerRead];
+  int cnt = 0;
+  *room = 0;
+  while (cnt < kLentPerRead && (lent[cnt] = slab_source_(ctx_)) != nullptr) {
+    iov[cnt].iov_base = lent[cnt]->bytes();
+    iov[cnt].iov_len = lent[cnt]->size;
+    *room += lent[cnt]->size;
+    cnt++;
+  }
+  if (cnt == 0) return kNoLent;
+  ssize_t n = cnt == 1 ? sock_read(t->fd, lent[0]->bytes(), lent[0]->size) : sock_readv(t->fd, iov, cnt);
+  size_t left = n > 0 ? static_cast<size_t>(n) : 0;
+  for (int i = 0; i < cnt; i++) {
+    size_t part = left < lent[i]->size ? left : lent[i]->size;
+    left -= part;
+    if (part == 0) {
+      slab_release(lent[i]);  // unused: back to its lender as it was
+      continue;
+    }
+    lent[i]->used = part;  // the loop's reference passes to the event
+    push_data(t, lent[i]->bytes(), part, lent[i]);
+  }
+  return n;
+}
+
 bool LoopCore::stream_read(Stream* t, bool peer_closed) {
   const uint64_t epoch = epoch_.load();
   size_t total = 0;
@@ -152,49 +203,33 @@ bool LoopCore::stream_read(Stream* t, bool peer_closed) {
       stream_throttle(t);
       return total > 0;
     }
-    // A streaming socket reads into a lent slab of its own when one is to
-    // spare: the whole read is handed over as it lies, and the loop never
-    // touches that memory again.
-    ReadSlab* lent = t->streaming && slab_source_ != nullptr ? slab_source_(ctx_) : nullptr;
-    if (lent == nullptr && (slab_ == nullptr || slab_->size - slab_->used < kMinReadRoom)) {
-      // Retire the current slab (its events keep it alive) and start anew.
-      if (slab_ != nullptr) slab_release(slab_);
-      slab_ = slab_new(kReadChunk);
-      if (slab_ == nullptr) {
-        t->read_failed = true;
-        emit(kEvReadError, t, -ENOMEM);
-        return true;
+    size_t room = 0;
+    ssize_t n = t->streaming && slab_source_ != nullptr ? read_lent(t, &room) : kNoLent;
+    if (n == kNoLent) {
+      if (slab_ == nullptr || slab_->size - slab_->used < kMinReadRoom) {
+        // Retire the current slab (its events keep it alive) and start anew.
+        if (slab_ != nullptr) slab_release(slab_);
+        slab_ = slab_new(kReadChunk);
+        if (slab_ == nullptr) {
+          t->read_failed = true;
+          emit(kEvReadError, t, -ENOMEM);
+          return true;
+        }
       }
-    }
-    ReadSlab* s = lent != nullptr ? lent : slab_;
-    char* dst = s->bytes() + s->used;
-    const size_t room = s->size - s->used;
-    ssize_t n = sock_read(t->fd, dst, room);
-    if (n <= 0 && lent != nullptr) slab_release(lent);  // unused: back to its lender
-    if (n > 0) {
-      // No copy here: the event points into the slab and holds a reference.
-      Event ev;
-      ev.type = kEvData;
-      ev.slot = t->slot;
-      ev.gen = t->gen;
-      ev.len = static_cast<uint32_t>(n);
-      ev.data = dst;
-      ev.slab = s;
-      if (lent != nullptr) {
-        lent->used = static_cast<size_t>(n);  // the loop's reference passes to the event
-      } else {
+      char* dst = slab_->bytes() + slab_->used;
+      room = slab_->size - slab_->used;
+      n = sock_read(t->fd, dst, room);
+      if (n > 0) {
+        // No copy here: the event points into the slab and holds a reference.
         slab_ref(slab_);
+        push_data(t, dst, static_cast<size_t>(n), slab_);
         // Keep the next read 8-byte aligned.
         slab_->used += (static_cast<size_t>(n) + 7) & ~static_cast<size_t>(7);
         if (slab_->used > slab_->size) slab_->used = slab_->size;
       }
+    }
+    if (n > 0) {
       t->streaming = static_cast<size_t>(n) >= kWholeReadMin;
-      batch_.push_back(ev);
-      t->batch_bytes += static_cast<size_t>(n);
-      if (!t->in_batch) {
-        t->in_batch = true;
-        batch_streams_.push_back(t);
-      }
       total += static_cast<size_t>(n);
       if (total >= Loop::kReadBudget) return true;  // fairness: others get a turn
       // A short read drained the socket: skip the read() that would say EAGAIN.

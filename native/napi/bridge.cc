@@ -49,6 +49,15 @@ namespace {
 // External buffers keep their slab alive; the finalizer lets it go.
 void release_slab(napi_env, void* /*data*/, void* hint) { slab_release(static_cast<ReadSlab*>(hint)); }
 
+// The event's bytes were copied out: a lent slab (read into once, referenced
+// by this event alone) goes back to the spares as good as new instead of
+// being dropped (ReadSupply::give_back).
+void release_copied(ReadSlab* slab) {
+  if (slab == nullptr) return;
+  if (ReadSupply::owns(slab)) slab->used = 0;
+  slab_release(slab);
+}
+
 // Reads below this size are copied into the JS heap (the one copy of those
 // bytes: the loop read them straight into a shared slab). Larger ones are
 // handed over in place as external buffers, which cost V8 a weak handle and a
@@ -113,7 +122,7 @@ napi_value make_buffer(napi_env env, Event& ev) {
   // Small, or external buffers not allowed here (V8 sandbox builds): copy.
   void* copy = nullptr;
   if (napi_create_buffer_copy(env, ev.len, ev.data, &copy, &buf) != napi_ok) buf = nullptr;
-  if (slab != nullptr) slab_release(slab);
+  release_copied(slab);
   ev.data = nullptr;
   return buf;
 }
@@ -312,7 +321,7 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
       if (in_pool) {
         memcpy(inst->pool_data + inst->pool_off, ev.data, ev.len);
         inst->pool_off += ev.len;
-        if (ev.slab != nullptr) slab_release(ev.slab);
+        release_copied(ev.slab);
         ev.slab = nullptr;
         ev.data = nullptr;
         type = kRecDataPooled;
