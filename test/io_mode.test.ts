@@ -153,6 +153,45 @@ describe('I/O mode: sockets on the JS thread (default in Node) or on I/O threads
       expect(r.out).to.deep.equal(['data a', 'tick a', 'job a', 'data b', 'tick b', 'job b']);
     });
 
+    it(`${label}: a bulk read delivered in one batch: each 'data' listener's nextTick and promise job run before the same socket's next 'data', as with node:net`, async () => {
+      // 1 MiB is in the kernel before the JS thread looks (it is kept busy), so the loop
+      // hands several reads of it over in one batch; node:net runs each as its own callback.
+      const body = `
+        const impl = process.env.IMPL === 'node' ? require('node:net') : net;
+        let n = 0;
+        let got = 0;
+        const server = impl.createServer((s) => {
+          s.on('data', (d) => {
+            const i = n++;
+            got += d.length;
+            say('data ' + i);
+            process.nextTick(() => say('tick ' + i));
+            Promise.resolve().then(() => say('job ' + i));
+          });
+          s.on('end', () => { say('end ' + got); s.end(); server.close(); });
+        });
+        server.listen(0, '127.0.0.1', () => {
+          const c = impl.connect(server.address().port, '127.0.0.1', () => {
+            c.end(Buffer.alloc(1 << 20, 7));
+            const until = Date.now() + 150;
+            while (Date.now() < until);
+          });
+          c.resume();
+        });
+      `;
+      const logs = await Promise.all(['node', 'protonet'].map((impl) => run(body, { PROTONET_IO_THREADS: mode, IMPL: impl })));
+      for (const r of logs) {
+        expect(r.stderr).to.equal('');
+        expect(r.code).to.equal(0);
+        expect(r.out[r.out.length - 1]).to.equal(`end ${1 << 20}`);
+        const chunks = (r.out.length - 1) / 3;
+        expect(chunks).to.be.above(1);
+        const want: string[] = [];
+        for (let i = 0; i < chunks; i++) want.push(`data ${i}`, `tick ${i}`, `job ${i}`);
+        expect(r.out.slice(0, -1)).to.deep.equal(want);
+      }
+    });
+
     it(`${label}: a listener with no spare descriptor reports EMFILE as node:net's onconnection does, and its retry timer serves the waiting connections once fds free up`, async () => {
       // Out of descriptors, a listener sheds its backlog with a spare descriptor taken at
       // listen() (test/emfile.test.ts compares that with node:net). Here the table has room for
