@@ -123,12 +123,15 @@ int LoopCore::start_thread() {
 
 void* LoopCore::thread_main(void* arg) {
   set_current_thread_name("protonet-io");  // thread_name.h: spelled per platform
-  static_cast<LoopCore*>(arg)->run();
+  LoopCore* core = static_cast<LoopCore*>(arg);
+  core->loop_thread_ = pthread_self();
+  core->run();
   return nullptr;
 }
 
 int LoopCore::start_driven(Loop::Doorbell waker) {
   if (poller_.pollable_fd() < 0) return -ENOTSUP;
+  loop_thread_ = pthread_self();
   waker_ = waker;
   // No busy polling: the driving thread has its own work between runs.
   spin_max_ns_ = 0;
@@ -144,6 +147,7 @@ void LoopCore::run_once() {
   // One pass of run() with a zero timeout: nothing here may block the
   // driving thread. Parking and spinning are thread-only strategies.
   if (!driven_live_) return;
+  PN_ASSERT(on_loop_thread());
   sleeping_.store(false);
   drain_commands();
   resume_throttled();
@@ -163,6 +167,7 @@ void LoopCore::stop_and_join() {
   if (driven_live_) {
     // No thread to join: the caller is the driving thread, between runs.
     driven_live_ = false;
+    PN_ASSERT(on_loop_thread());
     teardown();
     return;
   }
@@ -172,6 +177,7 @@ void LoopCore::stop_and_join() {
   post(&stop, 1);
   pthread_join(thread_, nullptr);
   thread_started_ = false;
+  loop_thread_ = pthread_self();  // the loop thread is gone: its state is ours
   teardown();
 }
 
@@ -466,6 +472,7 @@ bool LoopCore::drain_commands() {
 }
 
 void LoopCore::handle_command(Command& cmd) {
+  PN_ASSERT(on_loop_thread());
   switch (cmd.type) {
     case kCmdAdoptConnecting:
     case kCmdAdoptConnected:
@@ -526,6 +533,7 @@ void LoopCore::handle_command(Command& cmd) {
 }
 
 void LoopCore::adopt(const Command& cmd) {
+  PN_ASSERT(cmd.fd >= 0);
   if (cmd.type == kCmdAdoptListener) reserve_.adopt(cmd.spare_fd);
   if (handles_.count(cmd.slot) != 0) {
     // The slot is still live: the bridge reused it before kEvClosed. Keeping
@@ -551,6 +559,8 @@ void LoopCore::adopt(const Command& cmd) {
 }
 
 void LoopCore::close_handle(Handle* h) {
+  PN_ASSERT(on_loop_thread());
+  PN_ASSERT(handles_.count(h->slot) == 1 && handles_[h->slot] == h);
   if (h->registered) poller_.remove(h->fd);
   h->registered = false;
   if (h->interest & kPollWritable) writers_--;
@@ -598,6 +608,7 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
 }
 
 void LoopCore::dispatch(const PollEvent& pe) {
+  PN_ASSERT(on_loop_thread());
   Handle* h = static_cast<Handle*>(pe.data);
   if (h->kind == HandleKind::kStream)
     stream_ready(static_cast<Stream*>(h), pe.events);

@@ -27,6 +27,7 @@
 
 #include "fd_reserve.h"
 #include "handle.h"
+#include "invariant.h"
 #include "listener.h"
 #include "loop.h"
 #include "poller.h"
@@ -88,7 +89,11 @@ class LoopCore {
   void dispatch(const PollEvent& pe);
   void publish();
   void teardown();
+  // Debug builds: the loop's own state is touched only by the thread that
+  // runs it (its I/O thread, the driving thread, or the owner after join).
+  bool on_loop_thread() const { return pthread_equal(loop_thread_, pthread_self()) != 0; }
   void emit(int32_t type, const Handle* h, int32_t status) {
+    PN_ASSERT(on_loop_thread());
     Event ev;
     ev.type = type;
     ev.slot = h->slot;
@@ -180,6 +185,9 @@ class LoopCore {
   bool park_signal_ = false;  // guarded by park_mu_
 
   // ===== loop thread only =====
+  // Which thread that is: set by thread_main, start_driven and, for the
+  // teardown after join, stop_and_join (for PN_ASSERT only).
+  pthread_t loop_thread_{};
   Poller poller_;
   bool stopping_ = false;
   std::unordered_map<uint32_t, Handle*> handles_;

@@ -85,6 +85,7 @@ void LoopCore::stream_ready(Stream* t, uint32_t events) {
 }
 
 void LoopCore::stream_finish_connect(Stream* t) {
+  PN_ASSERT(t->connecting && !t->connected);
   int err = sock_error(t->fd);
   t->connecting = false;
   if (err == 0) {
@@ -303,12 +304,14 @@ void LoopCore::stream_fail_writes(Stream* t, int err) {
 
 void LoopCore::stream_maybe_shutdown(Stream* t) {
   if (t->shutdowns == 0 || !t->wq_empty() || !t->connected) return;
+  PN_ASSERT(!t->connecting);
   int status = t->write_err;
   if (status == 0) status = shutdown_write(t->fd);
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
 }
 
 void LoopCore::stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied) {
+  PN_ASSERT(iov != nullptr || cnt == 0);
   t->stalled = false;
   const WriteReq req{iov, cnt, 0, copied};
   if (t->write_err != 0) {

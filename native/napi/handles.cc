@@ -260,7 +260,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -EBADF);
+  if (s == nullptr) return status(info, -EBADF);
   Napi::Array chunks = info[2].As<Napi::Array>();
   const uint32_t n = chunks.Length();
 
@@ -371,7 +371,7 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -ENOTCONN);
+  if (s == nullptr) return status(info, -ENOTCONN);
   if (s->writes_in_flight == 0) {
     // A failed shutdown(2) (ENOTCONN after a reset, ENOTSOCK for a FIFO)
     // is told through the completion, as libuv's: node:net ignores it there.
@@ -392,7 +392,7 @@ Napi::Value Reset(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -EBADF);
+  if (s == nullptr) return status(info, -EBADF);
   int err = set_linger_zero(s->fd);
   s->closing = true;
   post_close(inst, *s, slot);
@@ -422,7 +422,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -EBADF);
+  if (s == nullptr) return status(info, -EBADF);
   s->closing = true;
   // uv_close closes a listening fd at once: the port refuses connections as
   // soon as server.close() returns. The fd itself belongs to the loop until
@@ -461,7 +461,7 @@ Napi::Value PeerName(const Napi::CallbackInfo& info) { return name_of(info, true
 // fd(slot, gen): the handle's descriptor (Node's handle.fd), -1 once gone.
 Napi::Value Fd(const Napi::CallbackInfo& info) {
   SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
-  return Napi::Number::New(info.Env(), s == nullptr || s->closing ? -1 : s->fd);
+  return Napi::Number::New(info.Env(), s == nullptr ? -1 : s->fd);
 }
 
 Napi::Value SetNoDelay(const Napi::CallbackInfo& info) {
@@ -597,10 +597,6 @@ Napi::Value ConnectPathFd(const Napi::CallbackInfo& info) {
   return connect_bound(info, fd, remote);
 }
 
-Napi::Value ErrName(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), err_name(i32(info, 0)));
-}
-
 }  // namespace
 
 void register_handles(Napi::Env env, Napi::Object exports) {
@@ -624,7 +620,6 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("setKeepAlive", Napi::Function::New(env, SetKeepAlive, "setKeepAlive"));
   exports.Set("setTypeOfService", Napi::Function::New(env, SetTypeOfService, "setTypeOfService"));
   exports.Set("getTypeOfService", Napi::Function::New(env, GetTypeOfService, "getTypeOfService"));
-  exports.Set("errname", Napi::Function::New(env, ErrName, "errname"));
   exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
   exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
   exports.Set("bind", Napi::Function::New(env, Bind, "bind"));
