@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace pn {
 
@@ -21,5 +22,13 @@ struct Handle {
   // The fd belongs to another loop (kCmdAdoptWriter): never read, never closed here.
   bool borrowed = false;
 };
+
+// Deletes a Handle as what it is (Stream or Listener, by kind): handles have
+// no virtual destructor, as they have no virtual calls (loop.cc).
+struct HandleDeleter {
+  void operator()(Handle* h) const;
+};
+// A loop's ownership of one handle.
+using HandlePtr = std::unique_ptr<Handle, HandleDeleter>;
 
 }  // namespace pn

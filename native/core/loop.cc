@@ -59,18 +59,15 @@ void Loop::stop() {
   if (core_ != nullptr) core_->stop_and_join();
 }
 
-void Loop::post(const Command& cmd) { post(&cmd, 1); }
+void Loop::post(Command&& cmd) { post(&cmd, 1); }
 
-void Loop::post(const Command* cmds, size_t n) {
+void Loop::post(Command* cmds, size_t n) {
   if (core_ != nullptr) {
     core_->post(cmds, n);
     return;
   }
   // Never started: nobody will ever own what the commands carry.
-  for (size_t i = 0; i < n; i++) {
-    Command c = cmds[i];
-    LoopCore::discard_command(c);
-  }
+  for (size_t i = 0; i < n; i++) LoopCore::discard_command(cmds[i]);
 }
 
 void Loop::take_events(std::vector<Event>& out) {
@@ -192,8 +189,7 @@ void LoopCore::discard_command(Command& cmd) {
       cmd.spare_fd = -1;
       break;
     case kCmdWrite:
-      delete[] cmd.iov;
-      cmd.iov = nullptr;
+      cmd.iov.reset();
       break;
     default:
       break;
@@ -203,15 +199,8 @@ void LoopCore::discard_command(Command& cmd) {
 // Runs after the thread is joined: everything is ours, nothing is delivered.
 void LoopCore::teardown() {
   for (auto& kv : handles_) {
-    Handle* h = kv.second;
-    if (!h->borrowed) close_fd(h->fd);
-    if (h->kind == HandleKind::kStream) {
-      Stream* t = static_cast<Stream*>(h);
-      for (size_t i = t->wq_head; i < t->wq.size(); i++) delete[] t->wq[i].iov;
-      delete t;
-    } else {
-      delete static_cast<Listener*>(h);
-    }
+    // Queued writes' arrays go with their Stream.
+    if (!kv.second->borrowed) close_fd(kv.second->fd);
   }
   handles_.clear();
   throttled_.clear();
@@ -245,11 +234,11 @@ void LoopCore::teardown() {
 
 // ------------------------------------------------------------- any thread
 
-void LoopCore::post(const Command* cmds, size_t n) {
+void LoopCore::post(Command* cmds, size_t n) {
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (!closed_) {
-      cmds_.insert(cmds_.end(), cmds, cmds + n);
+      for (size_t i = 0; i < n; i++) cmds_.push_back(std::move(cmds[i]));
       n = 0;
     }
   }
@@ -258,10 +247,7 @@ void LoopCore::post(const Command* cmds, size_t n) {
     return;
   }
   // Stopped: the loop will never see these.
-  for (size_t i = 0; i < n; i++) {
-    Command c = cmds[i];
-    discard_command(c);
-  }
+  for (size_t i = 0; i < n; i++) discard_command(cmds[i]);
 }
 
 void LoopCore::wake() {
@@ -495,7 +481,7 @@ void LoopCore::handle_command(Command& cmd) {
     discard_command(cmd);
     return;
   }
-  Handle* h = it->second;
+  Handle* h = it->second.get();
   if (cmd.type == kCmdClose) {
     close_handle(h);
     return;
@@ -520,8 +506,7 @@ void LoopCore::handle_command(Command& cmd) {
       stream_read_stop(t);
       break;
     case kCmdWrite:
-      stream_write(t, cmd.iov, cmd.iovcnt, cmd.copied);
-      cmd.iov = nullptr;
+      stream_write(t, std::move(cmd.iov), cmd.iovcnt, cmd.copied);
       break;
     case kCmdShutdown:
       stream_shutdown(t);
@@ -544,12 +529,12 @@ void LoopCore::adopt(const Command& cmd) {
   }
   if (cmd.type == kCmdAdoptListener) {
     Listener* l = new Listener(cmd.fd, cmd.slot, cmd.gen);
-    handles_.emplace(cmd.slot, l);
+    handles_.emplace(cmd.slot, HandlePtr(l));
     listener_adopt(l);
     return;
   }
   Stream* t = new Stream(cmd.fd, cmd.slot, cmd.gen);
-  handles_.emplace(cmd.slot, t);
+  handles_.emplace(cmd.slot, HandlePtr(t));
   if (cmd.type == kCmdAdoptWriter) {
     t->borrowed = true;
     stream_adopt(t, false, false);
@@ -558,20 +543,27 @@ void LoopCore::adopt(const Command& cmd) {
   stream_adopt(t, cmd.type == kCmdAdoptConnecting, cmd.flag);
 }
 
+void HandleDeleter::operator()(Handle* h) const {
+  if (h->kind == HandleKind::kStream) delete static_cast<Stream*>(h);
+  else delete static_cast<Listener*>(h);
+}
+
 void LoopCore::close_handle(Handle* h) {
   PN_ASSERT(on_loop_thread());
-  PN_ASSERT(handles_.count(h->slot) == 1 && handles_[h->slot] == h);
+  auto it = handles_.find(h->slot);
+  PN_ASSERT(it != handles_.end() && it->second.get() == h);
+  // Owned here until the end of this function: its last events name it.
+  HandlePtr owned = std::move(it->second);
+  handles_.erase(it);
   if (h->registered) poller_.remove(h->fd);
   h->registered = false;
   if (h->interest & kPollWritable) writers_--;
   h->interest = 0;
   if (!h->borrowed) close_fd(h->fd);
-  handles_.erase(h->slot);
   if (h->kind == HandleKind::kStream) {
     Stream* t = static_cast<Stream*>(h);
     stream_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
     emit(h->borrowed ? kEvReleased : kEvClosed, h, 0);
-    delete t;
   } else {
     Listener* l = static_cast<Listener*>(h);
     for (size_t i = 0; i < paused_.size(); i++) {
@@ -582,7 +574,6 @@ void LoopCore::close_handle(Handle* h) {
       }
     }
     emit(kEvClosed, h, 0);
-    delete l;
   }
 }
 

@@ -57,7 +57,7 @@ class LoopCore {
   void stop_and_join();
 
   // Any thread.
-  void post(const Command* cmds, size_t n);
+  void post(Command* cmds, size_t n);  // moves from cmds
   void take(std::vector<Event>& out);
   bool take_quiet(std::vector<Event>& out);
 
@@ -111,7 +111,7 @@ class LoopCore {
   void stream_finish_connect(Stream* t);
   void stream_read_start(Stream* t);
   void stream_read_stop(Stream* t);
-  void stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied);
+  void stream_write(Stream* t, IovArray iov, uint32_t cnt, uint32_t copied);
   void emit_write_done(const Stream* t, const WriteReq& r, int32_t status) {
     emit(kEvWriteDone, t, status);
     batch_.back().len = r.copied;
@@ -190,7 +190,7 @@ class LoopCore {
   pthread_t loop_thread_{};
   Poller poller_;
   bool stopping_ = false;
-  std::unordered_map<uint32_t, Handle*> handles_;
+  std::unordered_map<uint32_t, HandlePtr> handles_;  // by slot
   std::vector<Command> work_;        // commands being handled (swapped with cmds_)
   std::vector<Event> batch_;         // this iteration's events
   std::vector<Stream*> batch_streams_;     // sockets with kEvData bytes in batch_

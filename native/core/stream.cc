@@ -222,7 +222,7 @@ void LoopCore::stream_complete_heads(Stream* t) {
     while (r.idx < r.cnt && r.iov[r.idx].iov_len == 0) r.idx++;
     if (r.idx < r.cnt) break;
     emit_write_done(t, r, 0);
-    delete[] r.iov;
+    r.iov.reset();
     t->wq_head++;
   }
   if (t->wq_empty()) {
@@ -242,7 +242,7 @@ bool LoopCore::stream_flush(Stream* t) {
     size_t cnt = 0;
     size_t asked = 0;
     if (t->wq_head + 1 == t->wq.size() || head.cnt - head.idx >= IOV_MAX) {
-      iov = head.iov + head.idx;
+      iov = head.iov.get() + head.idx;
       cnt = std::min<size_t>(head.cnt - head.idx, IOV_MAX);
       for (size_t i = 0; i < cnt; i++) asked += iov[i].iov_len;
     } else {
@@ -295,7 +295,7 @@ void LoopCore::stream_fail_writes(Stream* t, int err) {
   t->write_err = err;
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
     emit_write_done(t, t->wq[i], err);
-    delete[] t->wq[i].iov;
+    t->wq[i].iov.reset();
   }
   t->wq.clear();
   t->wq_head = 0;
@@ -310,18 +310,17 @@ void LoopCore::stream_maybe_shutdown(Stream* t) {
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
 }
 
-void LoopCore::stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied) {
+void LoopCore::stream_write(Stream* t, IovArray iov, uint32_t cnt, uint32_t copied) {
   PN_ASSERT(iov != nullptr || cnt == 0);
   t->stalled = false;
-  const WriteReq req{iov, cnt, 0, copied};
+  WriteReq req{std::move(iov), cnt, 0, copied};
   if (t->write_err != 0) {
     // The first error sticks: later writes fail at once, in order.
     emit_write_done(t, req, t->write_err);
-    delete[] iov;
     return;
   }
   bool was_empty = t->wq_empty();
-  t->wq.push_back(req);
+  t->wq.push_back(std::move(req));
   // Nothing ahead of it: write now rather than wait a poll round for EPOLLOUT.
   if (was_empty && t->connected) stream_flush(t);
   stream_update(t);
@@ -341,7 +340,7 @@ void LoopCore::stream_shutdown(Stream* t) {
 void LoopCore::stream_close(Stream* t) {
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
     emit_write_done(t, t->wq[i], -ECANCELED);
-    delete[] t->wq[i].iov;
+    t->wq[i].iov.reset();
   }
   t->wq.clear();
   t->wq_head = 0;

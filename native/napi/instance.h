@@ -58,7 +58,7 @@ inline void post_bare(Loop& loop, int32_t type, uint32_t slot, uint32_t gen) {
   cmd.type = type;
   cmd.slot = slot;
   cmd.gen = gen;
-  loop.post(cmd);
+  loop.post(std::move(cmd));
 }
 
 // Whether a write should skip the JS thread's own try-write and go to a loop
