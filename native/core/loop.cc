@@ -586,11 +586,11 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
     return 0;
   }
   if (!h->registered) {
-    int err = poller_.add(h->fd, want, h);
+    int err = poller_.add(h->fd, want, handle_token(h->slot, h->gen));
     if (err != 0) return err;
     h->registered = true;
   } else if (h->interest != want) {
-    int err = poller_.modify(h->fd, want, h);
+    int err = poller_.modify(h->fd, want, handle_token(h->slot, h->gen));
     if (err != 0) return err;
   }
   if ((h->interest ^ want) & kPollWritable) writers_ += (want & kPollWritable) ? 1 : -1;
@@ -600,7 +600,8 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
 
 void LoopCore::dispatch(const PollEvent& pe) {
   PN_ASSERT(on_loop_thread());
-  Handle* h = static_cast<Handle*>(pe.data);
+  Handle* h = handle_for_token(handles_, pe.token);
+  if (h == nullptr) return;  // stale: its handle closed since the wait
   if (h->kind == HandleKind::kStream)
     stream_ready(static_cast<Stream*>(h), pe.events);
   else
