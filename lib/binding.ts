@@ -1,27 +1,60 @@
 // binding.ts - loads the addon (prebuilt or locally built) and types it.
 //
 // Every function returns 0 / a negative errno instead of throwing for system
-// errors; handle.ts turns those into Node-shaped errors.
+// errors; stream_handle.ts and errors.ts turn those into Node-shaped errors.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** [type, slot, gen, value] per event; see native/napi/bridge.h. */
-export const RECORD_INTS = 4;
+/**
+ * The record types the addon sends, by name (native/core/loop.h's events plus
+ * the bridge's own, native/napi/bridge.h). The numbers come from the addon's
+ * `contract` when it loads; lib/ never repeats them.
+ */
+export interface RecordTypes {
+  readonly Connect: number;
+  readonly Data: number;
+  readonly Eof: number;
+  readonly ReadError: number;
+  readonly WriteDone: number;
+  readonly ShutdownDone: number;
+  readonly Connection: number;
+  readonly AcceptError: number;
+  readonly Closed: number;
+  /** A small read sliced from the current pool Buffer. */
+  readonly DataPooled: number;
+  /** The batch's next buffer is the pool the following DataPooled reads are in, from offset `value`. */
+  readonly PoolAt: number;
+}
 
-export const enum Ev {
-  Connect = 1,
-  Data = 2,
-  Eof = 3,
-  ReadError = 4,
-  WriteDone = 5,
-  ShutdownDone = 6,
-  Connection = 7,
-  AcceptError = 8,
-  Closed = 9,
-  /** Records only (never from a loop): a small read sliced from the current pool Buffer (bridge.h). */
-  DataPooled = 100,
-  /** Records only: the batch's next buffer is the pool the following DataPooled reads are in, from offset `value`. */
-  PoolAt = 101,
+/** A record type (one of RecordTypes' values). */
+export type Ev = number;
+
+/** The core's negative errno for each error name it may return (native/core/errors.cc). */
+export type ErrTable = Readonly<Record<string, number>>;
+
+/** What the addon exports as `contract`: the one source of the native/JS contract. */
+export interface Contract {
+  /** Int32s per record: [type, slot, gen, value]. */
+  readonly recordInts: number;
+  readonly records: RecordTypes;
+  readonly errors: ErrTable;
+}
+
+/**
+ * The contract as lib/ uses it, filled from the addon by loadNative() before
+ * any record can arrive. Each object is filled once and never written again,
+ * so reading `Ev.Data` in the dispatch loop costs what a constant does.
+ */
+export const Ev = {} as RecordTypes;
+/** Error numbers by name, as Node compares against its binding's UV_* constants: `err === Err.EBADF`. */
+export const Err = {} as ErrTable;
+export const layout = { recordInts: 0 };
+const errNames = new Map<number, string>();
+
+/** The core's name for one of its errnos ("UNKNOWN" when it is not in the table). */
+export function errName(err: number): string {
+  loadNative();
+  return errNames.get(err) ?? 'UNKNOWN';
 }
 
 /** `records` is reused by the next call: copy what must outlive this one. */
@@ -40,8 +73,8 @@ export interface NativeBinding {
   turnEnded(): void;
   /** Whether the sockets run on this thread's own libuv loop (no turnEnded needed). */
   isDriven(): boolean;
-  /** The record layout and record types as the addon numbers them (checked against Ev by a test). */
-  readonly contract: { recordInts: number; records: Record<string, number> };
+  /** The record layout, record types and error numbers (read by loadNative). */
+  readonly contract: Contract;
   /** [writes made on the JS thread, writes handed to a loop in a burst, loop waits spun, slept]. */
   ioStats(): [number, number, number, number];
   connect(slot: number, gen: number, loop: number, ip: string, port: number,
@@ -76,7 +109,6 @@ export interface NativeBinding {
   setTypeOfService(slot: number, gen: number, tos: number): number;
   /** The TOS / traffic class byte, or -errno. */
   getTypeOfService(slot: number, gen: number): number;
-  errname(err: number): string;
   /** net.BoundSocket: a bound, not listening, not connected stream socket; fd or -errno. */
   bind(ip: string, port: number, ipv6Only: boolean, reusePort: boolean): number;
   bindPath(path: string): number;
@@ -111,10 +143,19 @@ export function loadNative(): void {
   const override = process.env.PROTONET_ADDON;
   if (override) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    Object.assign(native, require(path.resolve(override)) as NativeBinding);
+    adopt(require(path.resolve(override)) as NativeBinding);
     return;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-  Object.assign(native, load(packageRoot()));
+  adopt(load(packageRoot()));
+}
+
+function adopt(addon: NativeBinding): void {
+  const { recordInts, records, errors } = addon.contract;
+  layout.recordInts = recordInts;
+  Object.assign(Ev, records);
+  Object.assign(Err, errors);
+  for (const name of Object.keys(errors)) errNames.set(errors[name], name);
+  Object.assign(native, addon);
 }

@@ -9,7 +9,7 @@
 // is then spent, as Node's is.
 import * as fs from 'node:fs';
 
-import { loadNative, native } from './binding';
+import { Err, loadNative, native } from './binding';
 import { errnoException, exceptionWithHostPort, invalidArgType, invalidArgValue, nodeError } from './errors';
 import { describeErr, type NameInfo } from './stream_handle';
 import { isIP, validateBoolean, validatePort, validateString } from './validate';
@@ -90,7 +90,7 @@ export class BoundSocket {
     if (typeof name === 'number') {
       if (fd >= 0) native.closeFd(fd);
       // libuv's uv_tcp_bind turns EAFNOSUPPORT into EINVAL.
-      const err = describeErr(name)[0] === 'EAFNOSUPPORT' ? -22 : name;
+      const err = name === Err.EAFNOSUPPORT ? Err.EINVAL : name;
       const [code, errno] = describeErr(err);
       throw exceptionWithHostPort(code, errno, 'bind', host, port);
     }
@@ -114,7 +114,7 @@ export class BoundSocket {
     if (fd < 0) {
       // libuv's uv_pipe_bind answers EACCES where bind(2) says ENOENT (a
       // directory of the path does not exist).
-      const err = describeErr(fd)[0] === 'ENOENT' ? -13 : fd;
+      const err = fd === Err.ENOENT ? Err.EACCES : fd;
       const [code, errno] = describeErr(err);
       throw errnoException(code, errno, 'bind');
     }

@@ -209,6 +209,14 @@ export function systemErrorInfo(name: string, nativeErr: number): [string, numbe
   return [name, errno, desc];
 }
 
+/**
+ * Node's own errno (libuv's UV_* number) for an error name: for values handed
+ * to Node itself rather than turned into an error here.
+ */
+export function nodeErrno(name: string): number {
+  return systemMaps()[0].get(name)!;
+}
+
 function hostPortDetails(address: string | undefined, port: number | undefined): string {
   if (port && port > 0) return ` ${address}:${port}`;
   if (address) return ` ${address}`;

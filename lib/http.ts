@@ -15,7 +15,7 @@ import type * as net from 'node:net';
 import { Server as RuntimeNetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { invalidArgValue, simple } from './errors';
+import { invalidArgValue, nodeErrno, simple } from './errors';
 import { serveForeignServer, type Served } from './serve_foreign';
 import { Server, type ListenOptions } from './server';
 import { Socket, type SocketOptions, type TcpConnectOptions } from './socket';
@@ -71,7 +71,8 @@ class TcpListenerAdapter extends PipeListenerAdapter {
   /** Fills `out`, returns 0 or a negative errno. */
   getsockname(out: Partial<NameInfo>): number {
     const addr = this.listener.address();
-    if (addr === null || typeof addr === 'string') return -22; // UV_EINVAL: not bound (yet)
+    // Node's own number: node:net turns it into the error (not bound yet).
+    if (addr === null || typeof addr === 'string') return nodeErrno('EINVAL');
     Object.assign(out, addr);
     return 0;
   }

@@ -3,7 +3,7 @@
 import type { Server } from './server';
 import type { Socket } from './socket';
 import type { StreamHandle } from './stream_handle';
-import { Ev, RECORD_INTS, loadNative, native } from './binding';
+import { Err, Ev, layout, loadNative, native } from './binding';
 
 export type SockOptName =
   | 'TCP_NODELAY' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
@@ -16,7 +16,10 @@ export type SockOptName =
  */
 export function getsockopt(target: Socket | Server, name: SockOptName): number {
   const handle = (target as unknown as { _handle: StreamHandle | null })._handle;
-  if (!handle) return -9;
+  if (!handle) {
+    loadNative();
+    return Err.EBADF;
+  }
   return handle.getsockopt(name);
 }
 
@@ -38,14 +41,16 @@ export function ioStats(): IoStats {
   return { writesDirect, writesOffloaded, waitsSpun, waitsSlept };
 }
 
-/** The record layout and types as lib/binding.ts knows them and as the addon sends them. */
+/** The record layout and types lib/ dispatches on, and as the addon sends them. */
 export function contract(): { js: { recordInts: number; records: Record<string, number> };
   native: { recordInts: number; records: Record<string, number> }; } {
   loadNative();
-  const records: Record<string, number> = {
-    Connect: Ev.Connect, Data: Ev.Data, Eof: Ev.Eof, ReadError: Ev.ReadError, WriteDone: Ev.WriteDone,
-    ShutdownDone: Ev.ShutdownDone, Connection: Ev.Connection, AcceptError: Ev.AcceptError, Closed: Ev.Closed,
-    DataPooled: Ev.DataPooled, PoolAt: Ev.PoolAt,
-  };
-  return { js: { recordInts: RECORD_INTS, records }, native: native.contract };
+  const { recordInts, records } = native.contract;
+  return { js: { recordInts: layout.recordInts, records: { ...Ev } }, native: { recordInts, records: { ...records } } };
+}
+
+/** The addon's error table: the core's negative errno for each name (what lib/'s `Err` holds). */
+export function errorTable(): Record<string, number> {
+  loadNative();
+  return { ...native.contract.errors };
 }

@@ -5,7 +5,7 @@
 // through ONE dispatch call per doorbell, and keeps the process alive exactly
 // while a ref'd handle is active (our own count: Node-API's ref/unref of the
 // threadsafe function is a flag, not a counter).
-import { Ev, RECORD_INTS, loadNative, native } from './binding';
+import { Ev, layout, loadNative, native } from './binding';
 import { PROTONET_DEBUG, debugInternals } from './debug';
 
 /** What the registry needs from a handle: its identity and an event sink. */
@@ -37,6 +37,8 @@ interface Batch {
 }
 const queue: Batch[] = [];
 let drainScheduled = false;
+// Int32s per record, the addon's (read once it is loaded).
+let recordInts = 0;
 
 // Node delivers each read in a callback of its own and runs the nextTick
 // queue and the microtasks before the next, so what a 'data' listener queues
@@ -66,6 +68,7 @@ function hostIsNode(): boolean {
 function ensureStarted(): void {
   if (loopCount === 0) {
     loadNative();
+    recordInts = layout.recordInts;
     loopCount = native.init(dispatch, hostIsNode());
     turnHookNeeded = !native.isDriven();
     if (PROTONET_DEBUG) {
@@ -142,9 +145,9 @@ function drain(): void {
   while (queue.length > 0) {
     const b = queue[0];
     while (b.next < b.count) {
-      const o = b.next * RECORD_INTS;
+      const o = b.next * recordInts;
       b.next++;
-      let type = b.records[o] as Ev;
+      let type: Ev = b.records[o];
       const slot = b.records[o + 1];
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
@@ -178,7 +181,7 @@ function drain(): void {
         } else {
           // The addon reuses its records array: keep our own copy of the rest.
           queue[0] = {
-            records: b.records.slice(b.next * RECORD_INTS, b.count * RECORD_INTS),
+            records: b.records.slice(b.next * recordInts, b.count * recordInts),
             count: b.count - b.next,
             buffers: b.buffers?.slice(b.nextBuffer),
             next: 0,

@@ -10,9 +10,9 @@ import { isIP, isIPv6, type BlockList } from 'node:net';
 import { isPipeName, normalizeArgs, toNumber } from './args';
 import { adoptableBase } from './callable';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
-import { native } from './binding';
+import { Err, native } from './binding';
 import {
-  errnoException, invalidArgType, simple, uvExceptionWithHostPort, type SystemError,
+  errnoException, invalidArgType, nodeErrno, simple, uvExceptionWithHostPort, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
 import { NET_DEBUG, debug } from './debug';
@@ -233,9 +233,9 @@ export class Server extends ServerBase {
         } catch (err) {
           handle.close();
           this._handle = null;
+          // fs's error already carries Node's code and errno.
           const e = err as NodeJS.ErrnoException;
-          const [code, errno] = describeErr(-(e.errno !== undefined ? Math.abs(e.errno) : 22));
-          throw errnoException(code, errno, 'uv_pipe_chmod');
+          throw errnoException(e.code ?? 'EINVAL', e.errno ?? nodeErrno('EINVAL'), 'uv_pipe_chmod');
         }
       }
       return this;
@@ -251,7 +251,7 @@ export class Server extends ServerBase {
   #listenOnHandle(handle: StreamHandle, backlog: number | false): void {
     this.#debugHaveHandle(backlog);
     if (!handle.isListening) {
-      const [code, errno, desc] = describeErr(-22);
+      const [code, errno, desc] = describeErr(Err.EINVAL);
       this.#listenFailed(uvExceptionWithHostPort(code, errno, desc, 'listen', null as unknown as undefined, -1));
       return;
     }
@@ -320,7 +320,7 @@ export class Server extends ServerBase {
     const type = Number.isInteger(fd) ? guessHandleType(fd) : 'INVALID';
     if (type !== 'TCP' && type !== 'PIPE') {
       if (NET_DEBUG) debug('listen invalid fd=%d:', fd, `Unsupported fd type: ${type}`);
-      err = -22;
+      err = Err.EINVAL;
     } else {
       handle.isPipe = type === 'PIPE';
       err = handle.listenFd(fd, backlog);
@@ -391,7 +391,7 @@ export class Server extends ServerBase {
       addr = DEFAULT_IPV6_ADDR;
       if (NET_DEBUG) debug('bind to', addr);
       err = handle.listen(addr, port, effectiveBacklog, ipv6Only, reusePort);
-      if (err !== 0 && describeErr(err)[0] !== 'EADDRINUSE') {
+      if (err !== 0 && err !== Err.EADDRINUSE) {
         addr = DEFAULT_IPV4_ADDR;
         if (NET_DEBUG) debug('bind to', addr);
         err = handle.listen(addr, port, effectiveBacklog, false, reusePort);

@@ -3,15 +3,15 @@
 // Node's cluster primary calls its own net's, never protonet's; protonet
 // exports one so that its module has node:net's names, and makes it work the
 // same way: a socket bound (not listening) for `server.listen(handle)`, or a
-// negative errno. Node returns a libuv handle; protonet returns the
+// negative errno (Node's number, as its cluster code expects). Node returns a libuv handle; protonet returns the
 // BoundSocket its listen(handle) and new Socket({ handle }) take over.
 import { BoundSocket, boundSocketFromFd } from './bound_socket';
 import { NET_DEBUG, debug } from './debug';
+import { nodeErrno } from './errors';
 import { guessHandleType } from './stream_handle';
 
 // libuv's UV_TCP_IPV6ONLY.
 const UV_TCP_IPV6ONLY = 1;
-const UV_EINVAL = -22;
 
 export function createServerHandle(address?: string | null, port?: number | null, addressType?: number | null,
   fd?: number | null, flags?: number): BoundSocket | number {
@@ -19,7 +19,7 @@ export function createServerHandle(address?: string | null, port?: number | null
     const type = Number.isInteger(fd) ? guessHandleType(fd) : 'INVALID';
     if (type !== 'TCP' && type !== 'PIPE') {
       if (NET_DEBUG) debug('listen invalid fd=%d:', fd, `Unsupported fd type: ${type}`);
-      return UV_EINVAL;
+      return nodeErrno('EINVAL');
     }
     return boundSocketFromFd(fd, type === 'PIPE');
   }
@@ -39,6 +39,6 @@ function bind(options: ConstructorParameters<typeof BoundSocket>[0]): BoundSocke
     return new BoundSocket(options);
   } catch (err) {
     const errno = (err as { errno?: unknown }).errno;
-    return typeof errno === 'number' ? errno : UV_EINVAL;
+    return typeof errno === 'number' ? errno : nodeErrno('EINVAL');
   }
 }

@@ -8,7 +8,6 @@
 // and the properties users read. Comments name the Node behaviour matched.
 import * as dns from 'node:dns';
 import * as nodeNet from 'node:net';
-import { constants as osConstants } from 'node:os';
 import type { BlockList, SocketConnectOpts as NodeSocketConnectOpts, SocketReadyState } from 'node:net';
 import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:stream';
 
@@ -19,7 +18,7 @@ import {
 } from './errors';
 import type { AnyListener, EventListener } from './events';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
-import { native } from './binding';
+import { Err, native } from './binding';
 import { NET_DEBUG, debug } from './debug';
 import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
 import { FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST } from './node_version';
@@ -141,7 +140,6 @@ const SocketBase = adoptableBase(Duplex);
 // This file reads and writes the symbol itself: the accessor is for everyone
 // else, and a getter call on every read and write measurably costs ping-pong.
 const kHandle = Symbol('kHandle');
-const UV_EBADF = -osConstants.errno.EBADF;
 
 export class Socket extends SocketBase {
   connecting = false;
@@ -581,7 +579,7 @@ export class Socket extends SocketBase {
         const ex = connectionError(status);
         errors.push(ex);
         this.emit('connectionAttemptFailed', address, port, family, ex);
-        if (this.connecting) next(status === -osConstants.errno.ECANCELED);
+        if (this.connecting) next(status === Err.ECANCELED);
       };
       // A blocked address is an attempt that failed without being tried.
       if (this.#blocked(address, family)) {
@@ -617,7 +615,7 @@ export class Socket extends SocketBase {
           this.#connectAttempt = null;
           this.emit('connectionAttemptTimeout', address, port, family);
           handle.onconnect = null;
-          errors.push(connectionError(-osConstants.errno.ETIMEDOUT));
+          errors.push(connectionError(Err.ETIMEDOUT));
           handle.close();
           if (this.connecting) next();
         }, attemptTimeout);
@@ -697,7 +695,7 @@ export class Socket extends SocketBase {
     // connection, but is reported (node:net: except EBADF, and not on Windows).
     if (this.#tos !== undefined && !handle.isPipe) {
       const err = handle.setTypeOfService(this.#tos);
-      if (err && err !== UV_EBADF && process.platform !== 'win32') this.emit('error', sysErrno(err, 'setTypeOfService'));
+      if (err && err !== Err.EBADF && process.platform !== 'win32') this.emit('error', sysErrno(err, 'setTypeOfService'));
     }
     this.emit('connect');
     this.emit('ready');
@@ -957,7 +955,7 @@ export class Socket extends SocketBase {
       if (NET_DEBUG) debug('afterShutdown destroyed=%j', this.destroyed);
       cb();
     });
-    if (err === 1 || err === enotconn()) {
+    if (err === 1 || err === Err.ENOTCONN) {
       cb();
     } else if (err !== 0) {
       cb(sysErrno(err, 'shutdown'));
@@ -1379,11 +1377,6 @@ function byteLength(chunk: unknown, encoding: BufferEncoding): number {
   return (chunk as ArrayBufferView).byteLength;
 }
 
-// The handle's "not connected" answer to shutdown (Node finishes at once).
-function enotconn(): number {
-  return -osConstants.errno.ENOTCONN;
-}
-
 function sysErrno(err: number, syscall: string): SystemError {
   const [code, errno] = describeErr(err);
   return errnoException(code, errno, syscall);
@@ -1405,6 +1398,5 @@ function nodeAggregateError(errors: SystemError[]): Error {
 // What bind(2) answers for a local address/port it cannot take; connect(2)
 // on a fresh socket answers these only in cases Node reports as bind too.
 function isBindError(err: number): boolean {
-  const e = osConstants.errno;
-  return err === -e.EADDRINUSE || err === -e.EADDRNOTAVAIL || err === -e.EACCES || err === -e.EINVAL;
+  return err === Err.EADDRINUSE || err === Err.EADDRNOTAVAIL || err === Err.EACCES || err === Err.EINVAL;
 }

@@ -7,9 +7,8 @@
 // writing, shutting down, listening or closing), because only an active,
 // ref'd handle keeps the process alive, exactly as in Node.
 import { AsyncResource } from 'node:async_hooks';
-import { constants as osConstants } from 'node:os';
 
-import { Ev, loadNative, native } from './binding';
+import { Err, Ev, errName, loadNative, native } from './binding';
 import { systemErrorInfo } from './errors';
 import { PIPE_NO_TRUNCATE } from './node_version';
 import { addActiveRef, register, unregister, type Registered } from './registry';
@@ -31,17 +30,11 @@ export interface NameInfo {
   port: number;
 }
 
-const ECONNREFUSED_NAME = 'ECONNREFUSED';
 // Node makes an accepted connection's TCPWrap outside any JS callback, so it
 // inherits no AsyncLocalStorage store, not even the listening server's. This
 // scope stands in for that top level: made when protonet is loaded (normally
 // at the top of a module, where no store is active).
 const acceptScope = new AsyncResource('PROTONET', { requireManualDestroy: true });
-// What libuv answers for an operation on a handle that is not open.
-const UV_EBADF = -osConstants.errno.EBADF;
-const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
-const UV_ECANCELED = -osConstants.errno.ECANCELED;
-const UV_EINVAL = -osConstants.errno.EINVAL;
 
 // StreamHandle state bits.
 const F_OPEN = 1 << 0; // the native side holds an fd for this handle (until Ev.Closed)
@@ -57,6 +50,11 @@ export class StreamHandle implements Registered {
   slot = -1;
   gen = 0;
   loop = 0;
+
+  constructor() {
+    // Err's numbers, answered even by a handle never opened, are the addon's.
+    loadNative();
+  }
 
   // State bits (F_* above) in one field: an idle server holds thousands of
   // handles, and each boolean property costs a tagged word.
@@ -127,7 +125,7 @@ export class StreamHandle implements Registered {
     const err = native.connect(this.slot, this.gen, this.loop, ip, port, localIp ?? null, localPort ?? 0);
     // libuv reports a refused loopback connect asynchronously, never from
     // connect() itself; keep that timing so events keep Node's order.
-    return this.#opened(err, 'connecting', native.errname(err) === ECONNREFUSED_NAME);
+    return this.#opened(err, 'connecting', err === Err.ECONNREFUSED);
   }
 
   /** Starts a connect to a Unix socket path. Like libuv's pipe connect, a
@@ -140,7 +138,7 @@ export class StreamHandle implements Registered {
     this.isPipe = true;
     register(this);
     const err = native.connectPath(this.slot, this.gen, this.loop, path, !PIPE_NO_TRUNCATE);
-    return this.#opened(err, 'connecting', !(PIPE_NO_TRUNCATE && err === UV_EINVAL));
+    return this.#opened(err, 'connecting', !(PIPE_NO_TRUNCATE && err === Err.EINVAL));
   }
 
   /** Starts a connect from a caller's bound fd (a net.BoundSocket), as connect() does;
@@ -148,7 +146,7 @@ export class StreamHandle implements Registered {
   connectFd(fd: number, ip: string, port: number): number {
     register(this);
     const err = native.connectFd(this.slot, this.gen, this.loop, fd, ip, port);
-    return this.#opened(err, 'connecting', native.errname(err) === ECONNREFUSED_NAME);
+    return this.#opened(err, 'connecting', err === Err.ECONNREFUSED);
   }
 
   /** connectPath() from a caller's bound Unix socket fd (a net.BoundSocket). */
@@ -191,7 +189,7 @@ export class StreamHandle implements Registered {
 
   /** Reads an int socket option back from the kernel (tests); value or -errno. */
   getsockopt(name: string): number {
-    if (!this.isOpen) return UV_EBADF;
+    if (!this.isOpen) return Err.EBADF;
     return (native as unknown as { getsockopt(s: number, g: number, n: string): number })
       .getsockopt(this.slot, this.gen, name);
   }
@@ -255,7 +253,7 @@ export class StreamHandle implements Registered {
 
   /** 0 with req.async telling whether a completion follows, or a negative errno. */
   writev(req: WriteReq, chunks: Uint8Array[], bytes: number): number {
-    if (!this.isOpen) return UV_EBADF;
+    if (!this.isOpen) return Err.EBADF;
     const r = native.writev(this.slot, this.gen, chunks);
     if (r < 0) return r;
     this.bytesWritten += bytes;
@@ -278,7 +276,7 @@ export class StreamHandle implements Registered {
 
   /** 1 (done now), 0 (oncomplete follows) or a negative errno. */
   shutdown(oncomplete: (status: number) => void): number {
-    if (!this.isOpen) return UV_ENOTCONN;
+    if (!this.isOpen) return Err.ENOTCONN;
     const r = native.shutdown(this.slot, this.gen);
     if (r < 0) return r;
     this.#shutdownCb = oncomplete;
@@ -324,13 +322,13 @@ export class StreamHandle implements Registered {
       for (const req of this.#writes ?? []) {
         if (!req.done) {
           req.done = true;
-          req.oncomplete(UV_ECANCELED);
+          req.oncomplete(Err.ECANCELED);
         }
       }
       const shutdownCb = this.#shutdownCb;
       if (shutdownCb && !this.#has(F_SHUTDOWN_CANCELLED)) {
         this.#set(F_SHUTDOWN_CANCELLED, true);
-        shutdownCb(UV_ECANCELED);
+        shutdownCb(Err.ECANCELED);
       }
       this.#set(F_CONNECTING, false);
       this.#set(F_LISTENING, false);
@@ -364,7 +362,7 @@ export class StreamHandle implements Registered {
   getpeername(out: Partial<NameInfo>): number { return this.#name(out, true); }
 
   #name(out: Partial<NameInfo>, peer: boolean): number {
-    if (!this.isOpen || this.isPipe) return UV_EBADF;
+    if (!this.isOpen || this.isPipe) return Err.EBADF;
     const r = peer ? native.peername(this.slot, this.gen) : native.sockname(this.slot, this.gen);
     if (typeof r === 'number') return r;
     out.address = r[0];
@@ -384,12 +382,12 @@ export class StreamHandle implements Registered {
 
   /** IP_TOS / IPV6_TCLASS by the socket's family: 0 or -errno (EBADF with no descriptor yet, as libuv). */
   setTypeOfService(tos: number): number {
-    return this.isOpen ? native.setTypeOfService(this.slot, this.gen, tos) : UV_EBADF;
+    return this.isOpen ? native.setTypeOfService(this.slot, this.gen, tos) : Err.EBADF;
   }
 
   /** The TOS / traffic class byte read back from the kernel, or -errno. */
   getTypeOfService(): number {
-    return this.isOpen ? native.getTypeOfService(this.slot, this.gen) : UV_EBADF;
+    return this.isOpen ? native.getTypeOfService(this.slot, this.gen) : Err.EBADF;
   }
 
   // ---- events from the loop ----
@@ -432,7 +430,7 @@ export class StreamHandle implements Registered {
           req.done = true;
           // libuv cancels the writes pending at uv_close (ECANCELED): a failure
           // the loop saw for one after close() is not what libuv would report.
-          const status = value < 0 && this.#has(F_CLOSING) ? UV_ECANCELED : value;
+          const status = value < 0 && this.#has(F_CLOSING) ? Err.ECANCELED : value;
           if (req.scope === undefined) {
             req.oncomplete(status);
           } else {
@@ -483,5 +481,5 @@ export function guessHandleType(fd: number): string {
 }
 
 export function describeErr(err: number): [string, number, string] {
-  return systemErrorInfo(native.errname(err), err);
+  return systemErrorInfo(errName(err), err);
 }

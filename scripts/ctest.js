@@ -25,7 +25,8 @@ function run(cmd, args) {
 }
 
 try {
-  run('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', ...extra]);
+  // Optimized as shipped, with the core's invariants checked (PN_ASSERT).
+  run('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DPN_ASSERTS=ON', ...extra]);
   run('cmake', ['--build', buildDir, '--parallel', jobs]);
   run('ctest', ['--test-dir', buildDir, '--output-on-failure', '--timeout', '120']);
 } catch (err) {

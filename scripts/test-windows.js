@@ -42,7 +42,7 @@ function ensureTools() {
 
 function build() {
   const run = (cmd, a) => execFileSync(cmd, a, { cwd: root, stdio: 'inherit' });
-  run('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+  run('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DPN_ASSERTS=ON',
     `-DCMAKE_TOOLCHAIN_FILE=${path.join(root, 'cmake', 'mingw-w64.cmake')}`]);
   run('cmake', ['--build', buildDir, '--parallel', jobs]);
 }

@@ -10,12 +10,11 @@
 
 namespace pn {
 
-const char* err_name(int err) {
-  switch (-err) {
-#define PN_ERR(e) \
-  case e:         \
-    return #e;
-    // Sockets and networking first: what this core actually returns.
+// The table: every errno the core may return, by the name libuv gives it.
+// Sockets and networking first (what this core actually returns), then the
+// rest of libuv's table (files, pipes, Unix paths).
+const ErrEntry kErrTable[] = {
+#define PN_ERR(e) {-(e), #e},
     PN_ERR(EACCES)
     PN_ERR(EADDRINUSE)
     PN_ERR(EADDRNOTAVAIL)
@@ -55,7 +54,6 @@ const char* err_name(int err) {
     PN_ERR(ESHUTDOWN)
     PN_ERR(ESOCKTNOSUPPORT)
     PN_ERR(ETIMEDOUT)
-    // The rest of libuv's table (files, pipes, Unix paths).
     PN_ERR(E2BIG)
     PN_ERR(EBUSY)
     PN_ERR(EEXIST)
@@ -86,17 +84,21 @@ const char* err_name(int err) {
     PN_ERR(EUNATCH)
     PN_ERR(EXDEV)
 #undef PN_ERR
+};
+const size_t kErrTableSize = sizeof(kErrTable) / sizeof(kErrTable[0]);
+
+const char* err_name(int err) {
+  for (size_t i = 0; i < kErrTableSize; i++) {
+    if (kErrTable[i].err == err) return kErrTable[i].name;
+  }
+  // Aliases libuv folds into one name where a platform has two numbers.
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-      return "EAGAIN";
+  if (err == -EWOULDBLOCK) return "EAGAIN";
 #endif
 #if EOPNOTSUPP != ENOTSUP
-    case EOPNOTSUPP:
-      return "ENOTSUP";
+  if (err == -EOPNOTSUPP) return "ENOTSUP";
 #endif
-    default:
-      return "UNKNOWN";
-  }
+  return "UNKNOWN";
 }
 
 int last_error() { return -errno; }

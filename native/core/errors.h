@@ -6,7 +6,19 @@
 // number for the platform, so the core never needs to know libuv's numbering.
 #pragma once
 
+#include <cstddef>
+
 namespace pn {
+
+// One errno the core may return (negative) and its name. The addon exports
+// the whole table to JS (native/napi/addon.cc), which compares errors by name
+// through it instead of repeating numbers.
+struct ErrEntry {
+  int err;
+  const char* name;
+};
+extern const ErrEntry kErrTable[];
+extern const size_t kErrTableSize;
 
 // Name of a negative errno ("ECONNREFUSED"); "UNKNOWN" when it is not one we know.
 const char* err_name(int err);

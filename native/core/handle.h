@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace pn {
 
@@ -21,5 +22,29 @@ struct Handle {
   // The fd belongs to another loop (kCmdAdoptWriter): never read, never closed here.
   bool borrowed = false;
 };
+
+// Deletes a Handle as what it is (Stream or Listener, by kind): handles have
+// no virtual destructor, as they have no virtual calls (loop.cc).
+struct HandleDeleter {
+  void operator()(Handle* h) const;
+};
+// A loop's ownership of one handle.
+using HandlePtr = std::unique_ptr<Handle, HandleDeleter>;
+
+// A handle's id as its poller registration carries it: (gen, slot) in one
+// 64-bit token, never a pointer. Generations are below 2^31 (JS's int32
+// records), so no handle's token is the poller's own kPollWakeToken.
+inline uint64_t handle_token(uint32_t slot, uint32_t gen) {
+  return (static_cast<uint64_t>(gen) << 32) | slot;
+}
+
+// The live handle a poller event names, or null when the event outlived it
+// (its slot is empty, or holds a newer generation): such an event is dropped.
+template <class Handles>
+Handle* handle_for_token(const Handles& handles, uint64_t token) {
+  auto it = handles.find(static_cast<uint32_t>(token));
+  if (it == handles.end() || it->second->gen != static_cast<uint32_t>(token >> 32)) return nullptr;
+  return it->second.get();
+}
 
 }  // namespace pn

@@ -59,18 +59,15 @@ void Loop::stop() {
   if (core_ != nullptr) core_->stop_and_join();
 }
 
-void Loop::post(const Command& cmd) { post(&cmd, 1); }
+void Loop::post(Command&& cmd) { post(&cmd, 1); }
 
-void Loop::post(const Command* cmds, size_t n) {
+void Loop::post(Command* cmds, size_t n) {
   if (core_ != nullptr) {
     core_->post(cmds, n);
     return;
   }
   // Never started: nobody will ever own what the commands carry.
-  for (size_t i = 0; i < n; i++) {
-    Command c = cmds[i];
-    LoopCore::discard_command(c);
-  }
+  for (size_t i = 0; i < n; i++) LoopCore::discard_command(cmds[i]);
 }
 
 void Loop::take_events(std::vector<Event>& out) {
@@ -123,12 +120,15 @@ int LoopCore::start_thread() {
 
 void* LoopCore::thread_main(void* arg) {
   set_current_thread_name("protonet-io");  // thread_name.h: spelled per platform
-  static_cast<LoopCore*>(arg)->run();
+  LoopCore* core = static_cast<LoopCore*>(arg);
+  core->loop_thread_ = pthread_self();
+  core->run();
   return nullptr;
 }
 
 int LoopCore::start_driven(Loop::Doorbell waker) {
   if (poller_.pollable_fd() < 0) return -ENOTSUP;
+  loop_thread_ = pthread_self();
   waker_ = waker;
   // No busy polling: the driving thread has its own work between runs.
   spin_max_ns_ = 0;
@@ -144,6 +144,7 @@ void LoopCore::run_once() {
   // One pass of run() with a zero timeout: nothing here may block the
   // driving thread. Parking and spinning are thread-only strategies.
   if (!driven_live_) return;
+  PN_ASSERT(on_loop_thread());
   sleeping_.store(false);
   drain_commands();
   resume_throttled();
@@ -163,6 +164,7 @@ void LoopCore::stop_and_join() {
   if (driven_live_) {
     // No thread to join: the caller is the driving thread, between runs.
     driven_live_ = false;
+    PN_ASSERT(on_loop_thread());
     teardown();
     return;
   }
@@ -172,6 +174,7 @@ void LoopCore::stop_and_join() {
   post(&stop, 1);
   pthread_join(thread_, nullptr);
   thread_started_ = false;
+  loop_thread_ = pthread_self();  // the loop thread is gone: its state is ours
   teardown();
 }
 
@@ -186,8 +189,7 @@ void LoopCore::discard_command(Command& cmd) {
       cmd.spare_fd = -1;
       break;
     case kCmdWrite:
-      delete[] cmd.iov;
-      cmd.iov = nullptr;
+      cmd.iov.reset();
       break;
     default:
       break;
@@ -197,15 +199,8 @@ void LoopCore::discard_command(Command& cmd) {
 // Runs after the thread is joined: everything is ours, nothing is delivered.
 void LoopCore::teardown() {
   for (auto& kv : handles_) {
-    Handle* h = kv.second;
-    if (!h->borrowed) close_fd(h->fd);
-    if (h->kind == HandleKind::kStream) {
-      Stream* t = static_cast<Stream*>(h);
-      for (size_t i = t->wq_head; i < t->wq.size(); i++) delete[] t->wq[i].iov;
-      delete t;
-    } else {
-      delete static_cast<Listener*>(h);
-    }
+    // Queued writes' arrays go with their Stream.
+    if (!kv.second->borrowed) close_fd(kv.second->fd);
   }
   handles_.clear();
   throttled_.clear();
@@ -239,11 +234,11 @@ void LoopCore::teardown() {
 
 // ------------------------------------------------------------- any thread
 
-void LoopCore::post(const Command* cmds, size_t n) {
+void LoopCore::post(Command* cmds, size_t n) {
   {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (!closed_) {
-      cmds_.insert(cmds_.end(), cmds, cmds + n);
+      for (size_t i = 0; i < n; i++) cmds_.push_back(std::move(cmds[i]));
       n = 0;
     }
   }
@@ -252,10 +247,7 @@ void LoopCore::post(const Command* cmds, size_t n) {
     return;
   }
   // Stopped: the loop will never see these.
-  for (size_t i = 0; i < n; i++) {
-    Command c = cmds[i];
-    discard_command(c);
-  }
+  for (size_t i = 0; i < n; i++) discard_command(cmds[i]);
 }
 
 void LoopCore::wake() {
@@ -466,6 +458,7 @@ bool LoopCore::drain_commands() {
 }
 
 void LoopCore::handle_command(Command& cmd) {
+  PN_ASSERT(on_loop_thread());
   switch (cmd.type) {
     case kCmdAdoptConnecting:
     case kCmdAdoptConnected:
@@ -488,7 +481,7 @@ void LoopCore::handle_command(Command& cmd) {
     discard_command(cmd);
     return;
   }
-  Handle* h = it->second;
+  Handle* h = it->second.get();
   if (cmd.type == kCmdClose) {
     close_handle(h);
     return;
@@ -513,8 +506,7 @@ void LoopCore::handle_command(Command& cmd) {
       stream_read_stop(t);
       break;
     case kCmdWrite:
-      stream_write(t, cmd.iov, cmd.iovcnt, cmd.copied);
-      cmd.iov = nullptr;
+      stream_write(t, std::move(cmd.iov), cmd.iovcnt, cmd.copied);
       break;
     case kCmdShutdown:
       stream_shutdown(t);
@@ -526,6 +518,7 @@ void LoopCore::handle_command(Command& cmd) {
 }
 
 void LoopCore::adopt(const Command& cmd) {
+  PN_ASSERT(cmd.fd >= 0);
   if (cmd.type == kCmdAdoptListener) reserve_.adopt(cmd.spare_fd);
   if (handles_.count(cmd.slot) != 0) {
     // The slot is still live: the bridge reused it before kEvClosed. Keeping
@@ -536,12 +529,12 @@ void LoopCore::adopt(const Command& cmd) {
   }
   if (cmd.type == kCmdAdoptListener) {
     Listener* l = new Listener(cmd.fd, cmd.slot, cmd.gen);
-    handles_.emplace(cmd.slot, l);
+    handles_.emplace(cmd.slot, HandlePtr(l));
     listener_adopt(l);
     return;
   }
   Stream* t = new Stream(cmd.fd, cmd.slot, cmd.gen);
-  handles_.emplace(cmd.slot, t);
+  handles_.emplace(cmd.slot, HandlePtr(t));
   if (cmd.type == kCmdAdoptWriter) {
     t->borrowed = true;
     stream_adopt(t, false, false);
@@ -550,18 +543,27 @@ void LoopCore::adopt(const Command& cmd) {
   stream_adopt(t, cmd.type == kCmdAdoptConnecting, cmd.flag);
 }
 
+void HandleDeleter::operator()(Handle* h) const {
+  if (h->kind == HandleKind::kStream) delete static_cast<Stream*>(h);
+  else delete static_cast<Listener*>(h);
+}
+
 void LoopCore::close_handle(Handle* h) {
+  PN_ASSERT(on_loop_thread());
+  auto it = handles_.find(h->slot);
+  PN_ASSERT(it != handles_.end() && it->second.get() == h);
+  // Owned here until the end of this function: its last events name it.
+  HandlePtr owned = std::move(it->second);
+  handles_.erase(it);
   if (h->registered) poller_.remove(h->fd);
   h->registered = false;
   if (h->interest & kPollWritable) writers_--;
   h->interest = 0;
   if (!h->borrowed) close_fd(h->fd);
-  handles_.erase(h->slot);
   if (h->kind == HandleKind::kStream) {
     Stream* t = static_cast<Stream*>(h);
     stream_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
     emit(h->borrowed ? kEvReleased : kEvClosed, h, 0);
-    delete t;
   } else {
     Listener* l = static_cast<Listener*>(h);
     for (size_t i = 0; i < paused_.size(); i++) {
@@ -572,7 +574,6 @@ void LoopCore::close_handle(Handle* h) {
       }
     }
     emit(kEvClosed, h, 0);
-    delete l;
   }
 }
 
@@ -585,11 +586,11 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
     return 0;
   }
   if (!h->registered) {
-    int err = poller_.add(h->fd, want, h);
+    int err = poller_.add(h->fd, want, handle_token(h->slot, h->gen));
     if (err != 0) return err;
     h->registered = true;
   } else if (h->interest != want) {
-    int err = poller_.modify(h->fd, want, h);
+    int err = poller_.modify(h->fd, want, handle_token(h->slot, h->gen));
     if (err != 0) return err;
   }
   if ((h->interest ^ want) & kPollWritable) writers_ += (want & kPollWritable) ? 1 : -1;
@@ -598,7 +599,9 @@ int LoopCore::set_interest(Handle* h, uint32_t want) {
 }
 
 void LoopCore::dispatch(const PollEvent& pe) {
-  Handle* h = static_cast<Handle*>(pe.data);
+  PN_ASSERT(on_loop_thread());
+  Handle* h = handle_for_token(handles_, pe.token);
+  if (h == nullptr) return;  // stale: its handle closed since the wait
   if (h->kind == HandleKind::kStream)
     stream_ready(static_cast<Stream*>(h), pe.events);
   else

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <memory>
 #include <vector>
 
 #include "platform.h"
@@ -76,13 +77,25 @@ enum CommandType : int32_t {
                             // queued writes and answers kEvReleased (not kEvClosed)
 };
 
+// A kCmdWrite's iovec array (new[]'d): owned by the command, then by the
+// loop's write queue, freed when the write completes, fails or is cancelled.
+using IovArray = std::unique_ptr<iovec[]>;
+
+// Move-only: a command owns what it carries (an iovec array, an fd to adopt)
+// until a loop takes it, or discards it (fds closed, arrays freed).
 struct Command {
+  Command() = default;
+  Command(Command&&) = default;
+  Command& operator=(Command&&) = default;
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+
   int32_t type = 0;
   uint32_t slot = 0;
   uint32_t gen = 0;
   int32_t fd = -1;
   bool flag = false;
-  iovec* iov = nullptr;  // kCmdWrite: new[]'d array, the loop takes ownership
+  IovArray iov;          // kCmdWrite: the array; the loop takes it
   uint32_t iovcnt = 0;
   uint32_t copied = 0;   // kCmdWrite: echoed in its kEvWriteDone (the bridge's
                          // count of bytes it copied into the iov array itself).
@@ -140,8 +153,9 @@ class Loop {
   void stop();
 
   // Any thread. Never blocks on I/O; wakes the loop only if it is sleeping.
-  void post(const Command& cmd);
-  void post(const Command* cmds, size_t n);
+  // The loop takes the commands (moved from).
+  void post(Command&& cmd);
+  void post(Command* cmds, size_t n);
 
   // Any thread (the bridge's JS thread): moves every pending event into `out`
   // (appended, in order) and lets throttled sockets read again.

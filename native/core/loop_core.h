@@ -27,6 +27,7 @@
 
 #include "fd_reserve.h"
 #include "handle.h"
+#include "invariant.h"
 #include "listener.h"
 #include "loop.h"
 #include "poller.h"
@@ -56,7 +57,7 @@ class LoopCore {
   void stop_and_join();
 
   // Any thread.
-  void post(const Command* cmds, size_t n);
+  void post(Command* cmds, size_t n);  // moves from cmds
   void take(std::vector<Event>& out);
   bool take_quiet(std::vector<Event>& out);
 
@@ -88,7 +89,11 @@ class LoopCore {
   void dispatch(const PollEvent& pe);
   void publish();
   void teardown();
+  // Debug builds: the loop's own state is touched only by the thread that
+  // runs it (its I/O thread, the driving thread, or the owner after join).
+  bool on_loop_thread() const { return pthread_equal(loop_thread_, pthread_self()) != 0; }
   void emit(int32_t type, const Handle* h, int32_t status) {
+    PN_ASSERT(on_loop_thread());
     Event ev;
     ev.type = type;
     ev.slot = h->slot;
@@ -106,7 +111,7 @@ class LoopCore {
   void stream_finish_connect(Stream* t);
   void stream_read_start(Stream* t);
   void stream_read_stop(Stream* t);
-  void stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied);
+  void stream_write(Stream* t, IovArray iov, uint32_t cnt, uint32_t copied);
   void emit_write_done(const Stream* t, const WriteReq& r, int32_t status) {
     emit(kEvWriteDone, t, status);
     batch_.back().len = r.copied;
@@ -182,9 +187,12 @@ class LoopCore {
   bool park_signal_ = false;  // guarded by park_mu_
 
   // ===== loop thread only =====
+  // Which thread that is: set by thread_main, start_driven and, for the
+  // teardown after join, stop_and_join (for PN_ASSERT only).
+  pthread_t loop_thread_{};
   Poller poller_;
   bool stopping_ = false;
-  std::unordered_map<uint32_t, Handle*> handles_;
+  std::unordered_map<uint32_t, HandlePtr> handles_;  // by slot
   std::vector<Command> work_;        // commands being handled (swapped with cmds_)
   std::vector<Event> batch_;         // this iteration's events
   std::vector<Stream*> batch_streams_;     // sockets with kEvData bytes in batch_

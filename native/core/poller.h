@@ -42,8 +42,15 @@ enum PollFlags : uint32_t {
 //    reports errors is backend-specific (epoll: yes; kqueue: no filter is
 //    armed), so callers must not rely on it: the loop remove()s instead.
 
+// What a registration is known by: an opaque 64-bit value the caller picks
+// (a Loop passes its handle's (slot, gen) id, never a pointer, so an event
+// that outlived its handle names a generation that is gone and is dropped).
+// kPollWakeToken is the backends' own (the wake-up source) and never reported.
+using PollToken = uint64_t;
+constexpr PollToken kPollWakeToken = ~PollToken{0};
+
 struct PollEvent {
-  void* data;       // what add()/modify() registered
+  PollToken token;  // what add()/modify() registered
   uint32_t events;  // PollFlags
 };
 
@@ -64,8 +71,8 @@ class Poller {
   // watched together with readable). An fd with interest 0 stays registered
   // (modify() can re-arm it) but see above on what it reports. remove()
   // before closing the fd.
-  int add(int fd, uint32_t interest, void* data);
-  int modify(int fd, uint32_t interest, void* data);
+  int add(int fd, uint32_t interest, PollToken token);
+  int modify(int fd, uint32_t interest, PollToken token);
   int remove(int fd);
   // Waits up to timeout_ms (-1 forever, 0 poll). Returns the number of events
   // written to `out` (at most `max`), or -errno (never -EINTR: that is 0).
@@ -80,6 +87,7 @@ class Poller {
   // poller_iocp.cc: a completion port, one \Device\Afd handle that every
   // AFD poll request goes through, and each socket's poll in flight.
   struct Sock;
+  static bool reap(Sock* s);
   int arm(Sock* s);
   void queue(Sock* s);
   void* iocp_ = nullptr;  // HANDLE

@@ -29,10 +29,10 @@ uint32_t from_epoll(uint32_t ev) {
   return out;
 }
 
-int ctl(int epfd, int op, int fd, uint32_t interest, void* data) {
+int ctl(int epfd, int op, int fd, uint32_t interest, PollToken token) {
   epoll_event ev{};
   ev.events = to_epoll(interest);
-  ev.data.ptr = data;
+  ev.data.u64 = token;
   return epoll_ctl(epfd, op, fd, &ev) == 0 ? 0 : -errno;
 }
 
@@ -48,8 +48,8 @@ int Poller::init() {
   if (fd_ < 0) return -errno;
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return -errno;
-  // The wake-up fd is told apart from handles by its registration pointer.
-  return ctl(fd_, EPOLL_CTL_ADD, wake_fd_, kPollReadable, &wake_fd_);
+  // The wake-up fd is told apart from handles by its token.
+  return ctl(fd_, EPOLL_CTL_ADD, wake_fd_, kPollReadable, kPollWakeToken);
 }
 
 void Poller::wake() {
@@ -58,17 +58,17 @@ void Poller::wake() {
   (void)r;  // EAGAIN: the counter is already non-zero, the loop wakes anyway
 }
 
-int Poller::add(int fd, uint32_t interest, void* data) {
-  return ctl(fd_, EPOLL_CTL_ADD, fd, interest, data);
+int Poller::add(int fd, uint32_t interest, PollToken token) {
+  return ctl(fd_, EPOLL_CTL_ADD, fd, interest, token);
 }
 
-int Poller::modify(int fd, uint32_t interest, void* data) {
-  return ctl(fd_, EPOLL_CTL_MOD, fd, interest, data);
+int Poller::modify(int fd, uint32_t interest, PollToken token) {
+  return ctl(fd_, EPOLL_CTL_MOD, fd, interest, token);
 }
 
 int Poller::pollable_fd() const { return fd_; }
 
-int Poller::remove(int fd) { return ctl(fd_, EPOLL_CTL_DEL, fd, 0, nullptr); }
+int Poller::remove(int fd) { return ctl(fd_, EPOLL_CTL_DEL, fd, 0, 0); }
 
 int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   // epoll_event is packed on x86-64, so it cannot be aliased with PollEvent;
@@ -79,13 +79,13 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   if (n < 0) return errno == EINTR ? 0 : -errno;
   int k = 0;
   for (int i = 0; i < n; i++) {
-    if (evs[i].data.ptr == &wake_fd_) {
+    if (evs[i].data.u64 == kPollWakeToken) {
       uint64_t count;
       ssize_t r = read(wake_fd_, &count, sizeof(count));
       (void)r;
       continue;
     }
-    out[k].data = evs[i].data.ptr;
+    out[k].token = evs[i].data.u64;
     out[k].events = from_epoll(evs[i].events);
     k++;
   }

@@ -147,20 +147,37 @@ HANDLE base_handle(int fd) {
 
 }  // namespace
 
+// Where a registered socket's poll is. One at a time: a socket whose poll
+// comes back is queued, and a queued one is armed by the next wait().
+enum class SockPoll : uint8_t {
+  kIdle,      // no poll in flight, not queued
+  kInFlight,  // a poll is in flight: iosb/info belong to the kernel
+  kQueued,    // listed in rearm_: the next wait() submits its poll
+};
+
 // One registered socket. `iosb` is first so a completion's OVERLAPPED pointer
-// (the ApcContext we pass, i.e. &iosb) leads back to it.
+// (the ApcContext we pass, i.e. &iosb) leads back to it. Owned by socks_
+// while registered; a remove()d one is owned by its poll in flight or its
+// place in rearm_, and freed by reap() when it has neither.
 struct Poller::Sock {
   IO_STATUS_BLOCK iosb{};
   AfdPollInfo info{};
   int fd = -1;
   HANDLE base = nullptr;
   uint32_t interest = 0;
-  void* data = nullptr;
-  ULONG polled = 0;      // AFD events of the poll in flight
-  bool pending = false;  // a poll is in flight: iosb/info belong to the kernel
-  bool queued = false;   // listed in rearm_
-  bool removed = false;  // remove()d: freed once neither pending nor queued
+  PollToken token = 0;
+  ULONG polled = 0;  // AFD events of the poll in flight
+  SockPoll poll = SockPoll::kIdle;
+  bool removed = false;  // remove()d (or closed): no longer in socks_
 };
+
+// Frees a socket that is no longer registered once nothing else refers to
+// it: the one place a Sock is deleted after add() succeeded.
+bool Poller::reap(Sock* s) {
+  if (!s->removed || s->poll != SockPoll::kIdle) return false;
+  delete s;
+  return true;
+}
 
 Poller::~Poller() {
   if (afd_ != nullptr) {
@@ -176,19 +193,22 @@ Poller::~Poller() {
       for (ULONG i = 0; i < n; i++) {
         if (entries[i].lpCompletionKey != kAfdKey || entries[i].lpOverlapped == nullptr) continue;
         Sock* s = reinterpret_cast<Sock*>(entries[i].lpOverlapped);
-        s->pending = false;
+        s->poll = SockPoll::kIdle;
         in_flight_--;
-        if (s->removed && !s->queued) delete s;
+        reap(s);
       }
     }
     CloseHandle(static_cast<HANDLE>(afd_));
   }
   for (Sock* s : rearm_) {
-    s->queued = false;
-    if (s->removed && !s->pending) delete s;
+    s->poll = SockPoll::kIdle;
+    reap(s);
   }
+  // Still registered: freed with the poller, unless a poll that never came
+  // back still names it (then it is leaked, as above, rather than reused).
   for (auto& kv : socks_) {
-    if (!kv.second->pending) delete kv.second;
+    kv.second->removed = true;
+    reap(kv.second);
   }
   if (iocp_ != nullptr) CloseHandle(static_cast<HANDLE>(iocp_));
 }
@@ -233,8 +253,8 @@ void Poller::wake() {
 }
 
 void Poller::queue(Sock* s) {
-  if (s->queued) return;
-  s->queued = true;
+  if (s->poll == SockPoll::kQueued) return;
+  s->poll = SockPoll::kQueued;
   rearm_.push_back(s);
 }
 
@@ -242,7 +262,7 @@ void Poller::queue(Sock* s) {
 // it already covers it (extra events are filtered on completion). 0 or -errno.
 int Poller::arm(Sock* s) {
   ULONG want = to_afd(s->interest);
-  if (s->pending) {
+  if (s->poll == SockPoll::kInFlight) {
     if ((s->polled & want) == want) return 0;
     // Asking for more than the poll in flight: cancel it; its completion
     // (STATUS_CANCELLED) queues the socket and the next wait() re-arms it.
@@ -263,13 +283,13 @@ int Poller::arm(Sock* s) {
   // Pending or done at once, the completion goes to the port either way
   // (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is not set).
   if (st != kStatusSuccess && st != kStatusPending) return err_from_status(st);
-  s->pending = true;
+  s->poll = SockPoll::kInFlight;
   s->polled = want;
   in_flight_++;
   return 0;
 }
 
-int Poller::add(int fd, uint32_t interest, void* data) {
+int Poller::add(int fd, uint32_t interest, PollToken token) {
   if (socks_.count(fd) != 0) return -EEXIST;
   HANDLE base = base_handle(fd);
   if (base == nullptr) return err_from_wsa(WSAGetLastError());
@@ -278,27 +298,30 @@ int Poller::add(int fd, uint32_t interest, void* data) {
   s->fd = fd;
   s->base = base;
   s->interest = interest;
-  s->data = data;
+  s->token = token;
   // Armed at once, so a bad socket fails here as epoll_ctl would.
   int err = arm(s);
   if (err != 0) {
-    delete s;
+    delete s;  // never armed: nothing else knows it
     return err;
   }
   socks_.emplace(fd, s);
   return 0;
 }
 
-int Poller::modify(int fd, uint32_t interest, void* data) {
+int Poller::modify(int fd, uint32_t interest, PollToken token) {
   auto it = socks_.find(fd);
   if (it == socks_.end()) return -ENOENT;
   Sock* s = it->second;
   s->interest = interest;
-  s->data = data;
+  s->token = token;
   // A poll in flight that misses a new event is cancelled now; the rest is
   // (re-)submitted by the next wait().
-  if (s->pending && (s->polled & to_afd(interest)) != to_afd(interest)) arm(s);
-  if (!s->pending) queue(s);
+  if (s->poll == SockPoll::kInFlight) {
+    if ((s->polled & to_afd(interest)) != to_afd(interest)) arm(s);
+  } else {
+    queue(s);
+  }
   return 0;
 }
 
@@ -311,12 +334,11 @@ int Poller::remove(int fd) {
   Sock* s = it->second;
   socks_.erase(it);
   s->removed = true;
-  if (s->pending) {
+  if (s->poll == SockPoll::kInFlight) {
     IO_STATUS_BLOCK cancel_iosb;
     nt().cancel_io_file_ex(static_cast<HANDLE>(afd_), &s->iosb, &cancel_iosb);
-  } else if (!s->queued) {
-    delete s;
   }
+  reap(s);
   return 0;
 }
 
@@ -326,12 +348,9 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   // interest it has now. A submit that fails is reported as an error.
   for (size_t i = 0; i < rearm_.size(); i++) {
     Sock* s = rearm_[i];
-    s->queued = false;
-    if (s->removed) {
-      if (!s->pending) delete s;
-      continue;
-    }
-    if (arm(s) != 0 && k < max) out[k++] = PollEvent{s->data, kPollError};
+    s->poll = SockPoll::kIdle;
+    if (reap(s)) continue;
+    if (arm(s) != 0 && k < max) out[k++] = PollEvent{s->token, kPollError};
   }
   rearm_.clear();
   if (k > 0) timeout_ms = 0;
@@ -351,12 +370,9 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
       continue;
     }
     Sock* s = reinterpret_cast<Sock*>(entries[i].lpOverlapped);
-    s->pending = false;
+    s->poll = SockPoll::kIdle;
     in_flight_--;
-    if (s->removed) {
-      if (!s->queued) delete s;
-      continue;
-    }
+    if (reap(s)) continue;
     NTSTATUS st = s->iosb.Status;
     uint32_t ev = 0;
     if (st == kStatusCancelled) {
@@ -368,7 +384,8 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
       if (afd & kAfdLocalClose) {
         // Closed without remove(): the handle is gone, so is the registration.
         socks_.erase(s->fd);
-        delete s;
+        s->removed = true;
+        reap(s);
         continue;
       }
       ev = from_afd(afd);
@@ -379,7 +396,7 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
     if (s->interest & kPollReadable) mask |= kPollReadable | kPollPeerClosed;
     if (s->interest & kPollWritable) mask |= kPollWritable;
     ev &= mask;
-    if (ev != 0) out[k++] = PollEvent{s->data, ev};
+    if (ev != 0) out[k++] = PollEvent{s->token, ev};
   }
   return k;
 }

@@ -39,17 +39,26 @@ constexpr int kMaxBatch = 256;
 constexpr uintptr_t kWakeIdent = 0;  // EVFILT_USER idents are not fds
 #endif
 
+// `udata` carries a registration's 64-bit token whole: kqueue platforms
+// protonet builds for are 64-bit.
+static_assert(sizeof(void*) >= sizeof(PollToken), "kevent udata must hold a PollToken");
+
 // EV_SET without the macro: NetBSD before 10 types `udata` as intptr_t, so
 // the cast has to follow whatever the header declares; and FreeBSD 12+ adds
 // an `ext[4]` array that must not carry stack garbage into the kernel.
 void make_change(struct kevent* ev, uintptr_t ident, int filter, unsigned flags, unsigned fflags,
-                 void* udata) {
+                 PollToken token) {
   memset(ev, 0, sizeof(*ev));
   ev->ident = ident;
   ev->filter = static_cast<decltype(ev->filter)>(filter);
   ev->flags = static_cast<decltype(ev->flags)>(flags);
   ev->fflags = fflags;
-  ev->udata = reinterpret_cast<decltype(ev->udata)>(udata);
+  // A C cast: udata is a pointer on most systems and an intptr_t on some.
+  ev->udata = (decltype(ev->udata))static_cast<uintptr_t>(token);
+}
+
+PollToken token_of(const struct kevent& ev) {
+  return static_cast<PollToken>((uintptr_t)ev.udata);  // pointer or intptr_t, as make_change
 }
 
 // Applies `n` (at most 2) changes. EV_RECEIPT makes kevent() answer every
@@ -87,12 +96,12 @@ int apply(int kq, struct kevent* changes, int n) {
 
 // Both filters of `fd` as `interest` says: EV_ADD (which also replaces the
 // udata of a filter already there) or EV_DELETE.
-int set_filters(int kq, int fd, uint32_t interest, void* data) {
+int set_filters(int kq, int fd, uint32_t interest, PollToken token) {
   struct kevent ch[2];
   make_change(&ch[0], static_cast<uintptr_t>(fd), EVFILT_READ,
-      (interest & kPollReadable) ? EV_ADD | EV_ENABLE : EV_DELETE, 0, data);
+      (interest & kPollReadable) ? EV_ADD | EV_ENABLE : EV_DELETE, 0, token);
   make_change(&ch[1], static_cast<uintptr_t>(fd), EVFILT_WRITE,
-      (interest & kPollWritable) ? EV_ADD | EV_ENABLE : EV_DELETE, 0, data);
+      (interest & kPollWritable) ? EV_ADD | EV_ENABLE : EV_DELETE, 0, token);
   return apply(kq, ch, 2);
 }
 
@@ -132,7 +141,7 @@ int Poller::init() {
   if (err != 0) return err;
 #ifdef EVFILT_USER
   struct kevent ch;
-  make_change(&ch, kWakeIdent, EVFILT_USER, EV_ADD | EV_CLEAR, 0, nullptr);
+  make_change(&ch, kWakeIdent, EVFILT_USER, EV_ADD | EV_CLEAR, 0, kPollWakeToken);
   return apply(fd_, &ch, 1);
 #else
   int p[2];
@@ -144,9 +153,9 @@ int Poller::init() {
     err = set_cloexec(fd);
     if (err != 0) return err;
   }
-  // Told apart from handles by its registration pointer, as on epoll.
+  // Told apart from handles by its token, as on epoll.
   struct kevent ch;
-  make_change(&ch, static_cast<uintptr_t>(wake_rd_), EVFILT_READ, EV_ADD, 0, &wake_fd_);
+  make_change(&ch, static_cast<uintptr_t>(wake_rd_), EVFILT_READ, EV_ADD, 0, kPollWakeToken);
   return apply(fd_, &ch, 1);
 #endif
 }
@@ -154,7 +163,7 @@ int Poller::init() {
 void Poller::wake() {
 #ifdef EVFILT_USER
   struct kevent ch;
-  make_change(&ch, kWakeIdent, EVFILT_USER, 0, NOTE_TRIGGER, nullptr);
+  make_change(&ch, kWakeIdent, EVFILT_USER, 0, NOTE_TRIGGER, kPollWakeToken);
   // Failure leaves nothing to do: the kqueue is gone or out of memory.
   kevent(fd_, &ch, 1, nullptr, 0, nullptr);
 #else
@@ -164,18 +173,18 @@ void Poller::wake() {
 #endif
 }
 
-int Poller::add(int fd, uint32_t interest, void* data) {
-  return set_filters(fd_, fd, interest, data);
+int Poller::add(int fd, uint32_t interest, PollToken token) {
+  return set_filters(fd_, fd, interest, token);
 }
 
-int Poller::modify(int fd, uint32_t interest, void* data) {
-  return set_filters(fd_, fd, interest, data);
+int Poller::modify(int fd, uint32_t interest, PollToken token) {
+  return set_filters(fd_, fd, interest, token);
 }
 
 // A kqueue descriptor polls readable while it has events pending.
 int Poller::pollable_fd() const { return fd_; }
 
-int Poller::remove(int fd) { return set_filters(fd_, fd, 0, nullptr); }
+int Poller::remove(int fd) { return set_filters(fd_, fd, 0, 0); }
 
 int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   struct kevent evs[kMaxBatch];
@@ -200,7 +209,7 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
 #ifdef EVFILT_USER
     if (ev.filter == EVFILT_USER) continue;  // the wake-up; EV_CLEAR reset it
 #else
-    if (reinterpret_cast<void*>(ev.udata) == &wake_fd_) {
+    if (token_of(ev) == kPollWakeToken) {
       char buf[64];
       while (read(wake_rd_, buf, sizeof(buf)) > 0) {
       }
@@ -216,7 +225,7 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
       continue;
     }
     idents[k] = ev.ident;
-    out[k].data = reinterpret_cast<void*>(ev.udata);
+    out[k].token = token_of(ev);
     out[k].events = flags;
     k++;
   }

@@ -85,6 +85,7 @@ void LoopCore::stream_ready(Stream* t, uint32_t events) {
 }
 
 void LoopCore::stream_finish_connect(Stream* t) {
+  PN_ASSERT(t->connecting && !t->connected);
   int err = sock_error(t->fd);
   t->connecting = false;
   if (err == 0) {
@@ -256,7 +257,7 @@ void LoopCore::stream_complete_heads(Stream* t) {
     while (r.idx < r.cnt && r.iov[r.idx].iov_len == 0) r.idx++;
     if (r.idx < r.cnt) break;
     emit_write_done(t, r, 0);
-    delete[] r.iov;
+    r.iov.reset();
     t->wq_head++;
   }
   if (t->wq_empty()) {
@@ -276,7 +277,7 @@ bool LoopCore::stream_flush(Stream* t) {
     size_t cnt = 0;
     size_t asked = 0;
     if (t->wq_head + 1 == t->wq.size() || head.cnt - head.idx >= IOV_MAX) {
-      iov = head.iov + head.idx;
+      iov = head.iov.get() + head.idx;
       cnt = std::min<size_t>(head.cnt - head.idx, IOV_MAX);
       for (size_t i = 0; i < cnt; i++) asked += iov[i].iov_len;
     } else {
@@ -329,7 +330,7 @@ void LoopCore::stream_fail_writes(Stream* t, int err) {
   t->write_err = err;
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
     emit_write_done(t, t->wq[i], err);
-    delete[] t->wq[i].iov;
+    t->wq[i].iov.reset();
   }
   t->wq.clear();
   t->wq_head = 0;
@@ -338,22 +339,23 @@ void LoopCore::stream_fail_writes(Stream* t, int err) {
 
 void LoopCore::stream_maybe_shutdown(Stream* t) {
   if (t->shutdowns == 0 || !t->wq_empty() || !t->connected) return;
+  PN_ASSERT(!t->connecting);
   int status = t->write_err;
   if (status == 0) status = shutdown_write(t->fd);
   for (; t->shutdowns > 0; t->shutdowns--) emit(kEvShutdownDone, t, status);
 }
 
-void LoopCore::stream_write(Stream* t, iovec* iov, uint32_t cnt, uint32_t copied) {
+void LoopCore::stream_write(Stream* t, IovArray iov, uint32_t cnt, uint32_t copied) {
+  PN_ASSERT(iov != nullptr || cnt == 0);
   t->stalled = false;
-  const WriteReq req{iov, cnt, 0, copied};
+  WriteReq req{std::move(iov), cnt, 0, copied};
   if (t->write_err != 0) {
     // The first error sticks: later writes fail at once, in order.
     emit_write_done(t, req, t->write_err);
-    delete[] iov;
     return;
   }
   bool was_empty = t->wq_empty();
-  t->wq.push_back(req);
+  t->wq.push_back(std::move(req));
   // Nothing ahead of it: write now rather than wait a poll round for EPOLLOUT.
   if (was_empty && t->connected) stream_flush(t);
   stream_update(t);
@@ -373,7 +375,7 @@ void LoopCore::stream_shutdown(Stream* t) {
 void LoopCore::stream_close(Stream* t) {
   for (size_t i = t->wq_head; i < t->wq.size(); i++) {
     emit_write_done(t, t->wq[i], -ECANCELED);
-    delete[] t->wq[i].iov;
+    t->wq[i].iov.reset();
   }
   t->wq.clear();
   t->wq_head = 0;

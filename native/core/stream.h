@@ -20,7 +20,7 @@
 namespace pn {
 
 struct WriteReq {
-  iovec* iov;    // new[]'d by the bridge, owned by the loop; advanced in place
+  IovArray iov;  // from the kCmdWrite; advanced in place
   uint32_t cnt;
   uint32_t idx;  // first iovec not fully written
   uint32_t copied;  // Command::copied, echoed in kEvWriteDone's len

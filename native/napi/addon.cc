@@ -12,6 +12,7 @@
 
 #include "bridge.h"
 #include "driven_loop.h"
+#include "errors.h"
 #include "handles.h"
 #include "instance.h"
 
@@ -172,9 +173,10 @@ Napi::Value IoStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// The native half of the contract with lib/binding.ts: the record layout and
-// every record type, by name. test/contract.test.ts checks that binding.ts
-// says the same.
+// The native half of the contract with lib/: the record layout, every record
+// type, and every errno the core may return, by name. lib/binding.ts reads
+// them from here (it repeats no number); test/contract.test.ts checks that
+// what lib/ dispatches on is this.
 Napi::Object Contract(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   c.Set("recordInts", Napi::Number::New(env, kRecordInts));
@@ -189,6 +191,11 @@ Napi::Object Contract(Napi::Env env) {
   };
   for (const auto& k : kinds) records.Set(k.name, Napi::Number::New(env, k.value));
   c.Set("records", records);
+  Napi::Object errors = Napi::Object::New(env);
+  for (size_t i = 0; i < kErrTableSize; i++) {
+    errors.Set(kErrTable[i].name, Napi::Number::New(env, kErrTable[i].err));
+  }
+  c.Set("errors", errors);
   return c;
 }
 

@@ -47,7 +47,7 @@ void adopt(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, int fd, i
   cmd.fd = fd;
   cmd.flag = flag;
   cmd.spare_fd = spare_fd;
-  inst->pool.loop(static_cast<int>(loop)).post(cmd);
+  inst->pool.loop(static_cast<int>(loop)).post(std::move(cmd));
 }
 
 // A listening fd for (slot, gen), with a spare descriptor taken now, on the
@@ -77,12 +77,12 @@ Loop& write_loop(Instance* inst, const SlotInfo& s) {
 constexpr size_t kCopyMax = 16 * 1024;
 constexpr uint32_t kCopyCap = 64 * 1024;
 
-// One new[]'d iovec array holding the `total` bytes of iov[0..n) right after
-// its first element, so the loop frees bytes and array together (delete[]).
-iovec* copy_of(const iovec* iov, uint32_t n, size_t total) {
+// One iovec array holding the `total` bytes of iov[0..n) right after its
+// first element, so the loop frees bytes and array together.
+IovArray copy_of(const iovec* iov, uint32_t n, size_t total) {
   const size_t slots = 1 + (total + sizeof(iovec) - 1) / sizeof(iovec);
-  iovec* q = new iovec[slots];
-  char* bytes = reinterpret_cast<char*>(q + 1);
+  IovArray q(new iovec[slots]);
+  char* bytes = reinterpret_cast<char*>(q.get() + 1);
   size_t off = 0;
   for (uint32_t i = 0; i < n; i++) {
     if (iov[i].iov_len == 0) continue;
@@ -119,7 +119,7 @@ bool route_burst(Instance* inst, uint32_t slot, SlotInfo& s) {
     cmd.slot = slot;
     cmd.gen = s.gen;
     cmd.fd = s.fd;
-    inst->writer->post(cmd);
+    inst->writer->post(std::move(cmd));
     s.lent_to_writer = true;
   }
   s.writes_at_writer = true;
@@ -260,13 +260,14 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -EBADF);
+  if (s == nullptr) return status(info, -EBADF);
   Napi::Array chunks = info[2].As<Napi::Array>();
   const uint32_t n = chunks.Length();
 
   constexpr uint32_t kStackIov = 64;
   iovec stack_iov[kStackIov];
-  iovec* iov = n <= kStackIov ? stack_iov : new iovec[n];
+  IovArray heap_iov(n <= kStackIov ? nullptr : new iovec[n]);
+  iovec* iov = n <= kStackIov ? stack_iov : heap_iov.get();
   size_t total = 0;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v = chunks.Get(i);
@@ -312,11 +313,10 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     cmd.iov = copy_of(iov, n, total);
     cmd.iovcnt = 1;
     cmd.copied = static_cast<uint32_t>(total);
-    if (iov != stack_iov) delete[] iov;
     s->writes_in_flight++;
     s->copied_in_flight += static_cast<uint32_t>(total);
     inst->writes_offloaded++;
-    write_loop(inst, *s).post(cmd);
+    write_loop(inst, *s).post(std::move(cmd));
     return status(info, 0);
   }
   size_t done = 0;
@@ -324,38 +324,31 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     inst->writes_direct++;
     s->writes_at_writer = false;  // a remainder is queued on the socket's own loop
     ssize_t w = try_writev(s->fd, iov, static_cast<int>(n));
-    if (w < 0) {
-      if (iov != stack_iov) delete[] iov;
-      return status(info, static_cast<int>(w));
-    }
+    if (w < 0) return status(info, static_cast<int>(w));
     done = static_cast<size_t>(w);
-    if (done == total) {
-      if (iov != stack_iov) delete[] iov;
-      return status(info, 0);
-    }
+    if (done == total) return status(info, 0);
   }
 
   // Queue the remainder: skip what was written, hand a fresh array to the loop.
   uint32_t first = 0;
   while (first < n && done >= iov[first].iov_len) done -= iov[first++].iov_len;
   uint32_t rest = n - first;
-  iovec* q = new iovec[rest];
+  IovArray q(new iovec[rest]);
   for (uint32_t i = 0; i < rest; i++) q[i] = iov[first + i];
   if (rest > 0) {
     q[0].iov_base = static_cast<char*>(q[0].iov_base) + done;
     q[0].iov_len -= done;
   }
-  if (iov != stack_iov) delete[] iov;
 
   Command cmd;
   cmd.type = kCmdWrite;
   cmd.slot = slot;
   cmd.gen = s->gen;
-  cmd.iov = q;
+  cmd.iov = std::move(q);
   cmd.iovcnt = rest;
   s->writes_in_flight++;
   s->held_in_flight++;
-  write_loop(inst, *s).post(cmd);
+  write_loop(inst, *s).post(std::move(cmd));
   return status(info, 1);
 }
 
@@ -371,7 +364,7 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -ENOTCONN);
+  if (s == nullptr) return status(info, -ENOTCONN);
   if (s->writes_in_flight == 0) {
     // A failed shutdown(2) (ENOTCONN after a reset, ENOTSOCK for a FIFO)
     // is told through the completion, as libuv's: node:net ignores it there.
@@ -392,7 +385,7 @@ Napi::Value Reset(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -EBADF);
+  if (s == nullptr) return status(info, -EBADF);
   int err = set_linger_zero(s->fd);
   s->closing = true;
   post_close(inst, *s, slot);
@@ -422,7 +415,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
   SlotInfo* s = inst->live(slot, u32(info, 1));
-  if (s == nullptr || s->closing) return status(info, -EBADF);
+  if (s == nullptr) return status(info, -EBADF);
   s->closing = true;
   // uv_close closes a listening fd at once: the port refuses connections as
   // soon as server.close() returns. The fd itself belongs to the loop until
@@ -461,7 +454,7 @@ Napi::Value PeerName(const Napi::CallbackInfo& info) { return name_of(info, true
 // fd(slot, gen): the handle's descriptor (Node's handle.fd), -1 once gone.
 Napi::Value Fd(const Napi::CallbackInfo& info) {
   SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
-  return Napi::Number::New(info.Env(), s == nullptr || s->closing ? -1 : s->fd);
+  return Napi::Number::New(info.Env(), s == nullptr ? -1 : s->fd);
 }
 
 Napi::Value SetNoDelay(const Napi::CallbackInfo& info) {
@@ -597,10 +590,6 @@ Napi::Value ConnectPathFd(const Napi::CallbackInfo& info) {
   return connect_bound(info, fd, remote);
 }
 
-Napi::Value ErrName(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), err_name(i32(info, 0)));
-}
-
 }  // namespace
 
 void register_handles(Napi::Env env, Napi::Object exports) {
@@ -624,7 +613,6 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("setKeepAlive", Napi::Function::New(env, SetKeepAlive, "setKeepAlive"));
   exports.Set("setTypeOfService", Napi::Function::New(env, SetTypeOfService, "setTypeOfService"));
   exports.Set("getTypeOfService", Napi::Function::New(env, GetTypeOfService, "getTypeOfService"));
-  exports.Set("errname", Napi::Function::New(env, ErrName, "errname"));
   exports.Set("getsockopt", Napi::Function::New(env, GetSockOpt, "getsockopt"));
   exports.Set("listenFd", Napi::Function::New(env, ListenFd, "listenFd"));
   exports.Set("bind", Napi::Function::New(env, Bind, "bind"));

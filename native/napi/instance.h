@@ -22,9 +22,14 @@
 namespace pn {
 
 // What the bridge knows of a handle JS opened, indexed by JS's slot number.
-// The fd stays valid until the loop reports kEvClosed: loops close fds only on
-// kCmdClose, which lets the JS thread use it for one-shot calls (names,
-// options, try-write) in between.
+//
+// The fd rule: the JS thread may make one-shot calls on `fd` (names, options,
+// the try-write, shutdown) only while the handle is live: open and not
+// closing, which Instance::live() checks and every function of handles.cc
+// that touches an fd goes through. A loop closes the fd while it handles
+// kCmdClose, which JS posts right after setting `closing`: from then on the
+// number may already be closed and reused by another socket, long before
+// kEvClosed reaches JS and frees the slot.
 struct SlotInfo {
   int fd = -1;
   uint32_t gen = 0;
@@ -53,7 +58,7 @@ inline void post_bare(Loop& loop, int32_t type, uint32_t slot, uint32_t gen) {
   cmd.type = type;
   cmd.slot = slot;
   cmd.gen = gen;
-  loop.post(cmd);
+  loop.post(std::move(cmd));
 }
 
 // Whether a write should skip the JS thread's own try-write and go to a loop
@@ -150,11 +155,13 @@ struct Instance {
   // JS-allocated buffers lent to the loops for big reads (read_supply.h).
   ReadSupply supply;
 
-  // Returns the slot's info if (slot, gen) is live, else null.
+  // The one way to a handle's SlotInfo from JS's (slot, gen): null unless
+  // the handle is live (open, this generation, and not closing). See the fd
+  // rule above.
   SlotInfo* live(uint32_t slot, uint32_t gen) {
     if (slot >= slots.size()) return nullptr;
     SlotInfo& s = slots[slot];
-    return (s.fd >= 0 && s.gen == gen) ? &s : nullptr;
+    return (s.fd >= 0 && s.gen == gen && !s.closing) ? &s : nullptr;
   }
   SlotInfo& claim(uint32_t slot) {
     if (slot >= slots.size()) slots.resize(slot + 1);

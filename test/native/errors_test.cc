@@ -1,5 +1,6 @@
 // errors_test - err_name spells negative errnos as Node's err.code does.
 #include <cerrno>
+#include <cstring>
 
 #include "check.h"
 #include "errors.h"
@@ -49,6 +50,19 @@ static void test_unknown_values() {
   CHECK_STREQ(pn::err_name(ECONNREFUSED), "UNKNOWN");  // positive: not a core error
 }
 
+static void test_table_has_one_entry_per_number_and_name() {
+  // JS keys errors by name through this table (both ways), so neither a number
+  // nor a name may appear twice; err_name must answer each entry's own name.
+  for (size_t i = 0; i < pn::kErrTableSize; i++) {
+    CHECK(pn::kErrTable[i].err < 0);
+    CHECK_STREQ(pn::err_name(pn::kErrTable[i].err), pn::kErrTable[i].name);
+    for (size_t j = i + 1; j < pn::kErrTableSize; j++) {
+      CHECK(pn::kErrTable[i].err != pn::kErrTable[j].err);
+      CHECK(std::strcmp(pn::kErrTable[i].name, pn::kErrTable[j].name) != 0);
+    }
+  }
+}
+
 static void test_last_error_is_negative_errno() {
   errno = EBADF;
   CHECK_EQ(pn::last_error(), -EBADF);
@@ -84,6 +98,7 @@ int main() {
   TEST(eopnotsupp_is_named_like_libuv);
   TEST(names_some_platforms_lack);
   TEST(unknown_values);
+  TEST(table_has_one_entry_per_number_and_name);
   TEST(last_error_is_negative_errno);
 #ifdef _WIN32
   TEST(winsock_errors_get_posix_names);

@@ -335,7 +335,7 @@ inline pn::Command make_cmd(int type, uint32_t slot, uint32_t gen = 1, int fd = 
 // A one-buffer kCmdWrite. The bytes must stay alive until kEvWriteDone.
 inline pn::Command make_write(uint32_t slot, const void* data, size_t len, uint32_t gen = 1) {
   pn::Command c = make_cmd(pn::kCmdWrite, slot, gen);
-  c.iov = new iovec[1];
+  c.iov.reset(new iovec[1]);
   c.iov[0].iov_base = const_cast<void*>(data);
   c.iov[0].iov_len = len;
   c.iovcnt = 1;

@@ -288,7 +288,7 @@ static void test_spare_from_adopt_command() {
   CHECK(spare >= 0);
   pn::Command adopt = make_cmd(pn::kCmdAdoptListener, kListener, 1, lfd);
   adopt.spare_fd = spare;
-  h.loop.post(adopt);
+  h.loop.post(std::move(adopt));
   std::vector<int> clients = make_clients(4);
   {
     FdTableFull table;
@@ -307,7 +307,7 @@ static void test_spare_from_adopt_command() {
   pn::Command adopt2 = make_cmd(pn::kCmdAdoptListener, kListener + 1, 1, lfd2);
   adopt2.spare_fd = pn::open_spare_fd();
   CHECK(adopt2.spare_fd >= 0);
-  h.loop.post(adopt2);
+  h.loop.post(std::move(adopt2));
   h.turns(50);
   CHECK_EQ(count_open_fds(), before + 1);  // the listener only
   h.loop.stop();

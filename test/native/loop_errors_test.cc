@@ -47,7 +47,7 @@ static void test_writes_queued_while_connecting_go_out_after_connect() {
   cmds[1].type = pn::kCmdWrite;
   cmds[1].slot = kClient;
   cmds[1].gen = 1;
-  cmds[1].iov = new iovec[1]{{const_cast<char*>(msg), 10}};
+  cmds[1].iov.reset(new iovec[1]{{const_cast<char*>(msg), 10}});
   cmds[1].iovcnt = 1;
   cmds[2].type = pn::kCmdShutdown;
   cmds[2].slot = kClient;

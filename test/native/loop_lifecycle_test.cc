@@ -69,13 +69,13 @@ static void test_never_started_loop_discards_posts() {
   pn::Command c;
   c.type = pn::kCmdAdoptListener;
   c.fd = fd;
-  loop.post(c);
+  loop.post(std::move(c));
   CHECK(!fd_is_open(fd));
   pn::Command w;
   w.type = pn::kCmdWrite;
-  w.iov = new iovec[2];
+  w.iov.reset(new iovec[2]);
   w.iovcnt = 2;
-  loop.post(w);  // freed, not leaked
+  loop.post(std::move(w));  // freed, not leaked
   loop.stop();
 }
 

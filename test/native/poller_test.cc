@@ -9,17 +9,24 @@
 #include <atomic>
 #include <thread>
 
+#include <unordered_map>
+
+#include "handle.h"
 #include "harness.h"
 #include "poller.h"
+#include "stream.h"
 
 using namespace pt;
 
 namespace {
 
+// The tests register tags' addresses as tokens (any distinct 64-bit values do).
+pn::PollToken tok(const void* tag) { return reinterpret_cast<uintptr_t>(tag); }
+
 // Poller::wait() until an event for `data` carries every flag in `want`;
 // returns that event's flags (0 on timeout). Events for other registrations
 // are ignored.
-uint32_t wait_until(pn::Poller& p, void* data, uint32_t want, int ms = kWaitMs) {
+uint32_t wait_until(pn::Poller& p, const void* data, uint32_t want, int ms = kWaitMs) {
   auto t0 = Clock::now();
   for (;;) {
     pn::PollEvent evs[16];
@@ -28,21 +35,21 @@ uint32_t wait_until(pn::Poller& p, void* data, uint32_t want, int ms = kWaitMs) 
     int n = p.wait(evs, 16, static_cast<int>(left));
     CHECK(n >= 0);
     for (int i = 0; i < n; i++)
-      if (evs[i].data == data && (evs[i].events & want) == want) return evs[i].events;
+      if (evs[i].token == tok(data) && (evs[i].events & want) == want) return evs[i].events;
     if (left == 0) return 0;
   }
 }
 
 // What one wait(ms) reports for `data` (0 if nothing); also checks that at
 // most one event per registration comes out of one wait().
-uint32_t poll_once(pn::Poller& p, void* data, int ms) {
+uint32_t poll_once(pn::Poller& p, const void* data, int ms) {
   pn::PollEvent evs[16];
   int n = p.wait(evs, 16, ms);
   CHECK(n >= 0);
   uint32_t got = 0;
   int seen = 0;
   for (int i = 0; i < n; i++) {
-    if (evs[i].data != data) continue;
+    if (evs[i].token != tok(data)) continue;
     got |= evs[i].events;
     seen++;
   }
@@ -82,7 +89,7 @@ void make_conn(Conn* c) {
   // throwaway poller, so the tests below start from a fresh one).
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c->a, pn::kPollWritable, c), 0);
+  CHECK_EQ(p.add(c->a, pn::kPollWritable, tok(c)), 0);
   CHECK(wait_until(p, c, pn::kPollWritable) != 0);
   CHECK_EQ(pn::sock_error(c->a), 0);
   CHECK_EQ(p.remove(c->a), 0);
@@ -116,7 +123,7 @@ static void test_connected_socket_is_writable() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollWritable, tok(&tag_a)), 0);
   uint32_t ev = wait_until(p, &tag_a, pn::kPollWritable);
   CHECK(ev & pn::kPollWritable);
   CHECK(!(ev & (pn::kPollReadable | pn::kPollPeerClosed | pn::kPollError)));
@@ -129,7 +136,7 @@ static void test_readable_after_peer_writes_level_triggered() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
   CHECK_EQ(poll_once(p, &tag_a, 50), 0u);  // nothing to read yet, writable not asked
   CHECK_EQ(send_str(c.b, "hello"), 5);
   uint32_t ev = wait_until(p, &tag_a, pn::kPollReadable);
@@ -146,29 +153,29 @@ static void test_modify_changes_interest_and_data() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
   CHECK_EQ(send_str(c.b, "x"), 1);
   CHECK(wait_until(p, &tag_a, pn::kPollReadable) != 0);
 
   // Interest 0: registered, but neither readable nor writable is reported
   // (a healthy socket has no error to report).
-  CHECK_EQ(p.modify(c.a, 0, &tag_a), 0);
+  CHECK_EQ(p.modify(c.a, 0, tok(&tag_a)), 0);
   CHECK_EQ(poll_once(p, &tag_a, 50), 0u);
 
   // Readable and writable at once: ONE event per registration per wait(),
   // carrying both (kqueue reports them as two kevents; the backend merges).
-  CHECK_EQ(p.modify(c.a, pn::kPollReadable | pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.modify(c.a, pn::kPollReadable | pn::kPollWritable, tok(&tag_a)), 0);
   uint32_t ev = wait_until(p, &tag_a, pn::kPollReadable | pn::kPollWritable);
   CHECK((ev & (pn::kPollReadable | pn::kPollWritable)) == (pn::kPollReadable | pn::kPollWritable));
   CHECK_EQ(poll_once(p, &tag_a, 0), pn::kPollReadable | pn::kPollWritable);
 
   // Writable only: the unread byte is no longer news.
-  CHECK_EQ(p.modify(c.a, pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.modify(c.a, pn::kPollWritable, tok(&tag_a)), 0);
   CHECK_EQ(poll_once(p, &tag_a, 0), pn::kPollWritable);
   CHECK_EQ(poll_once(p, &tag_a, 0), pn::kPollWritable);
 
   // Back to readable, under another registration pointer.
-  CHECK_EQ(p.modify(c.a, pn::kPollReadable, &tag_b), 0);
+  CHECK_EQ(p.modify(c.a, pn::kPollReadable, tok(&tag_b)), 0);
   CHECK_EQ(poll_once(p, &tag_a, 0), 0u);
   CHECK(wait_until(p, &tag_b, pn::kPollReadable) != 0);
   CHECK_EQ(drain(c.a), 1);
@@ -179,18 +186,18 @@ static void test_remove_stops_reports_and_add_again_works() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollReadable | pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable | pn::kPollWritable, tok(&tag_a)), 0);
   CHECK_EQ(send_str(c.b, "abc"), 3);
   CHECK(wait_until(p, &tag_a, pn::kPollReadable) != 0);
   CHECK_EQ(p.remove(c.a), 0);
   CHECK_EQ(poll_once(p, &tag_a, 50), 0u);
   // Re-registered (the loop does this when a socket leaves and rejoins).
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
   CHECK(wait_until(p, &tag_a, pn::kPollReadable) != 0);
   CHECK_EQ(p.remove(c.a), 0);
   // Two sockets in one poller are told apart by their data.
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
-  CHECK_EQ(p.add(c.b, pn::kPollReadable, &tag_b), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
+  CHECK_EQ(p.add(c.b, pn::kPollReadable, tok(&tag_b)), 0);
   CHECK_EQ(send_str(c.a, "z"), 1);
   uint32_t ev = wait_until(p, &tag_b, pn::kPollReadable);
   CHECK(ev != 0);
@@ -218,7 +225,7 @@ static void test_writable_again_after_peer_drains() {
   }
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollWritable, tok(&tag_a)), 0);
   CHECK_EQ(poll_once(p, &tag_a, 50), 0u);  // full: not writable
   // The peer reads everything; the sender turns writable again.
   size_t got = 0;
@@ -238,7 +245,7 @@ static void test_peer_fin_is_peer_closed_and_readable() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
   CHECK_EQ(send_str(c.b, "last"), 4);
   CHECK_EQ(pn::shutdown_write(c.b), 0);
   uint32_t ev;
@@ -263,7 +270,7 @@ static void test_peer_fin_is_peer_closed_and_readable() {
   CHECK(ev & pn::kPollPeerClosed);
   CHECK(ev & pn::kPollReadable);
   // Half-close: our direction still works and is reported writable.
-  CHECK_EQ(p.modify(c.a, pn::kPollReadable | pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.modify(c.a, pn::kPollReadable | pn::kPollWritable, tok(&tag_a)), 0);
   ev = wait_until(p, &tag_a, pn::kPollWritable);
   CHECK(!(ev & pn::kPollError));
   CHECK_EQ(send_str(c.a, "reply"), 5);
@@ -274,7 +281,7 @@ static void test_peer_fin_not_reported_without_read_interest() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollWritable, tok(&tag_a)), 0);
   CHECK_EQ(pn::shutdown_write(c.b), 0);
   sleep_ms(20);
   // Peer-closed is watched together with readable: a writer is not told.
@@ -287,7 +294,7 @@ static void test_peer_reset_is_error_or_peer_closed() {
   make_conn(&c);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
   CHECK_EQ(pn::set_linger_zero(c.b), 0);
   pn::close_fd(c.b);  // RST
   c.b = -1;
@@ -322,7 +329,7 @@ static void test_connect_refused_is_reported_to_writer() {
   if (err == -ECONNREFUSED) return;  // refused synchronously: nothing to poll
   CHECK_EQ(err, 0);
   // How the loop learns a connect's outcome: writable interest, then SO_ERROR.
-  CHECK_EQ(p.add(fd, pn::kPollWritable, &tag_a), 0);
+  CHECK_EQ(p.add(fd, pn::kPollWritable, tok(&tag_a)), 0);
   uint32_t ev = wait_until(p, &tag_a, 0);
   CHECK(ev & (pn::kPollWritable | pn::kPollError));
   CHECK_EQ(pn::sock_error(fd), -ECONNREFUSED);
@@ -335,7 +342,7 @@ static void test_listener_readable_when_connection_pending() {
   int lfd = listen_local(&port);
   pn::Poller p;
   CHECK_EQ(p.init(), 0);
-  CHECK_EQ(p.add(lfd, pn::kPollReadable, &tag_l), 0);
+  CHECK_EQ(p.add(lfd, pn::kPollReadable, tok(&tag_l)), 0);
   CHECK_EQ(poll_once(p, &tag_l, 50), 0u);
   int a = -1;
   CHECK_EQ(pn::stream_connect_start(local_addr(port), nullptr, &a), 0);
@@ -404,7 +411,7 @@ static void test_wakes_coalesce_and_are_consumed() {
   // And the wake-up never shows as an event next to real ones.
   Conn c;
   make_conn(&c);
-  CHECK_EQ(p.add(c.a, pn::kPollReadable, &tag_a), 0);
+  CHECK_EQ(p.add(c.a, pn::kPollReadable, tok(&tag_a)), 0);
   CHECK_EQ(send_str(c.b, "q"), 1);
   p.wake();
   t0 = Clock::now();
@@ -413,7 +420,7 @@ static void test_wakes_coalesce_and_are_consumed() {
     int n = p.wait(evs, 4, 100);
     CHECK(n >= 0);
     for (int i = 0; i < n; i++) {
-      CHECK(evs[i].data == &tag_a);
+      CHECK(evs[i].token == tok(&tag_a));
       saw = true;
     }
   }
@@ -448,7 +455,7 @@ static void test_batch_limit_keeps_the_rest() {
   int tags[3];
   for (int i = 0; i < 3; i++) {
     make_conn(&c[i]);
-    CHECK_EQ(p.add(c[i].a, pn::kPollWritable, &tags[i]), 0);
+    CHECK_EQ(p.add(c[i].a, pn::kPollWritable, tok(&tags[i])), 0);
   }
   sleep_ms(10);
   bool seen[3] = {false, false, false};
@@ -458,13 +465,40 @@ static void test_batch_limit_keeps_the_rest() {
     int n = p.wait(ev, 1, 100);
     CHECK(n >= 0 && n <= 1);
     if (n == 1) {
-      int i = static_cast<int*>(ev[0].data) - tags;
+      int i = static_cast<int>(reinterpret_cast<const int*>(static_cast<uintptr_t>(ev[0].token)) - tags);
       CHECK(i >= 0 && i < 3);
       seen[i] = true;
-      CHECK_EQ(p.modify(c[i].a, 0, &tags[i]), 0);  // quiet it, so the others get a turn
+      CHECK_EQ(p.modify(c[i].a, 0, tok(&tags[i])), 0);  // quiet it, so the others get a turn
     }
   }
   CHECK(seen[0] && seen[1] && seen[2]);
+}
+
+// A loop registers a handle under its (slot, gen) token. An event that
+// outlived its handle (the slot now holds a newer generation, or nothing)
+// names no live handle and is dropped (LoopCore::dispatch).
+static void test_stale_token_names_no_handle() {
+  pn::Poller p;
+  CHECK_EQ(p.init(), 0);
+  Conn c;
+  make_conn(&c);
+  std::unordered_map<uint32_t, pn::HandlePtr> handles;
+  handles.emplace(3u, pn::HandlePtr(new pn::Stream(c.a, 3, 1)));
+  CHECK_EQ(p.add(c.a, pn::kPollWritable, pn::handle_token(3, 1)), 0);
+  pn::PollEvent evs[4];
+  int n = p.wait(evs, 4, kWaitMs);
+  CHECK_EQ(n, 1);
+  CHECK_EQ(evs[0].token, pn::handle_token(3, 1));
+  CHECK(pn::handle_for_token(handles, evs[0].token) == handles[3].get());
+  // The handle closes and the slot is reused by generation 2 while the
+  // event is still on its way: the old event must not reach the new handle.
+  handles.erase(3u);
+  CHECK(pn::handle_for_token(handles, evs[0].token) == nullptr);
+  handles.emplace(3u, pn::HandlePtr(new pn::Stream(c.b, 3, 2)));
+  CHECK(pn::handle_for_token(handles, evs[0].token) == nullptr);
+  CHECK(pn::handle_for_token(handles, pn::handle_token(3, 2)) == handles[3].get());
+  CHECK(pn::handle_token(3, 0x7fffffff) != pn::kPollWakeToken);
+  CHECK_EQ(p.remove(c.a), 0);
 }
 
 int main() {
@@ -483,5 +517,6 @@ int main() {
   TEST(wakes_coalesce_and_are_consumed);
   TEST(wake_from_many_threads);
   TEST(batch_limit_keeps_the_rest);
+  TEST(stale_token_names_no_handle);
   return 0;
 }

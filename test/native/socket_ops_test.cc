@@ -228,7 +228,7 @@ static void test_connect_refused_leaves_nothing_open() {
     // failed connect as an exception, not as writable: wait for either.)
     pn::Poller p;
     CHECK_EQ(p.init(), 0);
-    CHECK_EQ(p.add(fd, pn::kPollWritable, &fd), 0);
+    CHECK_EQ(p.add(fd, pn::kPollWritable, 1), 0);
     pn::PollEvent ev[1];
     int n = 0;
     auto t0 = Clock::now();
