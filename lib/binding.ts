@@ -18,11 +18,22 @@ export const enum Ev {
   Connection = 7,
   AcceptError = 8,
   Closed = 9,
+  /** A UDP datagram: its bytes are a sender header, then the payload (native/core/udp.h). */
+  UdpMessage = 11,
+  /** A UDP receive error (value = -errno, 'recvmsg'); reading goes on. */
+  UdpRecvError = 12,
+  /** One queued datagram sent (value 0) or failed (-errno), in order. */
+  UdpSendDone = 13,
   /** Records only (never from a loop): a small read sliced from the current pool Buffer (bridge.h). */
   DataPooled = 100,
   /** Records only: the batch's next buffer is the pool the following DataPooled reads are in, from offset `value`. */
   PoolAt = 101,
+  /** Records only: a UdpMessage copied into the current pool Buffer, as DataPooled. */
+  UdpMessagePooled = 102,
 }
+
+/** A UdpMessage's bytes: [family 4|6, L, port hi, port lo], L bytes of address text, payload. */
+export const UDP_HEADER_FIXED = 4;
 
 /** `records` is reused by the next call: copy what must outlive this one. */
 export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[] | undefined) => void;
@@ -41,7 +52,7 @@ export interface NativeBinding {
   /** Whether the sockets run on this thread's own libuv loop (no turnEnded needed). */
   isDriven(): boolean;
   /** The record layout and record types as the addon numbers them (checked against Ev by a test). */
-  readonly contract: { recordInts: number; records: Record<string, number> };
+  readonly contract: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number };
   /** [writes made on the JS thread, writes handed to a loop in a burst, loop waits spun, slept]. */
   ioStats(): [number, number, number, number];
   connect(slot: number, gen: number, loop: number, ip: string, port: number,
@@ -85,6 +96,31 @@ export interface NativeBinding {
   /** Connects from a bound fd; the handle owns the fd on success, and it is closed on failure. */
   connectFd(slot: number, gen: number, loop: number, fd: number, ip: string, port: number): number;
   connectPathFd(slot: number, gen: number, loop: number, fd: number, path: string): number;
+
+  // ---- UDP (native/napi/udp_handles.cc); readStart/readStop/close/sockname/
+  // peername/fd above serve UDP handles too. All return 0 / a value or -errno.
+  /** Binds the handle's socket, or makes one for the address's family and binds it. */
+  udpBind(slot: number, gen: number, loop: number, ip: string, port: number, flags: number): number;
+  /** Adopts a caller's UDP socket fd. */
+  udpOpen(slot: number, gen: number, loop: number, fd: number): number;
+  /** Connects (binding to the any address first when unbound, as libuv). */
+  udpConnect(slot: number, gen: number, loop: number, ip: string, port: number): number;
+  udpDisconnect(slot: number, gen: number): number;
+  /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
+  udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null): number;
+  udpSetBroadcast(slot: number, gen: number, on: boolean): number;
+  udpSetTTL(slot: number, gen: number, ttl: number): number;
+  udpSetMulticastTTL(slot: number, gen: number, ttl: number): number;
+  udpSetMulticastLoopback(slot: number, gen: number, on: boolean): number;
+  udpSetMulticastInterface(slot: number, gen: number, iface: string | null): number;
+  /** Binds an unbound handle first (to the group's family), as libuv. */
+  udpSetMembership(slot: number, gen: number, loop: number, group: string, iface: string | null, join: boolean): number;
+  udpSetSourceMembership(slot: number, gen: number, loop: number, source: string, group: string,
+    iface: string | null, join: boolean): number;
+  /** size 0: reads SO_RCVBUF (recv) / SO_SNDBUF; else sets it. The size, or -errno. */
+  udpBufferSize(slot: number, gen: number, size: number, recv: boolean): number;
+  /** Receive system calls made so far by every loop (tests: recvmmsg batching). */
+  udpRecvSyscalls(): number;
 }
 
 // dist/ and build/ts/lib/ both sit two or three levels below the package root;

@@ -3,7 +3,7 @@
 import type { Server } from './server';
 import type { Socket } from './socket';
 import type { StreamHandle } from './stream_handle';
-import { Ev, RECORD_INTS, loadNative, native } from './binding';
+import { Ev, RECORD_INTS, UDP_HEADER_FIXED, loadNative, native } from './binding';
 
 export type SockOptName =
   | 'TCP_NODELAY' | 'SO_KEEPALIVE' | 'TCP_KEEPIDLE' | 'TCP_KEEPINTVL' | 'TCP_KEEPCNT'
@@ -39,13 +39,19 @@ export function ioStats(): IoStats {
 }
 
 /** The record layout and types as lib/binding.ts knows them and as the addon sends them. */
-export function contract(): { js: { recordInts: number; records: Record<string, number> };
-  native: { recordInts: number; records: Record<string, number> }; } {
+export function contract(): { js: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number };
+  native: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number }; } {
   loadNative();
   const records: Record<string, number> = {
     Connect: Ev.Connect, Data: Ev.Data, Eof: Ev.Eof, ReadError: Ev.ReadError, WriteDone: Ev.WriteDone,
     ShutdownDone: Ev.ShutdownDone, Connection: Ev.Connection, AcceptError: Ev.AcceptError, Closed: Ev.Closed,
     DataPooled: Ev.DataPooled, PoolAt: Ev.PoolAt,
+    UdpMessage: Ev.UdpMessage, UdpRecvError: Ev.UdpRecvError, UdpSendDone: Ev.UdpSendDone,
+    UdpMessagePooled: Ev.UdpMessagePooled,
   };
-  return { js: { recordInts: RECORD_INTS, records }, native: native.contract };
+  const { recordInts, records: nativeRecords, udpHeaderFixed } = native.contract;
+  return {
+    js: { recordInts: RECORD_INTS, records, udpHeaderFixed: UDP_HEADER_FIXED },
+    native: { recordInts, records: nativeRecords, udpHeaderFixed },
+  };
 }

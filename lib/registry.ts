@@ -131,7 +131,7 @@ function drain(): void {
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
       let buf: Buffer | undefined;
-      if (type === Ev.Data) {
+      if (type === Ev.Data || type === Ev.UdpMessage) {
         buf = b.buffers![b.nextBuffer++];
         // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
         if (buf.length !== value) buf = buf.subarray(0, value);
@@ -140,10 +140,10 @@ function drain(): void {
         b.pool = b.buffers![b.nextBuffer++];
         b.poolOff = value;
         continue;
-      } else if (type === Ev.DataPooled) {
+      } else if (type === Ev.DataPooled || type === Ev.UdpMessagePooled) {
         buf = b.pool!.subarray(b.poolOff, b.poolOff + value);
         b.poolOff += value;
-        type = Ev.Data;
+        type = type === Ev.DataPooled ? Ev.Data : Ev.UdpMessage;
       }
       const h = handles[slot];
       if (h === undefined || h.gen !== gen) {

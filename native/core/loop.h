@@ -38,6 +38,12 @@ enum EventType : int32_t {
   kEvAcceptError = 8,   // status: -errno from accept() that is not transient
   kEvClosed = 9,        // the handle's fd is closed; the last event for (slot, gen)
   kEvReleased = 10,     // a kCmdAdoptWriter handle is gone (kCmdClose); its fd stays open
+  // --- UDP (udp.h) ---
+  kEvUdpMessage = 11,    // data/len/slab as kEvData: a header naming the sender,
+                         // then the payload (udp.h); status: 0
+  kEvUdpRecvError = 12,  // status: -errno of a failed receive (ECONNREFUSED...);
+                         // reading goes on, as libuv's
+  kEvUdpSendDone = 13,   // status: 0 or -errno; one per kCmdUdpSend, in order
 };
 
 struct Event {
@@ -74,7 +80,12 @@ enum CommandType : int32_t {
                             // writing only: this loop writes and shuts down,
                             // never reads or closes it; kCmdClose cancels its
                             // queued writes and answers kEvReleased (not kEvClosed)
+  // --- UDP (udp.h); kCmdReadStart/kCmdReadStop/kCmdClose apply too ---
+  kCmdAdoptUdp = 11,        // fd: a bound (maybe connected) UDP socket
+  kCmdUdpSend = 12,         // udp_send: one datagram; answer kEvUdpSendDone
 };
+
+struct UdpSend;  // udp.h
 
 struct Command {
   int32_t type = 0;
@@ -90,6 +101,7 @@ struct Command {
                          // waits in the outbox for the next take instead of
                          // ringing the doorbell (Loop::take_quiet)
   int32_t spare_fd = -1;  // kCmdAdoptListener: owned by the command, like fd
+  UdpSend* udp_send = nullptr;  // kCmdUdpSend: new'd, owned by the command
 };
 
 class LoopCore;  // loop_core.h: the implementation, private to native/core

@@ -13,7 +13,9 @@
 #include "bridge.h"
 #include "driven_loop.h"
 #include "handles.h"
+#include "udp.h"
 #include "instance.h"
+#include "udp_handles.h"
 
 namespace pn {
 namespace {
@@ -186,9 +188,13 @@ Napi::Object Contract(Napi::Env env) {
       {"Connection", kEvConnection}, {"AcceptError", kEvAcceptError},
       {"Closed", kEvClosed},       {"DataPooled", kRecDataPooled},
       {"PoolAt", kRecPoolAt},
+      {"UdpMessage", kEvUdpMessage}, {"UdpRecvError", kEvUdpRecvError},
+      {"UdpSendDone", kEvUdpSendDone}, {"UdpMessagePooled", kRecUdpMessagePooled},
   };
   for (const auto& k : kinds) records.Set(k.name, Napi::Number::New(env, k.value));
   c.Set("records", records);
+  // A UDP message's bytes: the fixed part of the sender header (udp.h).
+  c.Set("udpHeaderFixed", Napi::Number::New(env, static_cast<double>(kUdpHeaderFixed)));
   return c;
 }
 
@@ -202,6 +208,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   exports.Set("turnEnded", Napi::Function::New(env, TurnEnded, "turnEnded"));
   exports.Set("isDriven", Napi::Function::New(env, IsDriven, "isDriven"));
   register_handles(env, exports);
+  register_udp_handles(env, exports);
   return exports;
 }
 
