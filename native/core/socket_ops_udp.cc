@@ -299,7 +299,7 @@ uint64_t udp_recv_syscalls() { return g_recv_syscalls.load(std::memory_order_rel
 int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
   if (n > kMaxBatch) n = kMaxBatch;
   iovec iov[kMaxBatch];
-#if defined(__linux__)
+#if PN_UDP_MMSG
   mmsghdr hdr[kMaxBatch];
   for (int i = 0; i < n; i++) {
     iov[i].iov_base = slots[i].buf;
@@ -355,7 +355,7 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
 
 int udp_send_batch(int fd, const UdpOut* msgs, int n) {
   if (n > kMaxBatch) n = kMaxBatch;
-#if defined(__linux__)
+#if PN_UDP_MMSG
   mmsghdr hdr[kMaxBatch];
   for (int i = 0; i < n; i++) {
     memset(&hdr[i], 0, sizeof hdr[i]);

@@ -13,6 +13,15 @@
 #include "address.h"
 #include "platform.h"
 
+// recvmmsg/sendmmsg: Linux. PN_UDP_NO_MMSG turns them off, so the
+// recvmsg/sendmsg loop the other platforms use runs on Linux too (the
+// kqueue-shim pipe build does: scripts/kqueue-shim.js).
+#if defined(__linux__) && !defined(PN_UDP_NO_MMSG)
+#define PN_UDP_MMSG 1
+#else
+#define PN_UDP_MMSG 0
+#endif
+
 namespace pn {
 
 // libuv's bind flags (uv_udp_flags), which Node passes through unchanged.
