@@ -84,6 +84,44 @@ describe('UdpHandle (lib/udp_handle.ts)', () => {
     });
   }
 
+  it('names each sender right when several take turns (IPv4-mapped on a dual-stack udp6 socket), as node:dgram', async () => {
+    const { UdpHandle } = udp();
+    // node:dgram's view of the same exchange, for the expected rinfo.
+    const nodeRinfo = await new Promise<{ address: string; family: string }>((resolve) => {
+      const r = dgram.createSocket('udp6');
+      const s4 = dgram.createSocket('udp4');
+      r.on('message', (_m, rinfo) => { r.close(); s4.close(); resolve(rinfo); });
+      r.bind(0, '::', () => s4.send('x', r.address().port, '127.0.0.1'));
+    });
+    const r = new UdpHandle(6);
+    expect(r.bind('::', 0, 0)).to.equal(0);
+    r.recvStart();
+    const senders = [new UdpHandle(4), new UdpHandle(6), new UdpHandle(4)];
+    expect(senders[0].bind('127.0.0.1', 0, 0)).to.equal(0);
+    expect(senders[1].bind('::1', 0, 0)).to.equal(0);
+    expect(senders[2].bind('127.0.0.1', 0, 0)).to.equal(0);
+    const seen: RemoteInfo[] = [];
+    const done = new Promise<void>((resolve) => {
+      r.onmessage = (_status, _data, rinfo) => {
+        seen.push(rinfo!);
+        if (seen.length === 6) resolve();
+      };
+    });
+    const port = boundPort(r);
+    for (let round = 0; round < 2; round++) {
+      for (const [i, h] of senders.entries()) {
+        expect(h.send([Buffer.from([i])], port, i === 1 ? '::1' : '127.0.0.1', null)).to.equal(2);
+      }
+    }
+    await done;
+    const expected = senders.map((h, i) => ({
+      address: i === 1 ? '::1' : nodeRinfo.address, family: 'IPv6', port: boundPort(h), size: 1,
+    }));
+    expect(nodeRinfo).to.include({ address: '::ffff:127.0.0.1', family: 'IPv6' });
+    expect(seen).to.deep.equal([...expected, ...expected]);
+    await Promise.all([closed(r), ...senders.map(closed)]);
+  });
+
   it('sends and receives an empty datagram and a 65507-byte one', async () => {
     const { UdpHandle } = udp();
     const a = new UdpHandle(4), b = new UdpHandle(4);
