@@ -147,10 +147,14 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
       Napi::ArrayBuffer ab = t.ArrayBuffer();
       iov[i].iov_base = static_cast<char*>(ab.Data()) + t.ByteOffset();
       iov[i].iov_len = t.ByteLength();
-    } else {
+    } else if (v.IsDataView()) {
       Napi::DataView d = v.As<Napi::DataView>();
       iov[i].iov_base = static_cast<char*>(d.ArrayBuffer().Data()) + d.ByteOffset();
       iov[i].iov_len = d.ByteLength();
+    } else {
+      // lib/ passes only views; anything else is refused, never read.
+      delete[] iov;
+      return status(info, -EINVAL);
     }
   }
   if (s->writes_in_flight == 0) {
