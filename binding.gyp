@@ -10,13 +10,15 @@
         "native/napi/driven_loop.cc",
         "native/napi/handles.cc",
         "native/napi/read_supply.cc",
+        "native/napi/udp_handles.cc",
         "native/core/address.cc",
         "native/core/errors.cc",
         "native/core/listener.cc",
         "native/core/loop.cc",
         "native/core/pool.cc",
         "native/core/read_slab.cc",
-        "native/core/stream.cc"
+        "native/core/stream.cc",
+        "native/core/udp.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -29,7 +31,7 @@
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-rtti"],
       "conditions": [
-        ["OS!='win'", { "sources": ["native/core/socket_ops.cc"] }],
+        ["OS!='win'", { "sources": ["native/core/socket_ops.cc", "native/core/socket_ops_udp.cc"] }],
         # -ldl: dlsym() for driven_loop.cc (in libc itself since glibc 2.34).
         ["OS=='linux'", { "sources": ["native/core/poller_epoll.cc"], "libraries": ["-ldl"] }],
         ["OS=='mac' or OS=='freebsd' or OS=='openbsd' or OS=='netbsd'", {
@@ -40,7 +42,7 @@
           # Winsock socket calls and the IOCP/AFD poller; the core's pthreads
           # come from winpthreads with mingw-w64 (MSVC builds need a pthread
           # shim: not done yet, see README).
-          "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc"],
+          "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc", "native/core/socket_ops_udp_win.cc"],
           "libraries": ["-lws2_32", "-liphlpapi"],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"]
         }]

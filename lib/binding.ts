@@ -24,6 +24,14 @@ export interface RecordTypes {
   readonly DataPooled: number;
   /** The batch's next buffer is the pool the following DataPooled reads are in, from offset `value`. */
   readonly PoolAt: number;
+  /** A UDP datagram: its bytes are a sender header, then the payload (native/core/udp.h). */
+  readonly UdpMessage: number;
+  /** A UDP receive error (value = -errno, 'recvmsg'); reading goes on. */
+  readonly UdpRecvError: number;
+  /** One queued datagram sent (value 0) or failed (-errno), in order. */
+  readonly UdpSendDone: number;
+  /** A UdpMessage copied into the current pool Buffer, as DataPooled. */
+  readonly UdpMessagePooled: number;
 }
 
 /** A record type (one of RecordTypes' values). */
@@ -38,6 +46,8 @@ export interface Contract {
   readonly recordInts: number;
   readonly records: RecordTypes;
   readonly errors: ErrTable;
+  /** A UdpMessage's bytes: [family 4|6, L, port hi, port lo] (this many), L bytes of address text, payload. */
+  readonly udpHeaderFixed: number;
 }
 
 /**
@@ -48,7 +58,7 @@ export interface Contract {
 export const Ev = {} as RecordTypes;
 /** Error numbers by name, as Node compares against its binding's UV_* constants: `err === Err.EBADF`. */
 export const Err = {} as ErrTable;
-export const layout = { recordInts: 0 };
+export const layout = { recordInts: 0, udpHeaderFixed: 0 };
 const errNames = new Map<number, string>();
 
 /** The core's name for one of its errnos ("UNKNOWN" when it is not in the table). */
@@ -117,6 +127,31 @@ export interface NativeBinding {
   /** Connects from a bound fd; the handle owns the fd on success, and it is closed on failure. */
   connectFd(slot: number, gen: number, loop: number, fd: number, ip: string, port: number): number;
   connectPathFd(slot: number, gen: number, loop: number, fd: number, path: string): number;
+
+  // ---- UDP (native/napi/udp_handles.cc); readStart/readStop/close/sockname/
+  // peername/fd above serve UDP handles too. All return 0 / a value or -errno.
+  /** Binds the handle's socket, or makes one for the address's family and binds it. */
+  udpBind(slot: number, gen: number, loop: number, ip: string, port: number, flags: number): number;
+  /** Adopts a caller's UDP socket fd. */
+  udpOpen(slot: number, gen: number, loop: number, fd: number): number;
+  /** Connects (binding to the any address first when unbound, as libuv). */
+  udpConnect(slot: number, gen: number, loop: number, ip: string, port: number): number;
+  udpDisconnect(slot: number, gen: number): number;
+  /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
+  udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null): number;
+  udpSetBroadcast(slot: number, gen: number, on: boolean): number;
+  udpSetTTL(slot: number, gen: number, ttl: number): number;
+  udpSetMulticastTTL(slot: number, gen: number, ttl: number): number;
+  udpSetMulticastLoopback(slot: number, gen: number, on: boolean): number;
+  udpSetMulticastInterface(slot: number, gen: number, iface: string | null): number;
+  /** Binds an unbound handle first (to the group's family), as libuv. */
+  udpSetMembership(slot: number, gen: number, loop: number, group: string, iface: string | null, join: boolean): number;
+  udpSetSourceMembership(slot: number, gen: number, loop: number, source: string, group: string,
+    iface: string | null, join: boolean): number;
+  /** size 0: reads SO_RCVBUF (recv) / SO_SNDBUF; else sets it. The size, or -errno. */
+  udpBufferSize(slot: number, gen: number, size: number, recv: boolean): number;
+  /** Receive system calls made so far by every loop (tests: recvmmsg batching). */
+  udpRecvSyscalls(): number;
 }
 
 // dist/ and build/ts/lib/ both sit two or three levels below the package root;
@@ -152,8 +187,9 @@ export function loadNative(): void {
 }
 
 function adopt(addon: NativeBinding): void {
-  const { recordInts, records, errors } = addon.contract;
+  const { recordInts, records, errors, udpHeaderFixed } = addon.contract;
   layout.recordInts = recordInts;
+  layout.udpHeaderFixed = udpHeaderFixed;
   Object.assign(Ev, records);
   Object.assign(Err, errors);
   for (const name of Object.keys(errors)) errNames.set(errors[name], name);

@@ -42,11 +42,14 @@ export function ioStats(): IoStats {
 }
 
 /** The record layout and types lib/ dispatches on, and as the addon sends them. */
-export function contract(): { js: { recordInts: number; records: Record<string, number> };
-  native: { recordInts: number; records: Record<string, number> }; } {
+export function contract(): { js: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number };
+  native: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number }; } {
   loadNative();
-  const { recordInts, records } = native.contract;
-  return { js: { recordInts: layout.recordInts, records: { ...Ev } }, native: { recordInts, records: { ...records } } };
+  const { recordInts, records, udpHeaderFixed } = native.contract;
+  return {
+    js: { recordInts: layout.recordInts, records: { ...Ev }, udpHeaderFixed: layout.udpHeaderFixed },
+    native: { recordInts, records: { ...records }, udpHeaderFixed },
+  };
 }
 
 /** The addon's error table: the core's negative errno for each name (what lib/'s `Err` holds). */

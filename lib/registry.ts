@@ -53,9 +53,9 @@ const runTicks = (process as unknown as { _tickCallback?: () => void })._tickCal
 
 /** Whether the record after `next` (skipping a pool announcement) is for `slot`. */
 function nextIsFor(b: Batch, slot: number): boolean {
-  let o = b.next * RECORD_INTS;
-  if (b.next < b.count && b.records[o] === Ev.PoolAt) o += RECORD_INTS;
-  return o < b.count * RECORD_INTS && b.records[o + 1] === slot;
+  let o = b.next * recordInts;
+  if (b.next < b.count && b.records[o] === Ev.PoolAt) o += recordInts;
+  return o < b.count * recordInts && b.records[o + 1] === slot;
 }
 
 // Bun and Deno also define process.versions.node; neither runs libuv.
@@ -152,7 +152,7 @@ function drain(): void {
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
       let buf: Buffer | undefined;
-      if (type === Ev.Data) {
+      if (type === Ev.Data || type === Ev.UdpMessage) {
         buf = b.buffers![b.nextBuffer++];
         // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
         if (buf.length !== value) buf = buf.subarray(0, value);
@@ -161,10 +161,10 @@ function drain(): void {
         b.pool = b.buffers![b.nextBuffer++];
         b.poolOff = value;
         continue;
-      } else if (type === Ev.DataPooled) {
+      } else if (type === Ev.DataPooled || type === Ev.UdpMessagePooled) {
         buf = b.pool!.subarray(b.poolOff, b.poolOff + value);
         b.poolOff += value;
-        type = Ev.Data;
+        type = type === Ev.DataPooled ? Ev.Data : Ev.UdpMessage;
       }
       const h = handles[slot];
       if (h === undefined || h.gen !== gen) {

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 
-interface Side { recordInts: number; records: Record<string, number> }
+interface Side { recordInts: number; records: Record<string, number>; udpHeaderFixed: number }
 
 describe('native/JS contract', () => {
   it('record layout and record types are the same on both sides', () => {
@@ -14,5 +14,6 @@ describe('native/JS contract', () => {
     const { js, native } = contract();
     expect(native.recordInts).to.equal(js.recordInts);
     expect(native.records).to.deep.equal(js.records);
+    expect(native.udpHeaderFixed).to.equal(js.udpHeaderFixed);
   });
 });

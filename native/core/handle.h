@@ -1,4 +1,4 @@
-// handle.h - what a Loop keeps per (slot, gen): the base of Stream and Listener.
+// handle.h - what a Loop keeps per (slot, gen): the base of Stream, Listener and Udp.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +6,7 @@
 
 namespace pn {
 
-enum class HandleKind : uint8_t { kStream, kListener };
+enum class HandleKind : uint8_t { kStream, kListener, kUdp };
 
 struct Handle {
   Handle(HandleKind k, int f, uint32_t s, uint32_t g) : kind(k), fd(f), slot(s), gen(g) {}

@@ -77,7 +77,7 @@ void Loop::take_events(std::vector<Event>& out) {
 bool Loop::take_quiet(std::vector<Event>& out) { return core_ != nullptr && core_->take_quiet(out); }
 
 void discard_event(Event& ev) {
-  if (ev.type == kEvData) {
+  if (ev.type == kEvData || ev.type == kEvUdpMessage) {
     if (ev.slab != nullptr) slab_release(ev.slab);
     ev.slab = nullptr;
     ev.data = nullptr;
@@ -191,6 +191,13 @@ void LoopCore::discard_command(Command& cmd) {
     case kCmdWrite:
       cmd.iov.reset();
       break;
+    case kCmdAdoptUdp:
+      close_fd(cmd.fd);
+      cmd.fd = -1;
+      break;
+    case kCmdUdpSend:
+      cmd.udp_send.reset();
+      break;
     default:
       break;
   }
@@ -206,6 +213,7 @@ void LoopCore::teardown() {
   throttled_.clear();
   paused_.clear();
   batch_streams_.clear();
+  udp_teardown();
   throttled_count_.store(0);
   for (Event& ev : batch_) discard_event(ev);
   batch_.clear();
@@ -432,7 +440,7 @@ bool LoopCore::must_not_sleep() {
     std::lock_guard<std::mutex> lock(cmd_mu_);
     if (!cmds_.empty()) return true;
   }
-  return !throttled_.empty() && epoch_.load() != seen_epoch_;
+  return (!throttled_.empty() || udp_throttled()) && epoch_.load() != seen_epoch_;
 }
 
 int LoopCore::next_timeout_ms() {
@@ -454,6 +462,7 @@ bool LoopCore::drain_commands() {
   }
   for (Command& cmd : work_) handle_command(cmd);
   work_.clear();
+  if (!udp_flush_pending_.empty()) udp_flush_pending();
   return !stopping_;
 }
 
@@ -464,6 +473,7 @@ void LoopCore::handle_command(Command& cmd) {
     case kCmdAdoptConnected:
     case kCmdAdoptListener:
     case kCmdAdoptWriter:
+    case kCmdAdoptUdp:
       adopt(cmd);
       cmd.fd = -1;
       cmd.spare_fd = -1;
@@ -484,6 +494,16 @@ void LoopCore::handle_command(Command& cmd) {
   Handle* h = it->second.get();
   if (cmd.type == kCmdClose) {
     close_handle(h);
+    return;
+  }
+  if (h->kind == HandleKind::kUdp) {
+    udp_command(static_cast<Udp*>(h), cmd);
+    return;
+  }
+  if (cmd.type == kCmdUdpSend) {
+    // A datagram for a stream or listener: a bridge bug, answered so nothing hangs.
+    emit(kEvUdpSendDone, h, -ENOTSUP);
+    discard_command(cmd);
     return;
   }
   if (h->kind != HandleKind::kStream) {
@@ -527,6 +547,12 @@ void LoopCore::adopt(const Command& cmd) {
     if (cmd.type != kCmdAdoptWriter) close_fd(cmd.fd);
     return;
   }
+  if (cmd.type == kCmdAdoptUdp) {
+    Udp* u = new Udp(cmd.fd, cmd.slot, cmd.gen);
+    handles_.emplace(cmd.slot, HandlePtr(u));
+    udp_adopt(u);
+    return;
+  }
   if (cmd.type == kCmdAdoptListener) {
     Listener* l = new Listener(cmd.fd, cmd.slot, cmd.gen);
     handles_.emplace(cmd.slot, HandlePtr(l));
@@ -545,6 +571,7 @@ void LoopCore::adopt(const Command& cmd) {
 
 void HandleDeleter::operator()(Handle* h) const {
   if (h->kind == HandleKind::kStream) delete static_cast<Stream*>(h);
+  else if (h->kind == HandleKind::kUdp) delete static_cast<Udp*>(h);  // its queued sends with it
   else delete static_cast<Listener*>(h);
 }
 
@@ -564,6 +591,10 @@ void LoopCore::close_handle(Handle* h) {
     Stream* t = static_cast<Stream*>(h);
     stream_close(t);  // kEvWriteDone/kEvShutdownDone(-ECANCELED) first
     emit(h->borrowed ? kEvReleased : kEvClosed, h, 0);
+  } else if (h->kind == HandleKind::kUdp) {
+    Udp* u = static_cast<Udp*>(h);
+    udp_close(u);  // kEvUdpSendDone(-ECANCELED) first
+    emit(kEvClosed, h, 0);
   } else {
     Listener* l = static_cast<Listener*>(h);
     for (size_t i = 0; i < paused_.size(); i++) {
@@ -604,6 +635,8 @@ void LoopCore::dispatch(const PollEvent& pe) {
   if (h == nullptr) return;  // stale: its handle closed since the wait
   if (h->kind == HandleKind::kStream)
     stream_ready(static_cast<Stream*>(h), pe.events);
+  else if (h->kind == HandleKind::kUdp)
+    udp_ready(static_cast<Udp*>(h), pe.events);
   else
     listener_ready(static_cast<Listener*>(h));
 }
@@ -640,6 +673,7 @@ void LoopCore::publish() {
       t->batch_bytes = 0;
       t->in_batch = false;
     }
+    udp_publish_locked();
   }
   batch_.clear();
   batch_streams_.clear();

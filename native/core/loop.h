@@ -39,6 +39,12 @@ enum EventType : int32_t {
   kEvAcceptError = 8,   // status: -errno from accept() that is not transient
   kEvClosed = 9,        // the handle's fd is closed; the last event for (slot, gen)
   kEvReleased = 10,     // a kCmdAdoptWriter handle is gone (kCmdClose); its fd stays open
+  // --- UDP (udp.h) ---
+  kEvUdpMessage = 11,    // data/len/slab as kEvData: a header naming the sender,
+                         // then the payload (udp.h); status: 0
+  kEvUdpRecvError = 12,  // status: -errno of a failed receive (ECONNREFUSED...);
+                         // reading goes on, as libuv's
+  kEvUdpSendDone = 13,   // status: 0 or -errno; one per kCmdUdpSend, in order
 };
 
 struct Event {
@@ -75,11 +81,22 @@ enum CommandType : int32_t {
                             // writing only: this loop writes and shuts down,
                             // never reads or closes it; kCmdClose cancels its
                             // queued writes and answers kEvReleased (not kEvClosed)
+  // --- UDP (udp.h); kCmdReadStart/kCmdReadStop/kCmdClose apply too ---
+  kCmdAdoptUdp = 11,        // fd: a bound (maybe connected) UDP socket
+  kCmdUdpSend = 12,         // udp_send: one datagram; answer kEvUdpSendDone
 };
 
 // A kCmdWrite's iovec array (new[]'d): owned by the command, then by the
 // loop's write queue, freed when the write completes, fails or is cancelled.
 using IovArray = std::unique_ptr<iovec[]>;
+
+// A kCmdUdpSend's datagram (udp.h), owned by the command until the loop
+// queues it. The deleter is in udp.cc, where UdpSend is complete.
+struct UdpSend;
+struct UdpSendDeleter {
+  void operator()(UdpSend* s) const;
+};
+using UdpSendPtr = std::unique_ptr<UdpSend, UdpSendDeleter>;
 
 // Move-only: a command owns what it carries (an iovec array, an fd to adopt)
 // until a loop takes it, or discards it (fds closed, arrays freed).
@@ -103,6 +120,7 @@ struct Command {
                          // waits in the outbox for the next take instead of
                          // ringing the doorbell (Loop::take_quiet)
   int32_t spare_fd = -1;  // kCmdAdoptListener: owned by the command, like fd
+  UdpSendPtr udp_send;   // kCmdUdpSend: the datagram; the loop takes it
 };
 
 class LoopCore;  // loop_core.h: the implementation, private to native/core

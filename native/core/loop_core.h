@@ -32,6 +32,7 @@
 #include "loop.h"
 #include "poller.h"
 #include "stream.h"
+#include "udp.h"
 
 namespace pn {
 
@@ -148,6 +149,22 @@ class LoopCore {
   void listener_update(Listener* l);
   void run_listener_timers();
 
+  // --- loop thread: udp.cc (the hooks in loop.cc call only these) ---
+  void udp_adopt(Udp* u);
+  void udp_command(Udp* u, Command& cmd);  // read start/stop, send
+  void udp_ready(Udp* u, uint32_t events);
+  void udp_close(Udp* u);  // cancels queued sends; the fd is closed by close_handle
+  void udp_publish_locked();  // publish(), under out_mu_: outbox accounting
+  void udp_resume_throttled(uint64_t epoch);
+  bool udp_throttled() const { return !udp_throttled_.empty(); }
+  void udp_teardown();  // scratch memory
+  void udp_flush_pending();  // drain_commands(), at its end
+  bool udp_read(Udp* u);
+  void udp_flush(Udp* u);
+  void udp_update(Udp* u);
+  size_t udp_outbox_load(const Udp* u, uint64_t epoch) const;
+  void emit_send_done(const Udp* u, UdpSend* s, int32_t status);
+
   // ===== shared =====
   Loop::Doorbell bell_;
   void* ctx_;
@@ -207,6 +224,10 @@ class LoopCore {
   uint64_t lag_epoch_ = 0;           // out_epoch_ at that publish
   ReadSlab* slab_ = nullptr;         // reads go into its free tail (read_slab.h)
   iovec gather_[IOV_MAX];            // scratch for writes spanning several requests
+  std::vector<Udp*> batch_udps_;     // UDP sockets with kEvUdpMessage bytes in batch_
+  std::vector<Udp*> udp_throttled_;  // UDP sockets paused by outbox backpressure
+  std::vector<Udp*> udp_flush_pending_;  // UDP sockets with sends queued by this drain
+  UdpScratch* udp_scratch_ = nullptr;  // receive slices (udp.h), on first UDP read
 
   static constexpr size_t kReadChunk = 64 * 1024;  // slab size and largest single read
   // A slab with less room than this is retired: a read must be able to fill

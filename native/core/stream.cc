@@ -129,6 +129,7 @@ void LoopCore::resume_throttled() {
   uint64_t epoch = epoch_.load();
   if (epoch == seen_epoch_) return;
   seen_epoch_ = epoch;
+  udp_resume_throttled(epoch);
   size_t keep = 0;
   for (Stream* t : throttled_) {
     // JS took a full batch and has not stopped reading: a bigger batch next.

@@ -14,7 +14,9 @@
 #include "driven_loop.h"
 #include "errors.h"
 #include "handles.h"
+#include "udp.h"
 #include "instance.h"
+#include "udp_handles.h"
 
 namespace pn {
 namespace {
@@ -188,6 +190,8 @@ Napi::Object Contract(Napi::Env env) {
       {"Connection", kEvConnection}, {"AcceptError", kEvAcceptError},
       {"Closed", kEvClosed},       {"DataPooled", kRecDataPooled},
       {"PoolAt", kRecPoolAt},
+      {"UdpMessage", kEvUdpMessage}, {"UdpRecvError", kEvUdpRecvError},
+      {"UdpSendDone", kEvUdpSendDone}, {"UdpMessagePooled", kRecUdpMessagePooled},
   };
   for (const auto& k : kinds) records.Set(k.name, Napi::Number::New(env, k.value));
   c.Set("records", records);
@@ -196,6 +200,8 @@ Napi::Object Contract(Napi::Env env) {
     errors.Set(kErrTable[i].name, Napi::Number::New(env, kErrTable[i].err));
   }
   c.Set("errors", errors);
+  // A UDP message's bytes: the fixed part of the sender header (udp.h).
+  c.Set("udpHeaderFixed", Napi::Number::New(env, static_cast<double>(kUdpHeaderFixed)));
   return c;
 }
 
@@ -209,6 +215,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   exports.Set("turnEnded", Napi::Function::New(env, TurnEnded, "turnEnded"));
   exports.Set("isDriven", Napi::Function::New(env, IsDriven, "isDriven"));
   register_handles(env, exports);
+  register_udp_handles(env, exports);
   return exports;
 }
 

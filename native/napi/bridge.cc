@@ -81,7 +81,9 @@ constexpr size_t kSpareBuffersPerLoop = 6;
 // JS pins its pool, as a slice of Buffer.allocUnsafe's 8 KiB pool does.
 constexpr uint32_t kPoolBytes = 16 * 1024;
 
-bool pooled(const Event& ev) { return ev.type == kEvData && ev.len < kCopyBelow; }
+// Bytes for JS: a stream's read or a UDP datagram (with its sender header).
+bool carries_bytes(const Event& ev) { return ev.type == kEvData || ev.type == kEvUdpMessage; }
+bool pooled(const Event& ev) { return carries_bytes(ev) && ev.len < kCopyBelow; }
 
 // Replaces the instance's pool with a fresh kPoolBytes Buffer (the old one
 // lives on in the slices JS holds). False if there is no memory for one.
@@ -146,7 +148,9 @@ bool account(Instance* inst, const Event& ev) {
   if (ev.slot >= inst->slots.size()) return true;
   SlotInfo& s = inst->slots[ev.slot];
   if (s.gen != ev.gen) return true;
-  if (ev.type == kEvWriteDone) {
+  if (ev.type == kEvUdpSendDone) {
+    if (s.writes_in_flight > 0) s.writes_in_flight--;  // udp_handles.cc: sends queued
+  } else if (ev.type == kEvWriteDone) {
     if (s.writes_in_flight > 0) s.writes_in_flight--;
     if (ev.len > 0) {
       // A copied write: JS saw it complete when it was made. A failure shows
@@ -304,7 +308,7 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     if (!account(inst, ev)) continue;
     int32_t type = ev.type;
     int32_t value = ev.status;
-    if (ev.type == kEvData) {
+    if (carries_bytes(ev)) {
       value = static_cast<int32_t>(ev.len);
       bool in_pool = false;
       if (pooled(ev) && (inst->pool_room() >= ev.len || new_pool(env, inst))) {
@@ -324,13 +328,13 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
         release_copied(ev.slab);
         ev.slab = nullptr;
         ev.data = nullptr;
-        type = kRecDataPooled;
+        type = ev.type == kEvData ? kRecDataPooled : kRecUdpMessagePooled;
       } else if (!push_buffer(make_buffer(env, ev))) {
         // Big, or no pool: a Buffer of its own, and none could be made. The
         // bytes are gone, so this socket's stream ends in an error here
         // rather than a later record being paired with the wrong Buffer.
         discard_event(ev);
-        type = kEvReadError;
+        type = ev.type == kEvData ? kEvReadError : kEvUdpRecvError;
         value = -ENOMEM;
       }
     } else if (ev.type == kEvConnection) {

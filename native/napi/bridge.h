@@ -46,5 +46,8 @@ constexpr int32_t kRecDataPooled = 100;
 // Record type (JS only): the next buffer of the batch is the pool the
 // following kRecDataPooled reads are in, starting at offset `value`.
 constexpr int32_t kRecPoolAt = 101;
+// Record type (JS only): a UDP datagram (kEvUdpMessage: sender header, then
+// payload) copied into the pool Buffer, as kRecDataPooled; value = its length.
+constexpr int32_t kRecUdpMessagePooled = 102;
 
 }  // namespace pn

@@ -1,0 +1,292 @@
+// udp.cc - the UDP socket state machine (see udp.h), after libuv's
+// src/unix/udp.c: receives until EAGAIN or a per-wake budget, many datagrams
+// per system call; sends through a queue flushed in batches. The raw calls
+// are socket_ops_udp's, so this file is the same on every platform.
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "loop_core.h"
+#include "socket_ops_udp.h"
+
+namespace pn {
+
+void UdpSendDeleter::operator()(UdpSend* s) const { delete s; }
+
+
+namespace {
+
+// Per socket, per wake: at most this many datagrams (fairness between
+// sockets; libuv reads 32 per wake, Node's flood is what this is for).
+constexpr int kUdpWakeBudget = 256;
+
+// PROTONET_UDP_RECV_SLOT (tests only): a smaller receive slice, so that
+// tests can send a datagram longer than it and see what a truncated one does.
+size_t slot_bytes_from_env() {
+  if (const char* env = getenv("PROTONET_UDP_RECV_SLOT")) {
+    char* end = nullptr;
+    long v = strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= static_cast<long>(UdpScratch::kSlotBytes))
+      return static_cast<size_t>(v);
+  }
+  return UdpScratch::kSlotBytes;
+}
+
+}  // namespace
+
+void LoopCore::udp_adopt(Udp* u) { udp_update(u); }
+
+void LoopCore::udp_update(Udp* u) {
+  uint32_t want = 0;
+  if (u->reading && !u->throttled) want |= kPollReadable;
+  if (!u->sq_empty()) want |= kPollWritable;
+  int err = set_interest(u, want);
+  if (err == 0) return;
+  // The poller refused the fd: fail what waited on it so nothing hangs.
+  if (want & kPollReadable) {
+    u->reading = false;
+    emit(kEvUdpRecvError, u, err);
+  }
+  while (!u->sq_empty()) emit_send_done(u, u->sq[u->sq_head++], err);
+  u->sq.clear();
+  u->sq_head = 0;
+  set_interest(u, 0);
+}
+
+void LoopCore::emit_send_done(const Udp* u, UdpSend* s, int32_t status) {
+  emit(kEvUdpSendDone, u, status);
+  delete s;
+}
+
+void LoopCore::udp_command(Udp* u, Command& cmd) {
+  switch (cmd.type) {
+    case kCmdReadStart:
+      u->reading = true;
+      udp_update(u);
+      return;
+    case kCmdReadStop:
+      u->reading = false;
+      udp_update(u);
+      return;
+    case kCmdUdpSend: {
+      UdpSend* s = cmd.udp_send.release();  // the queue's (udp.h) from here
+      const bool was_empty = u->sq_empty();
+      u->sq.push_back(s);
+      // Nothing ahead of it: send when this drain of commands ends, with
+      // whatever else it queues (one sendmmsg), rather than wait a poll round.
+      if (was_empty && !u->flush_pending) {
+        u->flush_pending = true;
+        udp_flush_pending_.push_back(u);
+      }
+      return;
+    }
+    case kCmdWrite:
+      // Stream commands on a UDP socket: a bridge bug, answered so nothing hangs.
+      emit(kEvWriteDone, u, -ENOTSUP);
+      batch_.back().len = cmd.copied;
+      break;
+    case kCmdShutdown:
+      emit(kEvShutdownDone, u, -ENOTSUP);
+      break;
+    default:
+      break;
+  }
+  discard_command(cmd);
+}
+
+void LoopCore::udp_ready(Udp* u, uint32_t events) {
+  // Receive first, as libuv: a connected socket's ICMP error then reaches
+  // the reader (recvmsg ECONNREFUSED, as node:dgram reports it), not a send.
+  if ((u->interest & kPollReadable) && (events & (kPollReadable | kPollError | kPollPeerClosed)))
+    udp_read(u);
+  if ((u->interest & kPollWritable) && (events & (kPollWritable | kPollError)) && !u->sq_empty())
+    udp_flush(u);
+  udp_update(u);
+}
+
+size_t LoopCore::udp_outbox_load(const Udp* u, uint64_t epoch) const {
+  return u->batch_bytes + (u->pub_epoch == epoch ? u->pub_bytes : 0);
+}
+
+bool LoopCore::udp_read(Udp* u) {
+  if (udp_scratch_ == nullptr) {
+    UdpScratch* sc = new (std::nothrow) UdpScratch();
+    if (sc != nullptr) {
+      sc->slot_bytes = slot_bytes_from_env();
+      sc->bytes = new (std::nothrow) char[sc->slot_bytes * UdpScratch::kSlots];
+      if (sc->bytes == nullptr) {
+        delete sc;
+        sc = nullptr;
+      }
+    }
+    if (sc == nullptr) {
+      emit(kEvUdpRecvError, u, -ENOMEM);
+      return true;
+    }
+    udp_scratch_ = sc;
+  }
+  UdpRecvSlot slots[UdpScratch::kSlots];
+  for (int i = 0; i < UdpScratch::kSlots; i++) {
+    slots[i].buf = udp_scratch_->bytes + static_cast<size_t>(i) * udp_scratch_->slot_bytes;
+    slots[i].cap = udp_scratch_->slot_bytes;
+  }
+  const uint64_t epoch = epoch_.load();
+  int budget = kUdpWakeBudget;
+  bool progress = false;
+  while (budget > 0) {
+    if (udp_outbox_load(u, epoch) >= Loop::kOutboxBytesPerSocket) {
+      // JS is behind: stop reading until it takes the outbox (the kernel's
+      // receive buffer holds what comes meanwhile, and drops the rest, as
+      // it would for a slow node:dgram).
+      u->throttled = true;
+      udp_throttled_.push_back(u);
+      throttled_count_.fetch_add(1);  // seq_cst: pairs with take()'s epoch store
+      return progress;
+    }
+    const int want = std::min(budget, UdpScratch::kSlots);
+    int got = udp_recv_batch(u->fd, slots, want);
+    if (got == -EAGAIN) return progress;
+    progress = true;
+    if (got < 0) {
+      // libuv hands the error to the callback and goes on reading.
+      emit(kEvUdpRecvError, u, got);
+      return true;
+    }
+    for (int i = 0; i < got; i++) {
+      const UdpRecvSlot& s = slots[i];
+      char ip[kMaxIpLen];
+      int port = 0, family = 0;
+      if (addr_to_ip(s.from.sa(), ip, sizeof ip, &port, &family) != 0) {
+        ip[0] = '\0';  // no sender (an unnamed peer): an empty address
+        family = 4;
+      }
+      const size_t iplen = strlen(ip);
+      const size_t total = kUdpHeaderFixed + iplen + s.len;
+      // The datagram goes into the loop's shared slab, compactly (header,
+      // then payload), so the scratch is free for the next call.
+      if (slab_ == nullptr || slab_->size - slab_->used < total) {
+        if (slab_ != nullptr) slab_release(slab_);
+        slab_ = slab_new(std::max(kReadChunk, total));
+        if (slab_ == nullptr) {
+          emit(kEvUdpRecvError, u, -ENOMEM);
+          return true;
+        }
+      }
+      char* dst = slab_->bytes() + slab_->used;
+      dst[0] = static_cast<char>(family);
+      dst[1] = static_cast<char>(iplen);
+      dst[2] = static_cast<char>((port >> 8) & 0xff);
+      dst[3] = static_cast<char>(port & 0xff);
+      memcpy(dst + kUdpHeaderFixed, ip, iplen);
+      if (s.len > 0) memcpy(dst + kUdpHeaderFixed + iplen, s.buf, s.len);
+      Event ev;
+      ev.type = kEvUdpMessage;
+      ev.slot = u->slot;
+      ev.gen = u->gen;
+      ev.len = static_cast<uint32_t>(total);
+      ev.data = dst;
+      ev.slab = slab_;
+      slab_ref(slab_);
+      slab_->used += (total + 7) & ~static_cast<size_t>(7);
+      if (slab_->used > slab_->size) slab_->used = slab_->size;
+      batch_.push_back(ev);
+      u->batch_bytes += total;
+      if (!u->in_batch) {
+        u->in_batch = true;
+        batch_udps_.push_back(u);
+      }
+    }
+    budget -= got;
+    if (got < want) return true;  // drained: skip the call that would say EAGAIN
+  }
+  return progress;
+}
+
+void LoopCore::udp_flush(Udp* u) {
+  UdpOut out[UdpScratch::kSlots];
+  while (!u->sq_empty()) {
+    int n = 0;
+    for (size_t q = u->sq_head; q < u->sq.size() && n < UdpScratch::kSlots; q++, n++) {
+      const UdpSend* s = u->sq[q];
+      out[n].iov = s->iov;
+      out[n].iovcnt = static_cast<int>(s->cnt);
+      out[n].to = s->has_to ? &s->to : nullptr;
+    }
+    int sent = udp_send_batch(u->fd, out, n);
+    if (sent == -EAGAIN) break;  // wait for writability
+    if (sent < 0) {
+      // This datagram failed (EMSGSIZE, a connected peer's ECONNREFUSED...);
+      // each datagram stands alone, so the next ones are tried.
+      emit_send_done(u, u->sq[u->sq_head++], sent);
+      continue;
+    }
+    for (int i = 0; i < sent; i++) emit_send_done(u, u->sq[u->sq_head++], 0);
+  }
+  if (u->sq_empty()) {
+    u->sq.clear();
+    u->sq_head = 0;
+  }
+}
+
+void LoopCore::udp_flush_pending() {
+  for (Udp* u : udp_flush_pending_) {
+    u->flush_pending = false;
+    udp_flush(u);
+    udp_update(u);
+  }
+  udp_flush_pending_.clear();
+}
+
+void LoopCore::udp_close(Udp* u) {
+  if (u->flush_pending) {
+    udp_flush_pending_.erase(std::find(udp_flush_pending_.begin(), udp_flush_pending_.end(), u));
+    u->flush_pending = false;
+  }
+  while (!u->sq_empty()) emit_send_done(u, u->sq[u->sq_head++], -ECANCELED);
+  u->sq.clear();
+  u->sq_head = 0;
+  if (u->throttled) {
+    udp_throttled_.erase(std::find(udp_throttled_.begin(), udp_throttled_.end(), u));
+    throttled_count_.fetch_sub(1);
+  }
+  // Commands run between publishes, so u is never in batch_udps_ here.
+}
+
+void LoopCore::udp_publish_locked() {
+  for (Udp* u : batch_udps_) {
+    if (u->pub_epoch != out_epoch_) {
+      u->pub_epoch = out_epoch_;
+      u->pub_bytes = 0;
+    }
+    u->pub_bytes += u->batch_bytes;
+    u->batch_bytes = 0;
+    u->in_batch = false;
+  }
+  batch_udps_.clear();
+}
+
+void LoopCore::udp_resume_throttled(uint64_t epoch) {
+  size_t keep = 0;
+  for (Udp* u : udp_throttled_) {
+    if (udp_outbox_load(u, epoch) < Loop::kOutboxBytesPerSocket) {
+      u->throttled = false;
+      throttled_count_.fetch_sub(1);
+      udp_update(u);
+    } else {
+      udp_throttled_[keep++] = u;
+    }
+  }
+  udp_throttled_.resize(keep);
+}
+
+void LoopCore::udp_teardown() {
+  udp_throttled_.clear();
+  udp_flush_pending_.clear();
+  batch_udps_.clear();
+  delete udp_scratch_;
+  udp_scratch_ = nullptr;
+}
+
+}  // namespace pn

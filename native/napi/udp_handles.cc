@@ -1,0 +1,275 @@
+// udp_handles.cc - the UDP functions JS calls (lib/udp_handle.ts), as
+// handles.cc is for streams: convert arguments, call the core, return 0 / a
+// value / a negative errno; never throw for a system error.
+//
+// The socket is made on the JS thread (bind, connect and membership never
+// block, as in libuv) and handed to the handle's loop with kCmdAdoptUdp. A
+// send is tried at once from the JS thread when nothing of this socket is
+// queued on its loop (libuv's uv_udp_try_send, which Node's udp_wrap uses
+// first); only what the kernel could not take goes to the loop.
+#include "udp_handles.h"
+
+#include <utility>
+#include <string>
+
+#include "address.h"
+#include "bridge.h"
+#include "socket_ops.h"
+#include "socket_ops_udp.h"
+#include "udp.h"
+
+namespace pn {
+namespace {
+
+Instance* instance(const Napi::CallbackInfo& info) { return info.Env().GetInstanceData<Instance>(); }
+uint32_t u32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Uint32Value(); }
+int32_t i32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+Napi::Value status(const Napi::CallbackInfo& info, int err) { return Napi::Number::New(info.Env(), err); }
+
+// A string argument, or "absent" for null/undefined.
+bool opt_string(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  if (info.Length() <= i || !info[i].IsString()) return false;
+  *out = info[i].As<Napi::String>().Utf8Value();
+  return true;
+}
+
+// The live, not closing handle's slot, or null.
+SlotInfo* open_slot(const Napi::CallbackInfo& info) {
+  SlotInfo* s = instance(info)->live(u32(info, 0), u32(info, 1));
+  return s == nullptr || s->closing ? nullptr : s;
+}
+
+// Hands a fresh UDP fd for (slot, gen) to `loop`.
+void adopt_udp(Instance* inst, uint32_t slot, uint32_t gen, uint32_t loop, int fd) {
+  SlotInfo& s = inst->claim(slot);
+  s = SlotInfo{};
+  s.fd = fd;
+  s.gen = gen;
+  s.loop = loop;
+  Command cmd;
+  cmd.type = kCmdAdoptUdp;
+  cmd.slot = slot;
+  cmd.gen = gen;
+  cmd.fd = fd;
+  inst->pool.loop(static_cast<int>(loop)).post(std::move(cmd));
+}
+
+// The handle's fd, making and binding one first (to the any address of
+// `family`, with `flags`) when it has none: libuv's deferred bind.
+int fd_or_bind_any(const Napi::CallbackInfo& info, int family, unsigned flags, int* fd_out) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0), gen = u32(info, 1);
+  if (SlotInfo* s = inst->live(slot, gen)) {
+    if (s->closing) return -EBADF;
+    *fd_out = s->fd;
+    return 0;
+  }
+  SockAddr any;
+  int err = addr_from_ip(family == AF_INET6 ? "::" : "0.0.0.0", 0, &any);
+  int fd = -1;
+  if (err == 0) err = udp_open_bound(any, flags, &fd);
+  if (err != 0) return err;
+  adopt_udp(inst, slot, gen, u32(info, 2), fd);
+  *fd_out = fd;
+  return 0;
+}
+
+// udpBind(slot, gen, loop, ip, port, flags) -> 0 | -errno. Binds the
+// handle's socket, or makes one for the address's family.
+Napi::Value JsBind(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0), gen = u32(info, 1);
+  std::string ip = info[3].As<Napi::String>().Utf8Value();
+  SockAddr local;
+  int err = addr_from_ip(ip.c_str(), i32(info, 4), &local);
+  if (err) return status(info, err);
+  const unsigned flags = u32(info, 5);
+  if (SlotInfo* s = inst->live(slot, gen)) {
+    if (s->closing) return status(info, -EBADF);
+    return status(info, udp_bind(s->fd, local, flags));
+  }
+  int fd = -1;
+  err = udp_open_bound(local, flags, &fd);
+  if (err) return status(info, err);
+  adopt_udp(inst, slot, gen, u32(info, 2), fd);
+  return status(info, 0);
+}
+
+// udpOpen(slot, gen, loop, fd) -> 0 | -errno: a caller's UDP socket.
+Napi::Value JsOpen(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  if (inst->live(u32(info, 0), u32(info, 1)) != nullptr) return status(info, -EBUSY);
+  int fd = i32(info, 3);
+  int err = udp_adopt_fd(fd);
+  if (err) return status(info, err);
+  adopt_udp(inst, u32(info, 0), u32(info, 1), u32(info, 2), fd);
+  return status(info, 0);
+}
+
+// udpConnect(slot, gen, loop, ip, port) -> 0 | -errno (binds first if unbound).
+Napi::Value JsConnect(const Napi::CallbackInfo& info) {
+  std::string ip = info[3].As<Napi::String>().Utf8Value();
+  SockAddr remote;
+  int err = addr_from_ip(ip.c_str(), i32(info, 4), &remote);
+  if (err) return status(info, err);
+  int fd = -1;
+  err = fd_or_bind_any(info, remote.family(), 0, &fd);
+  if (err) return status(info, err);
+  return status(info, udp_connect(fd, remote));
+}
+
+Napi::Value JsDisconnect(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  return status(info, s == nullptr ? -EBADF : udp_disconnect(s->fd));
+}
+
+// udpSend(slot, gen, chunks, port, ip | null) -> bytes + 1 (sent now) |
+// 0 (queued: a kEvUdpSendDone follows; JS keeps `chunks` alive until then)
+// | -errno (nothing sent).
+Napi::Value JsSend(const Napi::CallbackInfo& info) {
+  Instance* inst = instance(info);
+  uint32_t slot = u32(info, 0);
+  SlotInfo* s = open_slot(info);
+  if (s == nullptr) return status(info, -EBADF);
+  SockAddr to;
+  std::string ip;
+  const bool has_to = opt_string(info, 4, &ip);
+  if (has_to) {
+    int err = addr_from_ip(ip.c_str(), i32(info, 3), &to);
+    if (err) return status(info, err);
+  }
+  Napi::Array chunks = info[2].As<Napi::Array>();
+  const uint32_t n = chunks.Length();
+  iovec* iov = new iovec[n == 0 ? 1 : n];
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value v = chunks.Get(i);
+    if (v.IsTypedArray()) {
+      Napi::TypedArray t = v.As<Napi::TypedArray>();
+      Napi::ArrayBuffer ab = t.ArrayBuffer();
+      iov[i].iov_base = static_cast<char*>(ab.Data()) + t.ByteOffset();
+      iov[i].iov_len = t.ByteLength();
+    } else if (v.IsDataView()) {
+      Napi::DataView d = v.As<Napi::DataView>();
+      iov[i].iov_base = static_cast<char*>(d.ArrayBuffer().Data()) + d.ByteOffset();
+      iov[i].iov_len = d.ByteLength();
+    } else {
+      // lib/ passes only views; anything else is refused, never read.
+      delete[] iov;
+      return status(info, -EINVAL);
+    }
+  }
+  if (s->writes_in_flight == 0) {
+    ssize_t r = udp_try_send(s->fd, iov, static_cast<int>(n), has_to ? &to : nullptr);
+    if (r != -EAGAIN) {
+      delete[] iov;
+      return status(info, r < 0 ? static_cast<int>(r) : static_cast<int>(r) + 1);
+    }
+  }
+  UdpSend* req = new UdpSend();
+  req->iov = iov;
+  req->cnt = n;
+  req->has_to = has_to;
+  req->to = to;
+  Command cmd;
+  cmd.type = kCmdUdpSend;
+  cmd.slot = slot;
+  cmd.gen = s->gen;
+  cmd.udp_send.reset(req);
+  s->writes_in_flight++;
+  inst->pool.loop(static_cast<int>(s->loop)).post(std::move(cmd));
+  return status(info, 0);
+}
+
+// Options: (slot, gen, value) -> 0 | -errno (EBADF with no socket, as libuv's -1 fd).
+Napi::Value JsSetBroadcast(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  return status(info, s == nullptr ? -EBADF : udp_set_broadcast(s->fd, info[2].ToBoolean().Value()));
+}
+Napi::Value JsSetTTL(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  return status(info, s == nullptr ? -EBADF : udp_set_ttl(s->fd, i32(info, 2)));
+}
+Napi::Value JsSetMulticastTTL(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  return status(info, s == nullptr ? -EBADF : udp_set_multicast_ttl(s->fd, i32(info, 2)));
+}
+Napi::Value JsSetMulticastLoopback(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  return status(info, s == nullptr ? -EBADF : udp_set_multicast_loop(s->fd, info[2].ToBoolean().Value()));
+}
+Napi::Value JsSetMulticastInterface(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  if (s == nullptr) return status(info, -EBADF);
+  std::string iface;
+  const bool has = opt_string(info, 2, &iface);
+  return status(info, udp_set_multicast_interface(s->fd, has ? iface.c_str() : nullptr));
+}
+
+// udpSetMembership(slot, gen, loop, group, iface | null, join) -> 0 | -errno.
+// An unbound handle is bound first to the group's family, as libuv does.
+Napi::Value JsSetMembership(const Napi::CallbackInfo& info) {
+  std::string group, iface;
+  opt_string(info, 3, &group);
+  const bool has_iface = opt_string(info, 4, &iface);
+  const int family = udp_literal_family(group.c_str());
+  if (family == 0) return status(info, -EINVAL);
+  int fd = -1;
+  int err = fd_or_bind_any(info, family, kUdpReuseAddr, &fd);
+  if (err) return status(info, err);
+  return status(info, udp_set_membership(fd, group.c_str(), has_iface ? iface.c_str() : nullptr,
+                                         info[5].ToBoolean().Value()));
+}
+
+// udpSetSourceMembership(slot, gen, loop, source, group, iface | null, join).
+Napi::Value JsSetSourceMembership(const Napi::CallbackInfo& info) {
+  std::string source, group, iface;
+  opt_string(info, 3, &source);
+  opt_string(info, 4, &group);
+  const bool has_iface = opt_string(info, 5, &iface);
+  const int family = udp_literal_family(group.c_str());
+  if (family == 0 || udp_literal_family(source.c_str()) != family) return status(info, -EINVAL);
+  int fd = -1;
+  int err = fd_or_bind_any(info, family, kUdpReuseAddr, &fd);
+  if (err) return status(info, err);
+  return status(info, udp_set_source_membership(fd, source.c_str(), group.c_str(),
+                                                has_iface ? iface.c_str() : nullptr,
+                                                info[6].ToBoolean().Value()));
+}
+
+// udpBufferSize(slot, gen, size, recv) -> size (read, or as set) | -errno.
+Napi::Value JsBufferSize(const Napi::CallbackInfo& info) {
+  SlotInfo* s = open_slot(info);
+  if (s == nullptr) return status(info, -EBADF);
+  int out = 0;
+  int err = udp_buffer_size(s->fd, info[3].ToBoolean().Value(), i32(info, 2), &out);
+  return status(info, err != 0 ? err : out);
+}
+
+// udpRecvSyscalls() -> receive system calls made so far (tests: batching).
+Napi::Value JsRecvSyscalls(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(udp_recv_syscalls()));
+}
+
+}  // namespace
+
+void register_udp_handles(Napi::Env env, Napi::Object exports) {
+  const struct { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); } fns[] = {
+      {"udpBind", JsBind},
+      {"udpOpen", JsOpen},
+      {"udpConnect", JsConnect},
+      {"udpDisconnect", JsDisconnect},
+      {"udpSend", JsSend},
+      {"udpSetBroadcast", JsSetBroadcast},
+      {"udpSetTTL", JsSetTTL},
+      {"udpSetMulticastTTL", JsSetMulticastTTL},
+      {"udpSetMulticastLoopback", JsSetMulticastLoopback},
+      {"udpSetMulticastInterface", JsSetMulticastInterface},
+      {"udpSetMembership", JsSetMembership},
+      {"udpSetSourceMembership", JsSetSourceMembership},
+      {"udpBufferSize", JsBufferSize},
+      {"udpRecvSyscalls", JsRecvSyscalls},
+  };
+  for (const auto& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+}
+
+}  // namespace pn
