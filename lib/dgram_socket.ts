@@ -48,6 +48,9 @@ export interface SocketOptions {
 
 export interface BindOptions { port?: number; address?: string; exclusive?: boolean; fd?: number }
 
+// libuv's (negative) EINVAL on this platform.
+const UV_EINVAL = systemErrorInfo('EINVAL', -22)[1];
+
 const enum Bind { Unbound = 0, Binding = 1, Bound = 2 }
 const enum Conn { Disconnected = 0, Connecting = 1, Connected = 2 }
 
@@ -485,7 +488,7 @@ export class Socket extends EmitterBase {
   #membership(group: string, iface: string | undefined, join: boolean): void {
     this.#healthCheck();
     if (!group) throw simple.missingArgs('multicastAddress');
-    const err = this.#handle!.setMembership(group, iface ?? null, join);
+    const err = this.#handle!.setMembership(asCString(group), ifaceArg(iface), join);
     if (err) throw errnoError(err, join ? 'addMembership' : 'dropMembership');
   }
 
@@ -501,7 +504,7 @@ export class Socket extends EmitterBase {
     this.#healthCheck();
     validateString(source, 'sourceAddress');
     validateString(group, 'groupAddress');
-    const err = this.#handle!.setSourceMembership(source, group, iface ?? null, join);
+    const err = this.#handle!.setSourceMembership(source, group, ifaceArg(iface), join);
     if (err) throw errnoError(err, join ? 'addSourceSpecificMembership' : 'dropSourceSpecificMembership');
   }
 
@@ -512,7 +515,9 @@ export class Socket extends EmitterBase {
 
   #bufferSize(size: number, recv: boolean): number {
     if (size >>> 0 !== size) throw dgramErrors.badBufferSize();
-    const r = (this.#handle as UdpHandle).bufferSize(size, recv);
+    const handle = this.#handle as UdpHandle;
+    // udp_wrap refuses a size the C int of setsockopt cannot hold, socket or not.
+    const r = size > 0x7fffffff ? UV_EINVAL : handle.bufferSize(size, recv);
     if (r < 0) {
       const [code, errno, message] = systemErrorInfo(getSystemErrorName(r), r);
       const syscall = recv ? 'uv_recv_buffer_size' : 'uv_send_buffer_size';
@@ -632,6 +637,16 @@ export class Socket extends EmitterBase {
       if (this.#handle) this.emit('connect');
     });
   }
+}
+
+/** A value as udp_wrap reads a string argument (ToString: 5 is '5'; a Symbol throws). */
+function asCString(v: unknown): string {
+  return `${v as string}`;
+}
+
+/** The interface argument of a membership call: none when undefined or null, else as a string. */
+function ifaceArg(v: unknown): string | null {
+  return v === undefined || v === null ? null : asCString(v);
 }
 
 /** undefined, or the TypeError node:dgram's `handle.name()` throws on a closed socket. */
