@@ -16,6 +16,7 @@ import { repoRoot } from './helpers/impl';
 interface RemoteInfo { address: string; family: 'IPv4' | 'IPv6'; port: number; size: number }
 interface NameInfo { address: string; family: string; port: number }
 interface UdpHandle {
+  open(fd: number): number;
   onmessage: ((status: number, data: Buffer | null, rinfo: RemoteInfo | null) => void) | null;
   bind(ip: string, port: number, flags: number): number;
   connect(ip: string, port: number): number;
@@ -178,6 +179,12 @@ describe('UdpHandle (lib/udp_handle.ts)', () => {
     expect(a.setTTL(64)).to.equal(0);
     expect(a.send([Buffer.alloc(65508)], boundPort(a), '127.0.0.1', null)).to.equal(errno('EMSGSIZE'));
     expect(util.getSystemErrorName(errno('EMSGSIZE'))).to.equal('EMSGSIZE');
+    // open() takes only a datagram socket, and leaves nothing behind when refused.
+    const c = new UdpHandle(4);
+    expect(c.open(-1)).to.equal(errno('EBADF'));
+    expect(c.open(0)).to.be.oneOf([errno('ENOTSOCK'), errno('EINVAL')]);
+    expect(c.fd).to.equal(-1);
+    await closed(c);
     await Promise.all([closed(a), closed(b)]);
   });
 

@@ -473,6 +473,7 @@ bool LoopCore::drain_commands() {
   }
   for (Command& cmd : work_) handle_command(cmd);
   work_.clear();
+  if (!udp_flush_pending_.empty()) udp_flush_pending();
   return !stopping_;
 }
 

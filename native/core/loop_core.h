@@ -151,6 +151,7 @@ class LoopCore {
   void udp_resume_throttled(uint64_t epoch);
   bool udp_throttled() const { return !udp_throttled_.empty(); }
   void udp_teardown();  // scratch memory
+  void udp_flush_pending();  // drain_commands(), at its end
   bool udp_read(Udp* u);
   void udp_flush(Udp* u);
   void udp_update(Udp* u);
@@ -215,6 +216,7 @@ class LoopCore {
   iovec gather_[IOV_MAX];            // scratch for writes spanning several requests
   std::vector<Udp*> batch_udps_;     // UDP sockets with kEvUdpMessage bytes in batch_
   std::vector<Udp*> udp_throttled_;  // UDP sockets paused by outbox backpressure
+  std::vector<Udp*> udp_flush_pending_;  // UDP sockets with sends queued by this drain
   UdpScratch* udp_scratch_ = nullptr;  // receive slices (udp.h), on first UDP read
 
   static constexpr size_t kReadChunk = 64 * 1024;  // slab size and largest single read

@@ -26,6 +26,7 @@ namespace pn {
 namespace {
 
 std::atomic<uint64_t> g_recv_syscalls{0};
+std::atomic<uint64_t> g_send_syscalls{0};
 
 int set_int(int fd, int level, int name, int value) {
   if (setsockopt(fd, level, name, &value, sizeof(value)) != 0) return -errno;
@@ -295,6 +296,7 @@ int udp_buffer_size(int fd, bool recv, int size, int* out) {
 }
 
 uint64_t udp_recv_syscalls() { return g_recv_syscalls.load(std::memory_order_relaxed); }
+uint64_t udp_send_syscalls() { return g_send_syscalls.load(std::memory_order_relaxed); }
 
 int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
   if (n > kMaxBatch) n = kMaxBatch;
@@ -362,6 +364,7 @@ int udp_send_batch(int fd, const UdpOut* msgs, int n) {
     hdr[i].msg_hdr = make_msghdr(msgs[i].iov, msgs[i].iovcnt, msgs[i].to);
   }
   for (;;) {
+    g_send_syscalls.fetch_add(1, std::memory_order_relaxed);
     int sent = sendmmsg(fd, hdr, static_cast<unsigned>(n), 0);
     if (sent > 0) return sent;
     if (sent < 0 && errno == EINTR) continue;
@@ -370,6 +373,7 @@ int udp_send_batch(int fd, const UdpOut* msgs, int n) {
 #else
   int sent = 0;
   while (sent < n) {
+    g_send_syscalls.fetch_add(1, std::memory_order_relaxed);
     ssize_t r = udp_try_send(fd, msgs[sent].iov, msgs[sent].iovcnt, msgs[sent].to);
     if (r < 0) return sent > 0 ? sent : static_cast<int>(r);
     sent++;

@@ -108,8 +108,9 @@ struct UdpOut {
 // (>= 1, maybe fewer than n), or -errno of msgs[0] (-EAGAIN: buffer full).
 int udp_send_batch(int fd, const UdpOut* msgs, int n);
 
-// How many system calls udp_recv_batch has made in this process (tests
-// check that batches really batch).
+// How many system calls udp_recv_batch and udp_send_batch have made in this
+// process (tests check that batches really batch).
 uint64_t udp_recv_syscalls();
+uint64_t udp_send_syscalls();
 
 }  // namespace pn

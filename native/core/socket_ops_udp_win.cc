@@ -24,6 +24,7 @@ namespace pn {
 namespace {
 
 std::atomic<uint64_t> g_recv_syscalls{0};
+std::atomic<uint64_t> g_send_syscalls{0};
 
 SOCKET to_sock(int fd) { return static_cast<SOCKET>(static_cast<intptr_t>(fd)); }
 int wsa_err() { return err_from_wsa(WSAGetLastError()); }
@@ -261,6 +262,7 @@ int udp_buffer_size(int fd, bool recv, int size, int* out) {
 }
 
 uint64_t udp_recv_syscalls() { return g_recv_syscalls.load(std::memory_order_relaxed); }
+uint64_t udp_send_syscalls() { return g_send_syscalls.load(std::memory_order_relaxed); }
 
 int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
   int got = 0;
@@ -297,6 +299,7 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
 int udp_send_batch(int fd, const UdpOut* msgs, int n) {
   int sent = 0;
   while (sent < n) {
+    g_send_syscalls.fetch_add(1, std::memory_order_relaxed);
     ssize_t r = udp_try_send(fd, msgs[sent].iov, msgs[sent].iovcnt, msgs[sent].to);
     if (r < 0) return sent > 0 ? sent : static_cast<int>(r);
     sent++;

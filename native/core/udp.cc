@@ -72,9 +72,12 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
       cmd.udp_send = nullptr;
       const bool was_empty = u->sq_empty();
       u->sq.push_back(s);
-      // Nothing ahead of it: send now rather than wait a poll round.
-      if (was_empty) udp_flush(u);
-      udp_update(u);
+      // Nothing ahead of it: send when this drain of commands ends, with
+      // whatever else it queues (one sendmmsg), rather than wait a poll round.
+      if (was_empty && !u->flush_pending) {
+        u->flush_pending = true;
+        udp_flush_pending_.push_back(u);
+      }
       return;
     }
     case kCmdWrite:
@@ -225,7 +228,20 @@ void LoopCore::udp_flush(Udp* u) {
   }
 }
 
+void LoopCore::udp_flush_pending() {
+  for (Udp* u : udp_flush_pending_) {
+    u->flush_pending = false;
+    udp_flush(u);
+    udp_update(u);
+  }
+  udp_flush_pending_.clear();
+}
+
 void LoopCore::udp_close(Udp* u) {
+  if (u->flush_pending) {
+    udp_flush_pending_.erase(std::find(udp_flush_pending_.begin(), udp_flush_pending_.end(), u));
+    u->flush_pending = false;
+  }
   while (!u->sq_empty()) emit_send_done(u, u->sq[u->sq_head++], -ECANCELED);
   u->sq.clear();
   u->sq_head = 0;
@@ -265,6 +281,7 @@ void LoopCore::udp_resume_throttled(uint64_t epoch) {
 
 void LoopCore::udp_teardown() {
   udp_throttled_.clear();
+  udp_flush_pending_.clear();
   batch_udps_.clear();
   delete udp_scratch_;
   udp_scratch_ = nullptr;

@@ -8,7 +8,8 @@
 // connected) before the loop sees it, so there is no connecting state.
 //   reading (recvStart/recvStop): readable interest while JS wants datagrams,
 //     unless throttled (too many bytes waiting in the outbox);
-//   sending: a FIFO of datagrams, flushed in batches (udp_send_batch); each
+//   sending: a FIFO of datagrams, flushed in batches (udp_send_batch) when a
+//     drain of commands ends or the socket turns writable; each
 //     completes on its own (a datagram's error does not stick, unlike a
 //     stream's), kEvUdpSendDone per datagram, in order;
 //   closing (kCmdClose): queued datagrams complete with -ECANCELED, then
@@ -57,6 +58,10 @@ struct Udp : Handle {
 
   bool reading = false;
   bool throttled = false;  // too many bytes waiting in the outbox: not reading
+  // Datagrams were queued by this drain of commands: flushed together once
+  // the drain ends (LoopCore::udp_flush_pending), so sends posted together
+  // go out in one sendmmsg. Listed in LoopCore::udp_flush_pending_.
+  bool flush_pending = false;
 
   // Send queue: a vector with a head index, as Stream's write queue.
   std::vector<UdpSend*> sq;
