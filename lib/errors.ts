@@ -294,5 +294,12 @@ export function contextSystemError(code: string, prefix: string, ctx: SystemErro
       enumerable: true, configurable: true,
     });
   }
+  // Node's SystemError shows its accessors' values when inspected.
+  Object.defineProperty(err, inspect.custom, {
+    value(this: Error, _depth: number, options: object) {
+      return inspect(this, { ...options, getters: true, customInspect: false });
+    },
+    enumerable: false, writable: true, configurable: true,
+  });
   return err;
 }

@@ -47,6 +47,22 @@ describe("protonet/dgram's surface is node:dgram's", () => {
     }
   });
 
+  it("errors inspect as node:dgram's (SystemError shows its accessors' values)", () => {
+    const { inspect } = require('node:util') as typeof import('node:util');
+    const shown = (d: typeof nodeDgram): string => {
+      const s = d.createSocket('udp4');
+      try {
+        s.getSendBufferSize();
+        return 'no error';
+      } catch (e) {
+        return inspect(e).split('\n').filter((l) => !/^\s+at /.test(l)).join('\n');
+      } finally {
+        s.close();
+      }
+    };
+    expect(shown(dgramImpl())).to.equal(shown(nodeDgram));
+  });
+
   it('the ESM entry (protonet/dgram as import) has the CommonJS names', async () => {
     const url = pathToFileURL(path.join(repoRoot, 'dist', 'dgram.mjs')).href;
     // eslint-disable-next-line no-new-func
