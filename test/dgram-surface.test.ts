@@ -63,6 +63,25 @@ describe("protonet/dgram's surface is node:dgram's", () => {
     expect(shown(dgramImpl())).to.equal(shown(nodeDgram));
   });
 
+  it("diagnostics_channel 'udp.socket' gets { socket } for each new socket, as from node:dgram", () => {
+    const dc = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+    const seen: unknown[] = [];
+    const onMessage = (m: unknown): void => { seen.push(m); };
+    dc.subscribe('udp.socket', onMessage);
+    try {
+      const a = nodeDgram.createSocket('udp4');
+      const b = dgramImpl().createSocket('udp6');
+      expect(seen).to.have.length(2);
+      expect(seen[0]).to.deep.equal({ socket: a });
+      expect((seen[1] as { socket: unknown }).socket).to.equal(b);
+      expect(Object.keys(seen[1] as object)).to.deep.equal(['socket']);
+      a.close();
+      b.close();
+    } finally {
+      dc.unsubscribe('udp.socket', onMessage);
+    }
+  });
+
   it('the ESM entry (protonet/dgram as import) has the CommonJS names', async () => {
     const url = pathToFileURL(path.join(repoRoot, 'dist', 'dgram.mjs')).href;
     // eslint-disable-next-line no-new-func
