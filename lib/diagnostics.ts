@@ -34,6 +34,7 @@ function channel(name: string): ChannelLike {
 // while nobody subscribes, and these must stay the ones tools look up.
 export const netClientSocket = channel('net.client.socket');
 export const netServerSocket = channel('net.server.socket');
+export const udpSocketChannel = channel('udp.socket');
 export const listenAsyncStart = channel('tracing:net.server.listen:asyncStart');
 export const listenAsyncEnd = channel('tracing:net.server.listen:asyncEnd');
 export const listenError = channel('tracing:net.server.listen:error');

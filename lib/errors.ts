@@ -262,3 +262,52 @@ export function errnoException(code: string, errno: number, syscall: string): Sy
 export function genericNodeError(message: string, props: Record<string, unknown>): Error {
   return Object.assign(new Error(message), props);
 }
+
+// ---- node:dgram's own errors ----
+
+export const dgramErrors = {
+  badType: () => nodeError(TypeError, 'ERR_SOCKET_BAD_TYPE', 'Bad socket type specified. Valid types are: udp4, udp6'),
+  alreadyBound: () => nodeError(Error, 'ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound'),
+  notRunning: () => nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_RUNNING', 'Not running'),
+  isConnected: () => nodeError(Error, 'ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected'),
+  notConnected: () => nodeError(Error, 'ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected'),
+  badBufferSize: () => nodeError(TypeError, 'ERR_SOCKET_BAD_BUFFER_SIZE', 'Buffer size must be a positive integer'),
+  outOfBounds: (name: string) => nodeError(RangeError, 'ERR_BUFFER_OUT_OF_BOUNDS', `"${name}" is outside of buffer bounds`),
+  invalidFdType: (type: string) => nodeError(TypeError, 'ERR_INVALID_FD_TYPE', `Unsupported fd type: ${type}`),
+};
+
+export interface SystemErrorContext { errno: number; code: string; message: string; syscall: string }
+
+/**
+ * Node's SystemError (ERR_SOCKET_BUFFER_SIZE and kin): "SystemError [CODE]:
+ * prefix: syscall returned ECODE (description)", with the context kept as a
+ * read-only `info` and errno/syscall as accessors over it, all enumerable.
+ */
+export function contextSystemError(code: string, prefix: string, ctx: SystemErrorContext): Error {
+  const err = nodeError(Error, code, `${prefix}: ${ctx.syscall} returned ${ctx.code} (${ctx.message})`);
+  Object.defineProperty(err, 'name', { value: 'SystemError', writable: true, enumerable: false, configurable: true });
+  Object.defineProperty(err, 'stack', {
+    value: `SystemError [${code}]: ${err.message}${(err.stack ?? '').slice((err.stack ?? '').indexOf('\n'))}`,
+    writable: true, enumerable: false, configurable: true,
+  });
+  Object.defineProperty(err, 'toString', {
+    value(this: Error) { return `${this.name} [${code}]: ${this.message}`; },
+    enumerable: false, writable: true, configurable: true,
+  });
+  Object.defineProperty(err, 'info', { value: ctx, enumerable: true, configurable: true, writable: false });
+  for (const key of ['errno', 'syscall'] as const) {
+    Object.defineProperty(err, key, {
+      get() { return ctx[key]; },
+      set(v: never) { ctx[key] = v; },
+      enumerable: true, configurable: true,
+    });
+  }
+  // Node's SystemError shows its accessors' values when inspected.
+  Object.defineProperty(err, inspect.custom, {
+    value(this: Error, _depth: number, options: object) {
+      return inspect(this, { ...options, getters: true, customInspect: false });
+    },
+    enumerable: false, writable: true, configurable: true,
+  });
+  return err;
+}

@@ -93,3 +93,32 @@ export const SOCKET_BLOCK_LIST = rejectsBadBlockList(() => new NodeSocket({ bloc
 
 /** net.createServer({ blockList }): connections from blocked addresses are closed before 'connection'. */
 export const SERVER_BLOCK_LIST = rejectsBadBlockList(() => new NodeServer({ blockList: true } as never));
+
+// ---- node:dgram ----
+// Where node:dgram grew a feature, the running Node's own dgram module is asked
+// (its functions' source text names what they handle): a release-number table
+// would have to track backports to every line.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeDgramSocket = (require('node:dgram') as typeof import('node:dgram')).Socket as unknown as
+  { toString(): string; prototype: Record<string, unknown> };
+function dgramSourceHas(fn: { toString(): string } | undefined, word: string): boolean {
+  if (FOREIGN_RUNTIME || typeof fn !== 'function') return false;
+  return Function.prototype.toString.call(fn).includes(word);
+}
+
+/** createSocket({ reusePort }) sets SO_REUSEPORT (nodejs/node#55403: 23.1, 22.12); before, the option is ignored. */
+export const DGRAM_REUSE_PORT = dgramSourceHas(nodeDgramSocket, 'reusePort');
+
+/** createSocket({ receiveBlockList, sendBlockList }) (23.4, 22.13): datagrams from/to blocked addresses are dropped or refused. */
+export const DGRAM_BLOCK_LISTS = dgramSourceHas(nodeDgramSocket, 'receiveBlockList');
+
+/** Socket#bindSync() and Socket#connectSync() (Node 24 line): binding and connecting to numeric addresses inline. */
+export const DGRAM_SYNC_METHODS = !FOREIGN_RUNTIME && typeof nodeDgramSocket.prototype.bindSync === 'function'
+  && typeof nodeDgramSocket.prototype.connectSync === 'function';
+
+/**
+ * bind(cb) drops its 'listening' callback on a failed bind through an
+ * errorMonitor listener; before, through an 'error' listener, which also
+ * counts as handling the error (no throw when the user has none).
+ */
+export const DGRAM_BIND_ERROR_MONITOR = dgramSourceHas(nodeDgramSocket.prototype.bind as never, 'errorMonitor');

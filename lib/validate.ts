@@ -68,3 +68,23 @@ export function validateBlockList(value: unknown, name: string): BlockList {
   }
   return value as BlockList;
 }
+
+/** Node's validateUint32: an integer in 0..2^32-1 (1.. when positive). */
+export function validateUint32(value: unknown, name: string, positive = false): asserts value is number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'number', value);
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
+  const min = positive ? 1 : 0;
+  if (value < min || value > 4294967295) throw outOfRange(name, `>= ${min} && <= 4294967295`, value);
+}
+
+/** Node's validateAbortSignal: undefined, or an object with `aborted`. */
+export function validateAbortSignal(signal: unknown, name: string): void {
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || !('aborted' in signal))) {
+    throw invalidArgType(name, 'AbortSignal', signal);
+  }
+}
+
+/** Node's validateObject with its default options: no null, no array, no function. */
+export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (value === null || Array.isArray(value) || typeof value !== 'object') throw invalidArgType(name, 'Object', value);
+}

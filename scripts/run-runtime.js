@@ -52,19 +52,31 @@ const runArgs = (script) => runtime.scriptArgs(script);
 // calls (protonet's doorbell) in a row before it drains those queues (Node
 // drains them after each call), so that order on Deno varies from run to run
 // (docs/compatibility.md: "Platforms and runtimes").
+// UDP: the dgram parity scenarios (Bun only, as above), the 1,000,000-datagram
+// integrity run, ref/unref exit parity and the dgram surface. dgram-props is
+// left out on both: it compares with the runtime's own node:dgram live, whose
+// argument errors are the runtime's (JavaScriptCore's TypeError wording, Deno's
+// validators), not Node's.
 const FILES = {
-  bun: ['parity', 'parity-options', 'unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws'],
-  deno: ['unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws'],
+  bun: ['parity', 'parity-options', 'unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws',
+    'dgram-parity', 'dgram-integrity', 'dgram-liveness', 'dgram-surface'],
+  deno: ['unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws',
+    'dgram-integrity', 'dgram-surface'],
 }[which].map((f) => `test-dist/test/${f}.test.js`);
 // Files whose parity() scenarios are replayed against the Node recording.
-const PARITY_FILES = ['parity', 'parity-options', 'unix'].map((f) => `test-dist/test/${f}.test.js`)
+const PARITY_FILES = ['parity', 'parity-options', 'unix', 'dgram-parity'].map((f) => `test-dist/test/${f}.test.js`)
   .filter((f) => FILES.includes(f));
 
 const HTTP = 'http over protonet ';
 const FAULTS = 'faults (protonet; node:net side by side) ';
 // Full mocha titles (or RegExps over them) left out, with the reason. Every
 // entry must match a test (checked below), so none goes stale silently.
+const DGRAM_SURFACE = "protonet/dgram's surface is node:dgram's ";
 const BOTH = [
+  { match: `${DGRAM_SURFACE}exports the same names with the same kinds`,
+    why: "the runtime's node:dgram has no _createSocketHandle; protonet/dgram keeps Node 20's exports there" },
+  { match: `${DGRAM_SURFACE}the ESM entry (protonet/dgram as import) has the CommonJS names`,
+    why: "compares with the runtime's node:dgram export names (no _createSocketHandle, see above)" },
   { match: `${FAULTS}a peer reset in the middle of a 16 MiB write: one error, every write callback once, close(true) — as node:net`,
     why: "compares with the runtime's own node:net live: its write callbacks get ECANCELED, Node's never do (protonet's own checks in this test pass)" },
   { match: `${FAULTS}fd exhaustion (ulimit -n 256): the server keeps running, reports as node:net does, stays idle, serves again`,
@@ -109,6 +121,8 @@ const EXCLUDE = {
       why: "Deno's Node-API does not run the nextTick and microtask queues between the calls protonet makes in one doorbell callback (Node does when each callback scope closes); the default batched mode passes" },
     { match: `${FAULTS}worker_threads: main + two workers serve and echo at once; a worker terminated mid-transfer; fds and threads back to baseline`,
       why: 'the child running the scenario under Deno does not finish and is killed by the test' },
+    { match: `${DGRAM_SURFACE}Socket.prototype has the same members, kinds and lengths`,
+      why: "Deno's node:dgram Socket has no getSendQueueSize/getSendQueueCount; protonet/dgram keeps Node 20's members" },
   ],
 }[which];
 

@@ -65,15 +65,18 @@ if (recordFile || referenceFile) {
     return walk(JSON.parse(text));
   };
 
-  let replaced;
+  // makeReplacement(ref, mine, netOfMine): ref is the module recorded under Node
+  // (node:net or node:dgram), mine() the implementation replayed under the
+  // runtime, netOfMine() the net module its Recorder names sockets by.
+  let makeReplacement;
   if (recordFile) {
     if (runtime !== 'node') throw new Error('PROTONET_PARITY_RECORD records Node\'s node:net: run it under node');
     const recorded = {};
-    replaced = (title, scenario, opts = {}) => {
+    makeReplacement = (refModule) => (title, scenario, opts = {}) => {
       const timeoutMs = opts.timeout ?? 10000;
       it(title, async function () {
         this.timeout(timeoutMs + 15000);
-        const ref = await helpers.runSide(nodeNet, scenario, timeoutMs);
+        const ref = await helpers.runSide(nodeNet, (_n, rec) => scenario(refModule, rec), timeoutMs);
         expect(ref.failure, `scenario fails on node:net itself:\n${show(ref)}`).to.equal(undefined);
         expect(Object.keys(ref.logs).length, 'scenario tracked nothing').to.be.greaterThan(0);
         expect(ref.unclosed, `node:net objects never closed:\n${show(ref)}`).to.deep.equal([]);
@@ -88,14 +91,14 @@ if (recordFile || referenceFile) {
     });
   } else {
     const reference = JSON.parse(fs.readFileSync(referenceFile, 'utf8'));
-    replaced = (title, scenario, opts = {}) => {
+    makeReplacement = (refModule, mine, netOfMine) => (title, scenario, opts = {}) => {
       const timeoutMs = opts.timeout ?? 10000;
       it(title, async function () {
         this.timeout(timeoutMs + 15000);
         const entry = reference[this.test.fullTitle()];
         expect(entry, `no node:net recording of "${this.test.fullTitle()}" in ${referenceFile}`).to.not.equal(undefined);
         const ref = { node: entry.node, logs: decode(entry.logs, entry.pid) };
-        const got = await helpers.runSide(impl(), scenario, timeoutMs);
+        const got = await helpers.runSide(netOfMine(), (_n, rec) => scenario(mine(), rec), timeoutMs);
         const header = `event logs differ (expected = node:net on Node ${ref.node}, recorded; actual = protonet on ${runtime})`;
         const detail = `\n--- node:net (Node ${ref.node}) ---\n${show({ logs: ref.logs })}\n--- protonet (${runtime}) ---\n${show(got)}\n`;
         expect(got.failure, `${header}: scenario failed${detail}`).to.equal(undefined);
@@ -104,6 +107,12 @@ if (recordFile || referenceFile) {
       });
     };
   }
-  // Test files call it as (0, parity_1.parity)(...): a property read at call time.
-  Object.defineProperty(helpers, 'parity', { value: replaced, writable: true, configurable: true, enumerable: true });
+  // Test files call them as (0, parity_1.parity)(...): a property read at call time.
+  Object.defineProperty(helpers, 'parity', { value: makeReplacement(nodeNet, impl, impl), writable: true, configurable: true, enumerable: true });
+  // The dgram scenarios the same way, against Node's node:dgram.
+  const dgramHelpers = require(path.join(root, 'test-dist', 'test', 'helpers', 'dgram.js'));
+  const nodeDgram = runtime === 'node' ? require('node:dgram') : null;
+  Object.defineProperty(dgramHelpers, 'dgramParity', {
+    value: makeReplacement(nodeDgram, dgramHelpers.dgramImpl, () => nodeNet), writable: true, configurable: true, enumerable: true,
+  });
 }

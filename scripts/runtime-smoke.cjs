@@ -1,6 +1,6 @@
 // runtime-smoke.cjs - a subset of the suite that runs under any runtime that
 // loads Node-API addons (Bun, Deno, Node): echo, half-close, errors,
-// backpressure, many connections and http on protonet. Plain CommonJS with
+// backpressure, many connections, http and UDP (protonet/dgram) on protonet. Plain CommonJS with
 // no test framework, so the runtime under test needs nothing but node:
 // builtins. Prints one line per check and "<runtime> smoke: N passed, M failed"
 // at the end.
@@ -10,6 +10,7 @@ const crypto = require('node:crypto');
 const http = require('node:http');
 
 const net = require(path.join(__dirname, '..'));
+const dgram = require(path.join(__dirname, '..', 'dist', 'dgram.js'));
 const runtime = typeof Bun !== 'undefined' ? 'bun' : typeof Deno !== 'undefined' ? 'deno' : 'node';
 
 function withTimeout(name, ms, fn) {
@@ -158,6 +159,46 @@ const checks = {
     await new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     if (server.listening) throw new Error('server.listening after close()');
     if (sockets.size !== 1) throw new Error(`${sockets.size} connections for 20 keep-alive requests`);
+  },
+
+  async 'udp: 2,000 datagrams echoed on udp4 and udp6 (connected client), rinfo, errors as node:dgram'() {
+    for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) {
+      const server = dgram.createSocket(type);
+      server.on('message', (msg, rinfo) => server.send(msg, rinfo.port, rinfo.address));
+      await new Promise((resolve) => server.bind(0, host, resolve));
+      const client = dgram.createSocket(type);
+      await new Promise((resolve) => client.connect(server.address().port, host, resolve));
+      const want = 2000;
+      const seen = new Set();
+      let family = '';
+      await new Promise((resolve, reject) => {
+        client.on('error', reject);
+        client.on('message', (msg, rinfo) => {
+          family = rinfo.family;
+          seen.add(msg.readUInt32LE(0));
+          if (seen.size === want) resolve();
+        });
+        // 100 at a time: loopback keeps every one of them.
+        let next = 0;
+        const burst = () => {
+          for (const end = Math.min(want, next + 100); next < end; next++) {
+            const b = Buffer.alloc(64);
+            b.writeUInt32LE(next, 0);
+            client.send(b);
+          }
+          if (next < want) setTimeout(burst, 1);
+        };
+        burst();
+      });
+      if (family !== (type === 'udp4' ? 'IPv4' : 'IPv6')) throw new Error(`${type}: rinfo.family ${family}`);
+      let code = '';
+      try { client.send('xyz', 0, 1, 9); } catch (err) { code = err.code; }
+      if (code !== 'ERR_SOCKET_DGRAM_IS_CONNECTED') throw new Error(`${type}: send with a port while connected gave ${code || 'no error'}`);
+      await new Promise((resolve) => client.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
+      try { server.address(); } catch (err) { code = err.code; }
+      if (code !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw new Error(`${type}: address() after close gave ${code}`);
+    }
   },
 };
 

@@ -205,4 +205,24 @@ describe('examples/', function () {
     client.kill('SIGTERM');
     expect(await client.exit).to.deep.equal({ code: 0, signal: null });
   });
+
+  it('udp-state.js: three udp-state-client.js players get 20 snapshots/s with their inputs acknowledged; joins, leaves, exit 0', async function () {
+    const server = new Example('udp-state.js', [], { PORT: '0' }, cleanup);
+    const port = await server.port();
+    const players = [0, 1, 2].map(() => new Example('udp-state-client.js', [String(port), '127.0.0.1', '2'], {}, cleanup));
+    for (const p of players) {
+      const { match } = await p.waitLine(/^total: snapshots (\d+), lost (\d+) \([\d.]+%\), rtt samples (\d+), rtt median ([\d.]+) ms$/, 10000);
+      const [snapshots, lost, samples] = [Number(match[1]), Number(match[2]), Number(match[3])];
+      // 2 s at 20/s; loopback loses none, a busy machine may delay the first tick.
+      expect(snapshots, 'snapshots received').to.be.within(30, 41);
+      expect(lost, 'snapshots lost on loopback').to.equal(0);
+      expect(samples, 'inputs acknowledged with an RTT').to.be.at.least(20);
+      expect(await p.exit).to.deep.equal({ code: 0, signal: null });
+    }
+    const joined = server.lines.filter((l) => /^player \d+ joined from 127\.0\.0\.1\|\d+/.test(l.text)).length;
+    await server.waitLine(/^player \d+ left \(0 playing\)$/, 5000);
+    expect(joined).to.equal(3);
+    server.kill('SIGTERM');
+    expect(await server.exit).to.deep.equal({ code: 0, signal: null });
+  });
 });

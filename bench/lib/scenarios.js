@@ -99,6 +99,40 @@ function broadcast(name, burnMs) {
   };
 }
 
+/**
+ * UDP flood: the sender's offered rate steps up (x1.25 from 25,000/s, 1 s
+ * each) until the receiver gets less than 99% of what was sent; the result is
+ * the highest rate the receiver held, in datagrams/s.
+ */
+async function udpFlood(impl, ctx) {
+  const receiver = worker('udp-flood', 'receiver', impl, {}, ctx);
+  let sender;
+  try {
+    const { port } = await receiver.wait('ready');
+    sender = worker('udp-flood', 'sender', impl, { port, size: 64 }, ctx);
+    await sender.wait('connected');
+    const secs = ctx.quick ? 0.5 : 1;
+    let held = 0;
+    for (let rate = 25000; rate < 20e6; rate = Math.round(rate * 1.25)) {
+      receiver.send('count');
+      const before = (await receiver.wait('count')).count;
+      sender.send(`rate ${rate} ${secs}`);
+      const { sent, secs: took } = await sender.wait('sent');
+      await new Promise((r) => setTimeout(r, 200)); // what is in flight lands
+      receiver.send('count');
+      const got = (await receiver.wait('count')).count - before;
+      if (got < 0.99 * sent) break;
+      held = Math.max(held, got / took);
+      // The sender cannot offer more: what it reached is the result.
+      if (sent < 0.9 * rate * took) break;
+    }
+    return { held };
+  } finally {
+    if (sender) await sender.stop();
+    await receiver.stop();
+  }
+}
+
 const scenarios = [
   {
     name: 'bulk',
@@ -201,6 +235,62 @@ const scenarios = [
         const cpuUs = (await cpuOf(server)) - cpu0;
         return { reqPerSec: r.reqPerSec, p99ms: r.p99ms, cpu: cpuUs / r.requests };
       } finally {
+        await server.stop();
+      }
+    },
+  },
+  {
+    name: 'udp-flood',
+    title: 'UDP flood, 64 B datagrams, sender and receiver processes',
+    metrics: [{ key: 'held', label: 'highest rate held (≥99% received), datagrams/s', better: 'higher', target: T(2.0, 2.0) }],
+    run: udpFlood,
+  },
+  {
+    name: 'udp-pingpong',
+    title: 'UDP ping-pong, 64 B request/response',
+    latency: true,
+    metrics: [
+      { key: 'rtps', label: 'round trips/s', better: 'higher', target: T(1.0, 1.0) },
+      { key: 'p50us', label: 'p50 µs', better: 'lower' },
+      { key: 'p99us', label: 'p99 µs', better: 'lower' },
+      cpuMetric('round trip'),
+    ],
+    async run(impl, ctx) {
+      const count = ctx.quick ? 10000 : 50000;
+      const warmup = 1000;
+      const r = await serverClient('udp-pingpong', impl, ctx, { size: 64, count, warmup });
+      return { rtps: r.rtps, p50us: r.p50us, p99us: r.p99us, cpu: r.serverCpuUs / (count + warmup) };
+    },
+  },
+  {
+    name: 'udp-fanin',
+    title: 'UDP fan-in, 100 sockets x 200 B, 50,000/s total, each answered',
+    metrics: [
+      // Bun measures no event-loop utilization (its reading stays at zero).
+      { key: 'elu', label: 'server event-loop utilization', better: 'lower', target: T(0.6, 0.6), optional: true },
+      { key: 'eldP99ms', label: 'server loop delay p99 ms', better: 'lower' },
+      { key: 'answered', label: 'answered / sent', better: 'higher' },
+      cpuMetric('datagram'),
+    ],
+    async run(impl, ctx) {
+      const server = worker('udp-fanin', 'server', impl, {}, ctx);
+      let client;
+      try {
+        const { port } = await server.wait('ready');
+        const secs = ctx.quick ? 2 : 5;
+        client = worker('udp-fanin', 'client', impl, { port, clients: 100, size: 200, rate: 50000, secs }, ctx);
+        await client.wait('connected');
+        server.send('mark');
+        await server.wait('marked');
+        const cpu0 = await cpuOf(server);
+        client.send('go');
+        const r = await client.wait('result');
+        const cpuUs = (await cpuOf(server)) - cpu0;
+        server.send('report');
+        const s = await server.wait('report');
+        return { elu: s.elu, eldP99ms: s.eldP99ms, answered: r.answers / r.sent, cpu: cpuUs / r.sent };
+      } finally {
+        if (client) await client.stop();
         await server.stop();
       }
     },

@@ -10,10 +10,21 @@ function loadNet(impl) {
   throw new Error(`unknown implementation: ${impl}`);
 }
 
+/** The dgram module under test: node:dgram (the runtime's own) or protonet/dgram. */
+function loadDgram(impl) {
+  if (impl === 'node') return require('node:dgram');
+  if (impl === 'protonet') return require(path.join(__dirname, '..', '..', 'dist', 'dgram.js'));
+  throw new Error(`unknown implementation: ${impl}`);
+}
+
 /** argv: <role> <impl> [options as JSON] */
 function parseArgs() {
   const [role, impl, json] = process.argv.slice(2);
-  return { role, impl, opts: json ? JSON.parse(json) : {}, net: loadNet(impl) };
+  return {
+    role, impl, opts: json ? JSON.parse(json) : {},
+    get net() { return loadNet(impl); },
+    get dgram() { return loadDgram(impl); },
+  };
 }
 
 function send(type, data = {}) {
@@ -48,4 +59,4 @@ process.on('unhandledRejection', fail);
 
 const now = () => Number(process.hrtime.bigint()) / 1e9; // seconds
 
-module.exports = { parseArgs, send, commands, fail, now };
+module.exports = { loadDgram, parseArgs, send, commands, fail, now };
