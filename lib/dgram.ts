@@ -4,7 +4,7 @@ import { Socket as NodeDgramSocket } from 'node:dgram';
 import { deprecate } from 'node:util';
 
 import { callableClass } from './callable';
-import { systemErrorInfo } from './errors';
+import { nodeErrno } from './errors';
 import { Socket as SocketClass, type SocketOptions, type SocketType } from './dgram_socket';
 import { UdpHandle } from './udp_handle';
 import { guessHandleType } from './stream_handle';
@@ -21,7 +21,7 @@ export function createSocket(type: SocketType | SocketOptions, listener?: (msg: 
 }
 
 // node:dgram's EINVAL for an fd that is not a UDP socket (libuv's number on this platform).
-const UV_EINVAL = systemErrorInfo('EINVAL', -22)[1];
+const UV_EINVAL = nodeErrno('EINVAL');
 
 /**
  * The cluster module's helper: a handle bound to address:port (or opened on

@@ -17,7 +17,7 @@ import { SendQueue } from './dgram_queue';
 import { udpSocketChannel } from './diagnostics';
 import {
   contextSystemError, dgramErrors, errnoException, exceptionWithHostPort, invalidArgValue, simple,
-  systemErrorInfo, type SystemError,
+  nodeErrno, systemErrorInfo, type SystemError,
 } from './errors';
 import {
   DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS,
@@ -49,7 +49,7 @@ export interface SocketOptions {
 export interface BindOptions { port?: number; address?: string; exclusive?: boolean; fd?: number }
 
 // libuv's (negative) EINVAL on this platform.
-const UV_EINVAL = systemErrorInfo('EINVAL', -22)[1];
+const UV_EINVAL = nodeErrno('EINVAL');
 
 const enum Bind { Unbound = 0, Binding = 1, Bound = 2 }
 const enum Conn { Disconnected = 0, Connecting = 1, Connected = 2 }
