@@ -220,7 +220,10 @@ export class Server extends ServerBase {
       let mode = 0;
       if (options.readableAll === true) mode |= 0o444;
       if (options.writableAll === true) mode |= 0o222;
-      if (mode !== 0) {
+      // On Windows the path is a named pipe, which libuv opens to everyone
+      // through its security descriptor; protonet leaves the pipe's default
+      // one (docs/compatibility.md, Known differences).
+      if (mode !== 0 && process.platform !== 'win32') {
         // libuv's uv_pipe_chmod: before Node 24 (libuv 1.46) it adds the bits
         // to the socket file's mode; Node 24's (libuv 1.52) sets exactly them.
         try {
@@ -507,7 +510,8 @@ export class Server extends ServerBase {
     if (this._handle) {
       // libuv removes a pipe server's socket file when it closes the handle
       // (not for Linux abstract names, which have no file).
-      if (this._handle.isPipe && this._pipeName && this._pipeName[0] !== '\0') {
+      // (A Windows named pipe has no file: nothing to remove there.)
+      if (this._handle.isPipe && this._pipeName && this._pipeName[0] !== '\0' && process.platform !== 'win32') {
         try { fs.unlinkSync(this._pipeName); } catch { /* already gone */ }
       }
       this._handle.close();

