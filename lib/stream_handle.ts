@@ -39,6 +39,7 @@ const ECONNREFUSED_NAME = 'ECONNREFUSED';
 const acceptScope = new AsyncResource('PROTONET', { requireManualDestroy: true });
 // What libuv answers for an operation on a handle that is not open.
 const UV_EBADF = -osConstants.errno.EBADF;
+const IS_WINDOWS = process.platform === 'win32';
 const UV_ENOTCONN = -osConstants.errno.ENOTCONN;
 const UV_ECANCELED = -osConstants.errno.ECANCELED;
 const UV_EINVAL = -osConstants.errno.EINVAL;
@@ -107,8 +108,11 @@ export class StreamHandle implements Registered {
   #set(bit: number, on: boolean): void { this.#flags = on ? this.#flags | bit : this.#flags & ~bit; }
 
   get isOpen(): boolean { return (this.#flags & (F_OPEN | F_CLOSING)) === F_OPEN; }
-  /** Node's handle.fd: the descriptor, -1 when there is none (yet, or any more). */
-  get fd(): number { return this.isOpen ? native.fd(this.slot, this.gen) : -1; }
+  /**
+   * Node's handle.fd: the descriptor, -1 when there is none (yet, or any
+   * more), and always -1 on Windows, where Node's handles report none.
+   */
+  get fd(): number { return this.isOpen && !IS_WINDOWS ? native.fd(this.slot, this.gen) : -1; }
 
   // The async context the handle was made in, as Node's TCPWrap is an
   // AsyncWrap made where connect() or the server's accept ran: the loop's
