@@ -101,6 +101,7 @@ export class Server extends ServerBase {
    */
   declare connections: number;
   #listeningId = 1;
+  #listenerClosing = false; // Windows: the listening socket is being closed by its loop
   /** Node's child_process.send(server) bookkeeping: the connection lists handed to children (_setupWorker). */
   _usingWorkers = false;
   _workers: WorkerSocketList[] = [];
@@ -514,7 +515,18 @@ export class Server extends ServerBase {
       if (this._handle.isPipe && this._pipeName && this._pipeName[0] !== '\0' && process.platform !== 'win32') {
         try { fs.unlinkSync(this._pipeName); } catch { /* already gone */ }
       }
-      this._handle.close();
+      const handle = this._handle as StreamHandle;
+      if (process.platform === 'win32' && handle.isOpen) {
+        // Winsock cannot stop a listening socket short of closing it, and
+        // the loop closes it a moment after this: 'close' waits for that, so
+        // that a connect made once it fired is refused, as in node:net.
+        this.#listenerClosing = true;
+        handle.onNativeClose = () => {
+          this.#listenerClosing = false;
+          this._emitCloseIfDrained();
+        };
+      }
+      handle.close();
       this._handle = null;
     }
     if (this._usingWorkers) {
@@ -536,7 +548,7 @@ export class Server extends ServerBase {
 
   _emitCloseIfDrained(): void {
     if (NET_DEBUG) debug('SERVER _emitCloseIfDrained');
-    if (this._handle || this._connections) {
+    if (this._handle || this._connections || this.#listenerClosing) {
       if (NET_DEBUG) debug('SERVER handle? %j   connections? %d', !!this._handle, this._connections);
       return;
     }

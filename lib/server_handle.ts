@@ -7,11 +7,14 @@
 // BoundSocket its listen(handle) and new Socket({ handle }) take over.
 import { BoundSocket, boundSocketFromFd } from './bound_socket';
 import { NET_DEBUG, debug } from './debug';
+import { systemErrorInfo } from './errors';
 import { guessHandleType } from './stream_handle';
 
 // libuv's UV_TCP_IPV6ONLY.
 const UV_TCP_IPV6ONLY = 1;
-const UV_EINVAL = -22;
+// Returned to the caller as Node's number for EINVAL (-22 on Linux, libuv's
+// -4071 on Windows).
+const UV_EINVAL = systemErrorInfo('EINVAL', -22)[1];
 
 export function createServerHandle(address?: string | null, port?: number | null, addressType?: number | null,
   fd?: number | null, flags?: number): BoundSocket | number {

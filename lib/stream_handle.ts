@@ -108,6 +108,9 @@ export class StreamHandle implements Registered {
   #set(bit: number, on: boolean): void { this.#flags = on ? this.#flags | bit : this.#flags & ~bit; }
 
   get isOpen(): boolean { return (this.#flags & (F_OPEN | F_CLOSING)) === F_OPEN; }
+  /** Called once the loop has closed the descriptor (Ev.Closed), if set. */
+  onNativeClose: (() => void) | null = null;
+
   /**
    * Node's handle.fd: the descriptor, -1 when there is none (yet, or any
    * more), and always -1 on Windows, where Node's handles report none.
@@ -475,6 +478,11 @@ export class StreamHandle implements Registered {
         this.#writes = null;
         this.#shutdownCb = null;
         this.#sync();
+        if (this.onNativeClose) {
+          const cb = this.onNativeClose;
+          this.onNativeClose = null;
+          cb();
+        }
         return;
     }
   }

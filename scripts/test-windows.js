@@ -95,8 +95,6 @@ const EXCLUDE = [
   { match: /^parity with node:net: autoSelectFamily attempt timeouts /, why: 'builds a loopback address whose connect hangs with a python3 listener: no python3 inside wine' },
   { match: "parity with node:net data flow and half-close 'end' is not emitted while the socket is paused and never read", why: WINE_RESET },
   { match: "parity with node:net errors resetAndDestroy() on the server side gives the client 'read ECONNRESET'", why: WINE_RESET },
-  { match: /^(parity with node:net errors a closed server's port refuses connections once close\(\) has called back|diagnostics_channel: the channels node:net publishes a refused connection still publishes net\.client\.socket)$/,
-    why: "on Windows a listening socket cannot be shut down, only closed, and protonet's I/O thread closes it just after server.close() calls back: a connect in between is accepted and closed instead of refused (docs/compatibility.md)" },
 ];
 
 function escapeRe(s) {
