@@ -147,7 +147,8 @@ export class StreamHandle implements Registered {
     this.isPipe = true;
     register(this);
     const err = native.connectPath(this.slot, this.gen, this.loop, path, !PIPE_NO_TRUNCATE);
-    return this.#opened(err, 'connecting', !(PIPE_NO_TRUNCATE && err === UV_EINVAL));
+    // (On Windows a pipe name with a NUL in it is refused from the call too.)
+    return this.#opened(err, 'connecting', !((PIPE_NO_TRUNCATE || IS_WINDOWS) && err === UV_EINVAL));
   }
 
   /** Starts a connect from a caller's bound fd (a net.BoundSocket), as connect() does;

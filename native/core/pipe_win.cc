@@ -249,6 +249,8 @@ PipeObj* pipe_find(int fd) {
 
 int pipe_connect_start(const char* name, size_t len, int* fd_out) {
   *fd_out = -1;
+  // A NUL inside the name would cut it short: libuv refuses it at once.
+  if (std::memchr(name, '\0', len) != nullptr) return -EINVAL;
   std::wstring w = widen(name, len);
   HANDLE h = INVALID_HANDLE_VALUE;
   for (int attempt = 0; attempt < 2; attempt++) {

@@ -67,8 +67,8 @@ constexpr ULONG_PTR kPipeCompletionKey = 2;
 PipeObj* pipe_find(int fd);
 
 // Opens the client end of `name` (UTF-8) as a connected pipe: the new fd, or
-// -errno (-ENOENT: no such pipe; while every server instance is busy it waits
-// up to 30 s for one, as libuv does).
+// -errno (-ENOENT: no such pipe; -EINVAL: a NUL in the name; while every
+// server instance is busy it waits up to 30 s for one, as libuv does).
 int pipe_connect_start(const char* name, size_t len, int* fd_out);
 
 // Creates the pipe server for `name`: its first instance, which claims the
