@@ -47,6 +47,7 @@ const jobs = String(Math.max(1, require('node:os').availableParallelism?.() ?? 2
 // with its reason). The rest run whole, minus EXCLUDE.
 const FILES_LEFT_OUT = {
   clients: 'runs redis-server, a Linux program (the node-redis client over protonet)',
+  tls: 'makes its certificates with the openssl command, which wine does not have (a before-all hook)',
   prebuild: "packs and installs the package with POSIX shell stubs for the compilers (it skips itself on win32); the win32-x64 prebuild is loaded by this script's smoke checks",
 };
 
@@ -92,6 +93,14 @@ const EXCLUDE = [
     why: WINE_KEEPIDLE },
   { match: 'parity with node:net: listen forms and misuse listen(port, backlog) with odd backlogs still listens', why: NODE_ABORTS },
   { match: 'argument parity with node:net (fast-check) server.listen(...) throws what node:net throws (port 0 or invalid, loopback or non-string host)', why: NODE_ABORTS },
+  { match: /^Unix domain sockets \(node:net vs protonet\) (listen\(path\): address\(\) is the path|listen on a live path|readableAll\/writableAll add|protonet: 4 MiB through a Unix socket)/, why: UNIX_PATH },
+  { match: 'Unix domain sockets (node:net vs protonet) a Linux abstract name (leading NUL) listens and connects without a file',
+    why: 'a Linux abstract name: node:net on Windows refuses a pipe name with a NUL in it (the connect to one is compared, and passes)' },
+  { match: 'parity with node:net: listen({ reusePort }) protonet: SO_REUSEPORT reaches the kernel where node:net sets it, and both listeners accept',
+    why: 'reads SO_REUSEPORT back: Winsock has no such option (libuv and protonet refuse reusePort there)' },
+  { match: /^ws over protonet server on node:net, client on node:net: |^ws over protonet server on protonet, client on node:net: |^ws over protonet server on node:net, client on protonet agent: /,
+    why: "fails with node:net's own sockets on both ends under wine (the connection closes after 17 to 264 of the 1000 messages); not investigated further. The same exchange with protonet on both ends runs and passes" },
+  { match: /^ws over protonet wss/, why: 'makes its certificate with the openssl command, which wine does not have' },
   { match: /^parity with node:net: autoSelectFamily attempt timeouts /, why: 'builds a loopback address whose connect hangs with a python3 listener: no python3 inside wine' },
   { match: "parity with node:net data flow and half-close 'end' is not emitted while the socket is paused and never read", why: WINE_RESET },
   { match: "parity with node:net errors resetAndDestroy() on the server side gives the client 'read ECONNRESET'", why: WINE_RESET },
