@@ -42,7 +42,7 @@
           # Winsock socket calls and the IOCP/AFD poller; the core's pthreads
           # come from winpthreads with mingw-w64 (MSVC builds need a pthread
           # shim: not done yet, see README).
-          "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc", "native/core/socket_ops_udp_win.cc"],
+          "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc", "native/core/socket_ops_udp_win.cc", "native/core/pipe_win.cc"],
           "libraries": ["-lws2_32", "-liphlpapi"],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"]
         }]

@@ -101,6 +101,7 @@ export class Server extends ServerBase {
    */
   declare connections: number;
   #listeningId = 1;
+  #listenerClosing = false; // Windows: the listening socket is being closed by its loop
   /** Node's child_process.send(server) bookkeeping: the connection lists handed to children (_setupWorker). */
   _usingWorkers = false;
   _workers: WorkerSocketList[] = [];
@@ -220,7 +221,10 @@ export class Server extends ServerBase {
       let mode = 0;
       if (options.readableAll === true) mode |= 0o444;
       if (options.writableAll === true) mode |= 0o222;
-      if (mode !== 0) {
+      // On Windows the path is a named pipe, which libuv opens to everyone
+      // through its security descriptor; protonet leaves the pipe's default
+      // one (docs/compatibility.md, Known differences).
+      if (mode !== 0 && process.platform !== 'win32') {
         // libuv's uv_pipe_chmod: before Node 24 (libuv 1.46) it adds the bits
         // to the socket file's mode; Node 24's (libuv 1.52) sets exactly them.
         try {
@@ -507,10 +511,22 @@ export class Server extends ServerBase {
     if (this._handle) {
       // libuv removes a pipe server's socket file when it closes the handle
       // (not for Linux abstract names, which have no file).
-      if (this._handle.isPipe && this._pipeName && this._pipeName[0] !== '\0') {
+      // (A Windows named pipe has no file: nothing to remove there.)
+      if (this._handle.isPipe && this._pipeName && this._pipeName[0] !== '\0' && process.platform !== 'win32') {
         try { fs.unlinkSync(this._pipeName); } catch { /* already gone */ }
       }
-      this._handle.close();
+      const handle = this._handle as StreamHandle;
+      if (process.platform === 'win32' && handle.isOpen) {
+        // Winsock cannot stop a listening socket short of closing it, and
+        // the loop closes it a moment after this: 'close' waits for that, so
+        // that a connect made once it fired is refused, as in node:net.
+        this.#listenerClosing = true;
+        handle.onNativeClose = () => {
+          this.#listenerClosing = false;
+          this._emitCloseIfDrained();
+        };
+      }
+      handle.close();
       this._handle = null;
     }
     if (this._usingWorkers) {
@@ -532,7 +548,7 @@ export class Server extends ServerBase {
 
   _emitCloseIfDrained(): void {
     if (NET_DEBUG) debug('SERVER _emitCloseIfDrained');
-    if (this._handle || this._connections) {
+    if (this._handle || this._connections || this.#listenerClosing) {
       if (NET_DEBUG) debug('SERVER handle? %j   connections? %d', !!this._handle, this._connections);
       return;
     }

@@ -567,7 +567,11 @@ export class Socket extends SocketBase {
       };
       let timer: NodeJS.Timeout | null = null;
       handle.onconnect = (status) => {
-        if (NET_DEBUG) debug('connect/multiple: connection attempt to %s:%s completed with status %s', address, port, status);
+        // Node prints libuv's number (on Windows not the C library's errno).
+        if (NET_DEBUG) {
+          debug('connect/multiple: connection attempt to %s:%s completed with status %s', address, port,
+            status === 0 ? 0 : describeErr(status)[1]);
+        }
         if (timer) clearTimeout(timer);
         this.#connectAttempt = null;
         if (this.destroyed) return;

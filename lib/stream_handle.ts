@@ -35,6 +35,7 @@ export interface NameInfo {
 // scope stands in for that top level: made when protonet is loaded (normally
 // at the top of a module, where no store is active).
 const acceptScope = new AsyncResource('PROTONET', { requireManualDestroy: true });
+const IS_WINDOWS = process.platform === 'win32';
 
 // StreamHandle state bits.
 const F_OPEN = 1 << 0; // the native side holds an fd for this handle (until Ev.Closed)
@@ -105,8 +106,14 @@ export class StreamHandle implements Registered {
   #set(bit: number, on: boolean): void { this.#flags = on ? this.#flags | bit : this.#flags & ~bit; }
 
   get isOpen(): boolean { return (this.#flags & (F_OPEN | F_CLOSING)) === F_OPEN; }
-  /** Node's handle.fd: the descriptor, -1 when there is none (yet, or any more). */
-  get fd(): number { return this.isOpen ? native.fd(this.slot, this.gen) : -1; }
+  /** Called once the loop has closed the descriptor (Ev.Closed), if set. */
+  onNativeClose: (() => void) | null = null;
+
+  /**
+   * Node's handle.fd: the descriptor, -1 when there is none (yet, or any
+   * more), and always -1 on Windows, where Node's handles report none.
+   */
+  get fd(): number { return this.isOpen && !IS_WINDOWS ? native.fd(this.slot, this.gen) : -1; }
 
   // The async context the handle was made in, as Node's TCPWrap is an
   // AsyncWrap made where connect() or the server's accept ran: the loop's
@@ -138,7 +145,8 @@ export class StreamHandle implements Registered {
     this.isPipe = true;
     register(this);
     const err = native.connectPath(this.slot, this.gen, this.loop, path, !PIPE_NO_TRUNCATE);
-    return this.#opened(err, 'connecting', !(PIPE_NO_TRUNCATE && err === Err.EINVAL));
+    // (On Windows a pipe name with a NUL in it is refused from the call too.)
+    return this.#opened(err, 'connecting', !((PIPE_NO_TRUNCATE || IS_WINDOWS) && err === Err.EINVAL));
   }
 
   /** Starts a connect from a caller's bound fd (a net.BoundSocket), as connect() does;
@@ -469,6 +477,11 @@ export class StreamHandle implements Registered {
         this.#writes = null;
         this.#shutdownCb = null;
         this.#sync();
+        if (this.onNativeClose) {
+          const cb = this.onNativeClose;
+          this.onNativeClose = null;
+          cb();
+        }
         return;
     }
   }

@@ -90,12 +90,16 @@ class Poller {
   static bool reap(Sock* s);
   int arm(Sock* s);
   void queue(Sock* s);
+  // Adds s's events to this wait's output, merged with an entry it already
+  // has there (a named pipe can be ready at re-arm and by a completion).
+  void report(Sock* s, uint32_t events, PollEvent* out, int* k, int max);
   void* iocp_ = nullptr;  // HANDLE
   void* afd_ = nullptr;   // HANDLE
   std::unordered_map<int, Sock*> socks_;
   std::vector<Sock*> rearm_;      // to (re-)submit at the next wait()
   int in_flight_ = 0;             // polls submitted and not yet completed
   std::atomic<bool> woken_{false};  // a wake-up packet is queued
+  uint64_t wait_no_ = 0;            // counts wait() calls, for report()
 #else
   int fd_ = -1;       // epoll / kqueue descriptor
   int wake_fd_ = -1;  // epoll: the eventfd that wake() writes; kqueue without

@@ -19,6 +19,10 @@
 //     a key of its own; an atomic flag keeps it to one packet at a time.
 // The NT calls are looked up in ntdll.dll once: they are exported there but
 // not in every SDK's import libraries.
+//
+// Named pipes (pipe_win.h) are registered here too, but have no AFD poll:
+// their own overlapped reads, writes and connects complete on the same port
+// (key kPipeCompletionKey), and pipe_win.cc says what each pipe is ready for.
 #include "poller.h"
 
 #include <winternl.h>
@@ -28,6 +32,7 @@
 #include <cstdint>
 #include <new>
 
+#include "pipe_win.h"
 #include "platform.h"
 #include "socket_ops.h"
 
@@ -169,6 +174,9 @@ struct Poller::Sock {
   ULONG polled = 0;  // AFD events of the poll in flight
   SockPoll poll = SockPoll::kIdle;
   bool removed = false;  // remove()d (or closed): no longer in socks_
+  PipeObj* pipe = nullptr;  // a named pipe: no AFD poll (its poll stays kIdle)
+  uint64_t out_wait = 0;    // the wait() whose output holds this socket's entry
+  int out_index = 0;        // that entry
 };
 
 // Frees a socket that is no longer registered once nothing else refers to
@@ -291,6 +299,22 @@ int Poller::arm(Sock* s) {
 
 int Poller::add(int fd, uint32_t interest, PollToken token) {
   if (socks_.count(fd) != 0) return -EEXIST;
+  if (PipeObj* p = pipe_find(fd)) {
+    Sock* s = new (std::nothrow) Sock();
+    if (s == nullptr) return -ENOMEM;
+    s->fd = fd;
+    s->pipe = p;
+    s->interest = interest;
+    s->token = token;
+    int err = pipe_attach(p, static_cast<HANDLE>(iocp_), s);
+    if (err != 0) {
+      delete s;
+      return err;
+    }
+    socks_.emplace(fd, s);
+    queue(s);  // the next wait() starts its I/O and reports what holds
+    return 0;
+  }
   HANDLE base = base_handle(fd);
   if (base == nullptr) return err_from_wsa(WSAGetLastError());
   Sock* s = new (std::nothrow) Sock();
@@ -315,6 +339,10 @@ int Poller::modify(int fd, uint32_t interest, PollToken token) {
   Sock* s = it->second;
   s->interest = interest;
   s->token = token;
+  if (s->pipe != nullptr) {
+    queue(s);
+    return 0;
+  }
   // A poll in flight that misses a new event is cancelled now; the rest is
   // (re-)submitted by the next wait().
   if (s->poll == SockPoll::kInFlight) {
@@ -334,6 +362,7 @@ int Poller::remove(int fd) {
   Sock* s = it->second;
   socks_.erase(it);
   s->removed = true;
+  if (s->pipe != nullptr) pipe_detach(s->pipe);
   if (s->poll == SockPoll::kInFlight) {
     IO_STATUS_BLOCK cancel_iosb;
     nt().cancel_io_file_ex(static_cast<HANDLE>(afd_), &s->iosb, &cancel_iosb);
@@ -342,17 +371,45 @@ int Poller::remove(int fd) {
   return 0;
 }
 
+void Poller::report(Sock* s, uint32_t events, PollEvent* out, int* k, int max) {
+  if (s->out_wait == wait_no_ && s->out_index < *k && out[s->out_index].token == s->token) {
+    out[s->out_index].events |= events;
+    return;
+  }
+  if (*k >= max) {
+    queue(s);  // no room: reported by the next wait()
+    return;
+  }
+  s->out_wait = wait_no_;
+  s->out_index = *k;
+  out[(*k)++] = PollEvent{s->token, events};
+}
+
 int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   int k = 0;
+  wait_no_++;
   // Level-triggered: every socket whose poll came back asks again, with the
-  // interest it has now. A submit that fails is reported as an error.
+  // interest it has now. A submit that fails is reported as an error. A
+  // pipe starts the I/O its interest needs and reports what holds already
+  // (data read and not yet taken, a write slot free); it stays queued while
+  // it has something to report, as a level-triggered poll would say again.
+  std::vector<Sock*> again;
   for (size_t i = 0; i < rearm_.size(); i++) {
     Sock* s = rearm_[i];
     s->poll = SockPoll::kIdle;
     if (reap(s)) continue;
-    if (arm(s) != 0 && k < max) out[k++] = PollEvent{s->token, kPollError};
+    if (s->pipe != nullptr) {
+      uint32_t ev = pipe_arm(s->pipe, s->interest);
+      if (ev != 0) {
+        report(s, ev, out, &k, max);
+        again.push_back(s);
+      }
+      continue;
+    }
+    if (arm(s) != 0) report(s, kPollError, out, &k, max);
   }
   rearm_.clear();
+  for (Sock* s : again) queue(s);
   if (k > 0) timeout_ms = 0;
 
   OVERLAPPED_ENTRY entries[256];
@@ -367,6 +424,16 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
   for (ULONG i = 0; i < n; i++) {
     if (entries[i].lpCompletionKey == kWakeKey) {
       woken_.store(false);
+      continue;
+    }
+    if (entries[i].lpCompletionKey == kPipeCompletionKey) {
+      auto* op = reinterpret_cast<PipeOp*>(entries[i].lpOverlapped);
+      auto* s = static_cast<Sock*>(pipe_complete(op, entries[i].dwNumberOfBytesTransferred,
+                                                 static_cast<HANDLE>(iocp_)));
+      if (s == nullptr || s->removed) continue;
+      uint32_t ev = pipe_ready(s->pipe, s->interest);
+      if (ev != 0) report(s, ev, out, &k, max);
+      queue(s);  // a new read or connect, at the next wait()
       continue;
     }
     Sock* s = reinterpret_cast<Sock*>(entries[i].lpOverlapped);
@@ -396,7 +463,7 @@ int Poller::wait(PollEvent* out, int max, int timeout_ms) {
     if (s->interest & kPollReadable) mask |= kPollReadable | kPollPeerClosed;
     if (s->interest & kPollWritable) mask |= kPollWritable;
     ev &= mask;
-    if (ev != 0) out[k++] = PollEvent{s->token, ev};
+    if (ev != 0) report(s, ev, out, &k, max);
   }
   return k;
 }

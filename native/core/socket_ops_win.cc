@@ -9,6 +9,9 @@
 //     and binding over TIME_WAIT works without it (libuv's uv_tcp_bind agrees);
 //   - stop_listening cannot stop a listening socket without closing it, so it
 //     does nothing: the loop's close (a moment later) is what stops it.
+// A named pipe's fd (pipe_win.h) is no socket: the calls a stream or a
+// listener makes on it go to pipe_win.cc; socket options and names do not
+// apply to it (-ENOTSOCK), as libuv's pipe handle has none.
 #include "socket_ops.h"
 
 #include <mstcpip.h>
@@ -18,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "pipe_win.h"
 #include "platform.h"
 
 namespace pn {
@@ -235,11 +239,15 @@ int get_tos(int fd, int* tos_out) {
 }
 
 ssize_t try_writev(int fd, const iovec* iov, int iovcnt) {
+  // A pipe's overlapped writes complete on its loop's port, which the loop
+  // ties to it: every write of a pipe is made by its loop.
+  if (pipe_find(fd) != nullptr) return 0;
   ssize_t n = sock_sendv(fd, iov, iovcnt);
   return n == -EAGAIN ? 0 : n;
 }
 
 ssize_t sock_read(int fd, char* buf, size_t len) {
+  if (PipeObj* p = pipe_find(fd)) return pipe_read(p, buf, len);
   int want = len > INT_MAX ? INT_MAX : static_cast<int>(len);
   for (;;) {
     int n = recv(to_sock(fd), buf, want, 0);
@@ -275,6 +283,7 @@ ssize_t sock_readv(int fd, const iovec* iov, int iovcnt) {
 ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
   // WSABUF is {ULONG len; char* buf}: convert. A buffer longer than ULONG_MAX
   // is sent in part and nothing after it, so byte order is kept.
+  if (PipeObj* p = pipe_find(fd)) return pipe_write(p, iov, iovcnt);
   WSABUF bufs[IOV_MAX];
   DWORD n = 0;
   if (iovcnt > IOV_MAX) iovcnt = IOV_MAX;
@@ -297,6 +306,7 @@ ssize_t sock_sendv(int fd, const iovec* iov, int iovcnt) {
 }
 
 int sock_accept(int listen_fd) {
+  if (PipeObj* p = pipe_find(listen_fd)) return pipe_accept(p);
   for (;;) {
     SOCKET s = accept(to_sock(listen_fd), nullptr, nullptr);
     if (s != INVALID_SOCKET) {
@@ -321,6 +331,7 @@ int sock_accept(int listen_fd) {
 }
 
 int sock_error(int fd) {
+  if (PipeObj* p = pipe_find(fd)) return pipe_error(p);
   int err = 0;
   int len = sizeof(err);
   if (getsockopt(to_sock(fd), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&err), &len) != 0)
@@ -365,6 +376,10 @@ int listen_fd(int fd, int backlog) {
 }
 
 void close_fd(int fd) {
+  if (PipeObj* p = pipe_find(fd)) {
+    pipe_close(p);
+    return;
+  }
   if (fd >= 0) (void)closesocket(to_sock(fd));
 }
 
@@ -376,6 +391,7 @@ int open_spare_fd() {
 }
 
 int shutdown_write(int fd) {
+  if (PipeObj* p = pipe_find(fd)) return pipe_shutdown(p);
   return shutdown(to_sock(fd), SD_SEND) == 0 ? 0 : wsa_err();
 }
 
@@ -397,6 +413,7 @@ int set_linger_zero(int fd) {
 
 const char* guess_handle_type(int fd) {
   if (fd < 0) return "UNKNOWN";
+  if (pipe_find(fd) != nullptr) return "PIPE";
   net_init();
   int type = 0;
   int len = sizeof type;
@@ -423,6 +440,7 @@ int fd_unconnected(int fd) {
 }
 
 int set_nonblocking(int fd) {
+  if (pipe_find(fd) != nullptr) return 0;  // overlapped already
   net_init();
   return set_nonblock(to_sock(fd));
 }

@@ -12,6 +12,7 @@
 #include "bridge.h"
 #include "errors.h"
 #include "listener.h"
+#include "pipe_win.h"
 #include "socket_ops.h"
 
 namespace pn {
@@ -193,8 +194,19 @@ int path_addr(const Napi::Value& v, SockAddr* out, bool truncate = false) {
 }
 
 // connectPath(slot, gen, loop, path, truncate?) -> 0 | -errno
+// On Windows a path names a named pipe, as in libuv (pipe_win.h).
 Napi::Value ConnectPath(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
+#ifdef _WIN32
+  {
+    std::string name = info[3].As<Napi::String>().Utf8Value();
+    int fd = -1;
+    int err = pipe_connect_start(name.data(), name.size(), &fd);
+    if (err) return status(info, err);
+    adopt(inst, u32(info, 0), u32(info, 1), u32(info, 2), fd, kCmdAdoptConnecting, false);
+    return status(info, 0);
+  }
+#endif
   SockAddr remote;
   int err = path_addr(info[3], &remote, flag_at(info, 4));
   if (err) return status(info, err);
@@ -209,6 +221,16 @@ Napi::Value ConnectPath(const Napi::CallbackInfo& info) {
 Napi::Value ListenPath(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
+#ifdef _WIN32
+  {
+    std::string name = info[3].As<Napi::String>().Utf8Value();
+    int fd = -1;
+    int err = pipe_listen(name.data(), name.size(), &fd);
+    if (err) return status(info, err);
+    adopt_listener(inst, slot, u32(info, 1), u32(info, 2), fd);
+    return status(info, 0);
+  }
+#endif
   SockAddr local;
   int err = path_addr(info[3], &local, flag_at(info, 5));
   if (err) return status(info, err);
