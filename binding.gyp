@@ -16,7 +16,8 @@
         "native/core/loop.cc",
         "native/core/pool.cc",
         "native/core/read_slab.cc",
-        "native/core/stream.cc"
+        "native/core/stream.cc",
+        "native/core/thread.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -37,9 +38,8 @@
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }
         }],
         ["OS=='win'", {
-          # Winsock socket calls and the IOCP/AFD poller; the core's pthreads
-          # come from winpthreads with mingw-w64 (MSVC builds need a pthread
-          # shim: not done yet, see README).
+          # Winsock socket calls and the IOCP/AFD poller. The core's threads are
+          # Win32 threads (thread.cc), so MSVC and mingw-w64 build the same sources.
           "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc"],
           "libraries": ["-lws2_32", "-liphlpapi"],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"]

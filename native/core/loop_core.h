@@ -13,7 +13,6 @@
 //      if the outbox was empty, so a busy bridge sees one call per batch.
 #pragma once
 
-#include <pthread.h>
 #include "platform.h"
 
 #include <atomic>
@@ -31,6 +30,7 @@
 #include "loop.h"
 #include "poller.h"
 #include "stream.h"
+#include "thread.h"
 
 namespace pn {
 
@@ -68,7 +68,7 @@ class LoopCore {
   static int64_t now_ms();  // CLOCK_MONOTONIC
 
  private:
-  static void* thread_main(void* arg);
+  static void thread_main(void* arg);
   void run();
   void wake();  // any thread: poller_.wake() (or waker_) if the loop sleeps
   void wake_now();  // the signal itself, once wake() decided it is needed
@@ -145,8 +145,7 @@ class LoopCore {
   Loop::Doorbell bell_;
   void* ctx_;
   SlabSource slab_source_;  // lends whole-read slabs (may be null)
-  pthread_t thread_{};
-  bool thread_started_ = false;  // owner thread only (start/stop)
+  Thread thread_;                // owner thread only (start/stop)
   bool driven_ = false;          // started by start_driven(), never a thread
   bool driven_live_ = false;     // driven and not yet stopped
   Loop::Doorbell waker_ = nullptr;  // driven: the driver's own wake-up (may be null)
