@@ -42,7 +42,18 @@
           # Win32 threads (thread.cc), so MSVC and mingw-w64 build the same sources.
           "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc"],
           "libraries": ["-lws2_32", "-liphlpapi"],
-          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"]
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"],
+          # MSVC (what node-gyp uses on Windows): C++17, sources read as UTF-8,
+          # __cplusplus reporting the real standard, and no C++ exceptions
+          # (node's common.gypi sets _HAS_EXCEPTIONS=0; the core and
+          # NAPI_DISABLE_CPP_EXCEPTIONS need none).
+          "msvs_settings": {
+            "VCCLCompilerTool": {
+              "AdditionalOptions": ["/std:c++17", "/utf-8", "/Zc:__cplusplus"],
+              "ExceptionHandling": 0,
+              "WarningLevel": 3
+            }
+          }
         }]
       ]
     }

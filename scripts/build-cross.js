@@ -39,8 +39,8 @@ const TARGETS = {
 
 function macos(triple) {
   const zig = npmTool(ZIG);
-  // zig keeps its compile cache in the user's home by default: keep it with the tool.
-  process.env.ZIG_GLOBAL_CACHE_DIR ??= path.join(path.dirname(zig), '..', 'cache');
+  // zig keeps its cache (libc++ built per target on first use: minutes) in
+  // ~/.cache/zig, outside the work tree, so a fresh clone on this machine reuses it.
   return {
     os: 'mac', cxx: [zig, 'c++', '-target', triple],
     // binding.gyp's xcode_settings: C++17, deployment target 10.15 (x64) / 11.0 (arm64, its first).
