@@ -10,6 +10,9 @@
 // node-gyp links on macOS): nothing here can run them. Windows (win32-x64)
 // is built by its own script with mingw-w64 (see scripts/prebuild-all.js).
 //
+// win32-x64-no-pthreads compiles (does not link) the Windows sources with
+// clang and libc++ against a <pthread.h> that fails: see TARGETS.
+//
 // Usage: node scripts/build-cross.js TARGET... | --macos   (npm run build:macos)
 // Writes build-cross/<target>/protonet.node (gitignored); --strip also
 // removes the symbols a prebuild need not carry.
@@ -32,6 +35,17 @@ const TARGETS = {
       os: 'linux', cxx: ['aarch64-linux-gnu-g++'], compile: ['-fPIC', '-fvisibility=hidden'], link: ['-shared', '-fPIC'],
       strip: (file) => execFileSync('aarch64-linux-gnu-strip', ['--strip-unneeded', file]),
     };
+  },
+  // Not a build: every Windows source compiled (no link) by clang with libc++,
+  // whose threads are Win32's, and a <pthread.h> that stops the compile: the
+  // check that a Windows build (MSVC's included) needs no pthreads. MSVC
+  // itself does not run here.
+  'win32-x64-no-pthreads': () => {
+    const zig = npmTool(ZIG);
+    const poison = path.join(root, 'build-cross', 'no-pthreads-include');
+    fs.mkdirSync(poison, { recursive: true });
+    fs.writeFileSync(path.join(poison, 'pthread.h'), '#error "a Windows build of protonet must not use pthreads"\n');
+    return { os: 'win', cxx: [zig, 'c++', '-target', 'x86_64-windows-gnu'], compile: [`-I${poison}`], compileOnly: true };
   },
   'darwin-x64': () => macos('x86_64-macos.11.0'),
   'darwin-arm64': () => macos('aarch64-macos.11.0'),
@@ -80,6 +94,11 @@ async function buildTarget(target, { strip = false } = {}) {
   const t0 = Date.now();
   const jobs = Math.max(1, os.availableParallelism?.() ?? 2);
   await parallel(gyp.sources.map((src, i) => () => runJob([...tc.cxx, ...flags, '-c', src, '-o', objects[i]])), jobs);
+  if (tc.compileOnly) {
+    fs.rmSync(objDir, { recursive: true, force: true });
+    console.log(`build-cross: ${target}: ${gyp.sources.length} sources compiled (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return null;
+  }
   const out = path.join(outDir, 'protonet.node');
   await runJob([...tc.cxx, ...tc.link, '-o', out, ...objects, ...gyp.libraries]);
   if (strip) tc.strip(out);
