@@ -64,6 +64,10 @@ const FILES = ['parity', 'parity-options', 'unix', 'options', 'contract', 'read_
   .map((f) => `test-dist/test/${f}.test.js`);
 // Tests of those files left out, each with its reason: none.
 const EXCLUDE = [];
+// Run again with the sockets on one I/O thread (PROTONET_IO_THREADS=1), the
+// mode Bun and Deno always use: the loop thread, its doorbell and the
+// cross-thread queues on arm64.
+const THREADED_FILES = ['parity', 'unix', 'read_buffers'].map((f) => `test-dist/test/${f}.test.js`);
 // CTest programs left out under qemu, each with its reason.
 const NATIVE_EXCLUDE = {
   loop_spin_test: 'measures whether busy polling catches a 150 us round trip: a timing property of the host, '
@@ -107,10 +111,11 @@ function nativeTests() {
   return { passed: total - Math.min(failed, total), failed };
 }
 
-async function mochaSubset(launcher, addon) {
+async function mochaSubset(launcher, addon, files, mode = {}) {
   const config = path.join(root, '.mocharc.runtimes.json');
-  const { titles, excluded, grep } = await resolveExclusions(FILES, EXCLUDE, { config, tag });
-  console.log(`\n${tag}: mocha subset under qemu: ${titles.length - excluded.size} of ${titles.length} tests in ${FILES.length} files`
+  const { titles, excluded, grep } = await resolveExclusions(files, EXCLUDE, { config, tag });
+  console.log(`\n${tag}: mocha subset under qemu${mode.PROTONET_IO_THREADS ? ` (PROTONET_IO_THREADS=${mode.PROTONET_IO_THREADS})` : ''}: `
+    + `${titles.length - excluded.size} of ${titles.length} tests in ${files.length} files`
     + ` (${excluded.size} left out; see FILES and EXCLUDE in scripts/test-arm64.js)`);
   const hook = path.join(__dirname, 'qemu-arm64-hook.cjs');
   const env = {
@@ -120,10 +125,11 @@ async function mochaSubset(launcher, addon) {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : ''}--require ${hook}`,
     // A test that starts plain `node` gets the arm64 one too.
     PATH: `${path.dirname(launcher)}${path.delimiter}${process.env.PATH}`,
+    ...mode,
   };
   const t0 = Date.now();
   const r = await runCapture(launcher, [mochaJs, '--config', config, '--timeout', '120000',
-    ...(grep ? ['--grep', grep, '--invert'] : []), ...FILES], { env, timeoutMs: 20 * 60 * 1000, echo: true, tag });
+    ...(grep ? ['--grep', grep, '--invert'] : []), ...files], { env, timeoutMs: 20 * 60 * 1000, echo: true, tag });
   const counts = mochaCounts(r.out);
   if ((r.code !== 0 || r.signal) && counts.failed === 0) counts.failed = 1;
   console.log(`${tag}: mocha subset took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -155,9 +161,12 @@ async function main() {
     if (probe.status !== 0) throw new Error(`the arm64 Node does not start under qemu: ${probe.stderr}`);
     console.log(`${tag}: Node ${probe.stdout.trim()} under qemu-user, addon ${path.relative(root, addon)}`);
     if (build) run('npm', ['run', 'build:test']);
-    const mocha = await mochaSubset(launcher, addon);
+    const mocha = await mochaSubset(launcher, addon, FILES);
     console.log(`${tag} mocha subset: ${mocha.passed} passed, ${mocha.failed} failed, ${mocha.left} left out`);
     results.push(mocha);
+    const threaded = await mochaSubset(launcher, addon, THREADED_FILES, { PROTONET_IO_THREADS: '1' });
+    console.log(`${tag} mocha subset, PROTONET_IO_THREADS=1: ${threaded.passed} passed, ${threaded.failed} failed, ${threaded.left} left out`);
+    results.push(threaded);
     const pre = await prebuildTest(launcher, addon);
     console.log(`${tag} prebuild (packed tarball, linux-arm64 prebuild): ${pre.passed} passed, ${pre.failed} failed`);
     results.push(pre);
