@@ -18,7 +18,8 @@
         "native/core/pool.cc",
         "native/core/read_slab.cc",
         "native/core/stream.cc",
-        "native/core/udp.cc"
+        "native/core/udp.cc",
+        "native/core/thread.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -39,12 +40,23 @@
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15" }
         }],
         ["OS=='win'", {
-          # Winsock socket calls and the IOCP/AFD poller; the core's pthreads
-          # come from winpthreads with mingw-w64 (MSVC builds need a pthread
-          # shim: not done yet, see README).
+          # Winsock socket calls, the IOCP/AFD poller and named pipes. The core's
+          # threads are Win32 threads (thread.cc), so MSVC and mingw-w64 build the
+          # same sources.
           "sources": ["native/core/poller_iocp.cc", "native/core/socket_ops_win.cc", "native/core/socket_ops_udp_win.cc", "native/core/pipe_win.cc"],
           "libraries": ["-lws2_32", "-liphlpapi"],
-          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"]
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"],
+          # MSVC (what node-gyp uses on Windows): C++17, sources read as UTF-8,
+          # __cplusplus reporting the real standard, and no C++ exceptions
+          # (node's common.gypi sets _HAS_EXCEPTIONS=0; the core and
+          # NAPI_DISABLE_CPP_EXCEPTIONS need none).
+          "msvs_settings": {
+            "VCCLCompilerTool": {
+              "AdditionalOptions": ["/std:c++17", "/utf-8", "/Zc:__cplusplus"],
+              "ExceptionHandling": 0,
+              "WarningLevel": 3
+            }
+          }
         }]
       ]
     }

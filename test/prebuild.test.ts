@@ -360,6 +360,54 @@ describe('prebuilt binaries and the packed tarball', function () {
     });
   }
 
+  // linux-arm64, under qemu-user: `npm run test:arm64` (scripts/test-arm64.js)
+  // runs this file with PROTONET_ARM64_NODE (a script starting Node 20 for
+  // arm64 under qemu) and PROTONET_ARM64_ADDON (the cross-built addon). The
+  // tarball carries the linux-x64 and linux-arm64 prebuilds; the arm64 Node's
+  // own npm installs it with no compiler on PATH, and node-gyp-build, run by
+  // the arm64 Node, must pick prebuilds/linux-arm64. Not defined elsewhere:
+  // only that runner has an arm64 Node and addon to give it.
+  const arm64Node = process.env.PROTONET_ARM64_NODE;
+  const arm64Addon = process.env.PROTONET_ARM64_ADDON;
+  if (arm64Node && arm64Addon) {
+    it('linux-arm64 (qemu-user): the arm64 Node installs the tarball with no compiler on PATH, loads prebuilds/linux-arm64 and echoes', async function () {
+      this.timeout(600000);
+      const work = path.join(tmp, 'arm64-pkg');
+      await extract(srcTarball, work);
+      const prebuilds: Array<[string, string]> = [
+        ['linux-x64', path.join(root, 'build', 'Release', 'protonet.node')],
+        ['linux-arm64', arm64Addon],
+      ];
+      for (const [dir, file] of prebuilds) {
+        fs.mkdirSync(path.join(work, 'prebuilds', dir), { recursive: true });
+        fs.copyFileSync(file, path.join(work, 'prebuilds', dir, 'protonet.node'));
+      }
+      fs.mkdirSync(path.join(tmp, 'arm64-pack'));
+      const tarball = await pack(work, path.join(tmp, 'arm64-pack'));
+      expect(await listTarball(tarball)).to.include.members(['prebuilds/linux-x64/protonet.node', 'prebuilds/linux-arm64/protonet.node']);
+
+      // PATH: `node` is the arm64 Node, then npm, sh and the failing compiler stubs.
+      const bin = path.join(tmp, 'arm64-bin');
+      fs.mkdirSync(bin);
+      fs.symlinkSync(arm64Node, path.join(bin, 'node'));
+      for (const name of ['npm', 'sh', ...STUBS]) fs.symlinkSync(path.join(noCompilerBin, name), path.join(bin, name));
+      const env = cleanEnv(bin);
+      const arch = await mustRun(arm64Node, ['-p', 'process.arch'], tmp, env, 120000);
+      expect(arch.stdout.trim()).to.equal('arm64');
+
+      const app = makeApp('app-arm64');
+      const r = await run(arm64Node, [npm, 'install', '--offline', '--cache', path.join(tmp, 'app-arm64-cache'),
+        '--no-audit', '--no-fund', '--foreground-scripts', ...depTarballs, tarball], { cwd: app, env, timeoutMs: 480000 });
+      expect(r.code, explain(r)).to.equal(0);
+      expect(fs.existsSync(stubMark), 'a compiler stub was called').to.equal(false);
+      expect(fs.existsSync(path.join(app, 'node_modules', 'protonet', 'build'))).to.equal(false);
+      const echoed = await mustRun(arm64Node, ['-e', ECHO_SCRIPT], app, env, 120000);
+      expect(JSON.parse(echoed.stdout.trim())).to.deep.equal({
+        echoed: true, bytes: 256 << 10, addon: 'prebuilds/linux-arm64/protonet.node', isProtonet: true,
+      });
+    });
+  }
+
   it('without a prebuild the install has to compile: with no compiler on PATH it fails in the build', async function () {
     const app = makeApp('app-no-compiler');
     const r = await install(app, srcTarball, noCompilerBin);

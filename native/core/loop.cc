@@ -1,20 +1,15 @@
 // loop.cc - the I/O thread: commands in, readiness, events out (see loop_core.h).
 #include "loop.h"
 
-#include <sched.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
-#include <ctime>
 #include <new>
 
 #include "loop_core.h"
 #include "pool.h"
 #include "socket_ops.h"
-#include "thread_name.h"
+#include "thread.h"
 
 namespace pn {
 
@@ -101,34 +96,20 @@ int LoopCore::init() {
 }
 
 int LoopCore::start_thread() {
-#ifdef _WIN32
-  // No POSIX signals to keep off the thread (winpthreads).
-  int err = pthread_create(&thread_, nullptr, &LoopCore::thread_main, this);
-#else
-  // The I/O thread takes no process signals: they belong to the host runtime's
-  // own thread, and a blocked set also keeps epoll_wait free of EINTR.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int err = pthread_create(&thread_, nullptr, &LoopCore::thread_main, this);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-#endif
-  if (err != 0) return -err;
-  thread_started_ = true;
-  return 0;
+  // The thread starts with signals blocked (thread.h).
+  return thread_.start(&LoopCore::thread_main, this);
 }
 
-void* LoopCore::thread_main(void* arg) {
-  set_current_thread_name("protonet-io");  // thread_name.h: spelled per platform
+void LoopCore::thread_main(void* arg) {
+  set_current_thread_name("protonet-io");  // thread.h: spelled per platform
   LoopCore* core = static_cast<LoopCore*>(arg);
-  core->loop_thread_ = pthread_self();
+  core->loop_thread_ = std::this_thread::get_id();
   core->run();
-  return nullptr;
 }
 
 int LoopCore::start_driven(Loop::Doorbell waker) {
   if (poller_.pollable_fd() < 0) return -ENOTSUP;
-  loop_thread_ = pthread_self();
+  loop_thread_ = std::this_thread::get_id();
   waker_ = waker;
   // No busy polling: the driving thread has its own work between runs.
   spin_max_ns_ = 0;
@@ -168,13 +149,12 @@ void LoopCore::stop_and_join() {
     teardown();
     return;
   }
-  if (!thread_started_) return;
+  if (!thread_.started()) return;
   Command stop;
   stop.type = kCmdStop;
   post(&stop, 1);
-  pthread_join(thread_, nullptr);
-  thread_started_ = false;
-  loop_thread_ = pthread_self();  // the loop thread is gone: its state is ours
+  thread_.join();
+  loop_thread_ = std::this_thread::get_id();  // the loop thread is gone: its state is ours
   teardown();
 }
 
@@ -378,7 +358,7 @@ int LoopCore::spin_poll(PollEvent* events, int64_t wait_start) {
     if (must_not_sleep()) return 0;
     if (now_ns() >= until) return 0;
     // Lets a runnable thread on this core (the JS thread, the peer) go first.
-    sched_yield();
+    yield_thread();
   }
 }
 
@@ -403,11 +383,7 @@ int64_t LoopCore::spin_limit_ns() {
   return online_cpus() > 1 ? kSpinDefaultNs : 0;
 }
 
-int64_t LoopCore::now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+int64_t LoopCore::now_ns() { return monotonic_ns(); }
 
 void LoopCore::park_until_taken(int timeout_ms) {
   // Same handshake as the poller sleep (see wake()), with parked_ telling

@@ -13,7 +13,6 @@
 //      if the outbox was empty, so a busy bridge sees one call per batch.
 #pragma once
 
-#include <pthread.h>
 #include "platform.h"
 
 #include <atomic>
@@ -22,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -33,6 +33,7 @@
 #include "poller.h"
 #include "stream.h"
 #include "udp.h"
+#include "thread.h"
 
 namespace pn {
 
@@ -70,7 +71,7 @@ class LoopCore {
   static int64_t now_ms();  // CLOCK_MONOTONIC
 
  private:
-  static void* thread_main(void* arg);
+  static void thread_main(void* arg);
   void run();
   void wake();  // any thread: poller_.wake() (or waker_) if the loop sleeps
   void wake_now();  // the signal itself, once wake() decided it is needed
@@ -92,7 +93,7 @@ class LoopCore {
   void teardown();
   // Debug builds: the loop's own state is touched only by the thread that
   // runs it (its I/O thread, the driving thread, or the owner after join).
-  bool on_loop_thread() const { return pthread_equal(loop_thread_, pthread_self()) != 0; }
+  bool on_loop_thread() const { return loop_thread_ == std::this_thread::get_id(); }
   void emit(int32_t type, const Handle* h, int32_t status) {
     PN_ASSERT(on_loop_thread());
     Event ev;
@@ -169,8 +170,7 @@ class LoopCore {
   Loop::Doorbell bell_;
   void* ctx_;
   SlabSource slab_source_;  // lends whole-read slabs (may be null)
-  pthread_t thread_{};
-  bool thread_started_ = false;  // owner thread only (start/stop)
+  Thread thread_;                // owner thread only (start/stop)
   bool driven_ = false;          // started by start_driven(), never a thread
   bool driven_live_ = false;     // driven and not yet stopped
   Loop::Doorbell waker_ = nullptr;  // driven: the driver's own wake-up (may be null)
@@ -206,7 +206,7 @@ class LoopCore {
   // ===== loop thread only =====
   // Which thread that is: set by thread_main, start_driven and, for the
   // teardown after join, stop_and_join (for PN_ASSERT only).
-  pthread_t loop_thread_{};
+  std::thread::id loop_thread_;
   Poller poller_;
   bool stopping_ = false;
   std::unordered_map<uint32_t, HandlePtr> handles_;  // by slot

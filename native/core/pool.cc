@@ -1,7 +1,9 @@
 // pool.cc - start and stop the I/O threads together.
 #include "pool.h"
 
-#include <unistd.h>
+#ifndef _WIN32
+#include <unistd.h>  // sysconf
+#endif
 
 #include <cerrno>
 #include <cstdlib>
