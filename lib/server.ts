@@ -102,6 +102,7 @@ export class Server extends ServerBase {
   declare connections: number;
   #listeningId = 1;
   #listenerClosing = false; // Windows: the listening socket is being closed by its loop
+  #closesDeferred = 0;      // 'close' events waiting for that
   /** Node's child_process.send(server) bookkeeping: the connection lists handed to children (_setupWorker). */
   _usingWorkers = false;
   _workers: WorkerSocketList[] = [];
@@ -523,7 +524,9 @@ export class Server extends ServerBase {
         this.#listenerClosing = true;
         handle.onNativeClose = () => {
           this.#listenerClosing = false;
-          this._emitCloseIfDrained();
+          const n = this.#closesDeferred;
+          this.#closesDeferred = 0;
+          for (let i = 0; i < n; i++) this.#emitCloseNT();
         };
       }
       handle.close();
@@ -548,10 +551,19 @@ export class Server extends ServerBase {
 
   _emitCloseIfDrained(): void {
     if (NET_DEBUG) debug('SERVER _emitCloseIfDrained');
-    if (this._handle || this._connections || this.#listenerClosing) {
+    if (this._handle || this._connections) {
       if (NET_DEBUG) debug('SERVER handle? %j   connections? %d', !!this._handle, this._connections);
       return;
     }
+    // Windows: each 'close' due now comes once the loop has closed the socket.
+    if (this.#listenerClosing) {
+      this.#closesDeferred++;
+      return;
+    }
+    this.#emitCloseNT();
+  }
+
+  #emitCloseNT(): void {
     process.nextTick(() => {
       if (NET_DEBUG) debug('SERVER: emit close');
       this.emit('close');
