@@ -7,6 +7,7 @@
 // threadsafe function is a flag, not a counter).
 import { Ev, layout, loadNative, native } from './binding';
 import { PROTONET_DEBUG, debugInternals } from './debug';
+import { RUNTIME } from './runtime';
 
 /** What the registry needs from a handle: its identity and an event sink. */
 export interface Registered {
@@ -40,11 +41,9 @@ let drainScheduled = false;
 // Int32s per record, the addon's (read once it is loaded).
 let recordInts = 0;
 
-// Bun and Deno also define process.versions.node; neither runs libuv.
+// Only Node runs libuv.
 function hostIsNode(): boolean {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  return g.Bun === undefined && g.Deno === undefined && typeof process.versions.node === 'string' &&
-    process.versions.bun === undefined && process.versions.deno === undefined;
+  return RUNTIME === 'node';
 }
 
 function ensureStarted(): void {

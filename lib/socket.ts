@@ -21,7 +21,10 @@ import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { Err, native } from './binding';
 import { NET_DEBUG, debug } from './debug';
 import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
-import { FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST } from './node_version';
+import {
+  CONNECT_VALIDATES_HOST, FINAL_WAITS_WHILE_CONNECTING, FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS,
+  SOCKET_BLOCK_LIST, WRITE_ERROR_AFTER_DESTROY,
+} from './node_version';
 import { StreamHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './stream_handle';
 import {
   getTimerDuration, isIP, validateBlockList, validateBoolean, validateFunction, validateInt32,
@@ -405,8 +408,7 @@ export class Socket extends SocketBase {
     let autoSelectFamily = options.autoSelectFamily as boolean | undefined;
     let attemptTimeout = options.autoSelectFamilyAttemptTimeout as number | undefined;
 
-    // Node 24 checks the host first (validateStringWithoutNullBytes).
-    if (NODE_MAJOR >= 24) {
+    if (CONNECT_VALIDATES_HOST) {
       validateString(host, 'options.host');
       if (host.includes('\0')) throw invalidArgValue('options.host', host, 'must be a string without null bytes');
     }
@@ -914,11 +916,9 @@ export class Socket extends SocketBase {
     }
   }
 
-  // Node's onWriteComplete. Node 24 reports a failed write even once the
-  // socket is destroyed (a write cancelled by the close gets ECANCELED);
-  // before, a destroyed socket's write callbacks got no error.
+  // Node's onWriteComplete.
   #onWriteComplete(status: number, cb: Callback): void {
-    if (NODE_MAJOR >= 24 && status < 0) {
+    if (WRITE_ERROR_AFTER_DESTROY && status < 0) {
       cb(sysErrno(status, 'write'));
       return;
     }
@@ -938,10 +938,8 @@ export class Socket extends SocketBase {
   // ---- ending and destroying ----
 
   override _final(cb: Callback): void {
-    // A socket not connected yet ends once it is. Before Node 24 the check is
-    // `pending` (a socket that never connects never finishes either); Node 24
-    // checks `connecting`, so a socket with no connect under way finishes.
-    if (NODE_MAJOR >= 24 ? this.connecting : this.pending) {
+    // A socket not connected yet ends once it is (FINAL_WAITS_WHILE_CONNECTING).
+    if (FINAL_WAITS_WHILE_CONNECTING ? this.connecting : this.pending) {
       if (NET_DEBUG) debug('_final: not yet connected');
       this.once('connect', () => this._final(cb));
       return;
