@@ -20,6 +20,7 @@ import type { AnyListener, EventListener } from './events';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { Err, native } from './binding';
 import { connectPipe, internalConnect, type ConnectHost, type ConnectTarget } from './connect';
+import { UserBufferReader } from './user_read';
 import { NET_DEBUG, debug } from './debug';
 import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
 import {
@@ -162,14 +163,9 @@ export class Socket extends SocketBase {
   /** Set once options.signal aborted: stops further autoSelectFamily attempts. */
   _aborted = false;
 
-  // onread: the caller's buffer (or true while a generator provides it).
-  #userBuf: Uint8Array | null = null;
-  #userBufGen: (() => Uint8Array) | null = null;
-  #userBufCb: ((n: number, buf: Uint8Array) => boolean | void) | null = null;
-  // Bytes received while onread's callback had paused reading.
-  #userPending: Array<Buffer | null> | null = null; // allocated on first use; null is the EOF
+  // The onread option: received bytes go to the caller's buffer (user_read.ts).
+  #userRead: UserBufferReader | null = null;
   #connectCalled = false; // connect() was called at least once
-  #userPaused = false; // pause() with onread: a chunk already read waits (Node's handle would have stopped)
 
   #noDelay: boolean;
   #keepAlive: boolean;
@@ -246,19 +242,7 @@ export class Socket extends SocketBase {
       }
       this[kHandle] = handle;
     }
-    const onread = opts.onread;
-    if (onread !== null && typeof onread === 'object'
-      && (onread.buffer instanceof Uint8Array || typeof onread.buffer === 'function')
-      && typeof onread.callback === 'function') {
-      if (typeof onread.buffer === 'function') {
-        this.#userBufGen = onread.buffer;
-        const first = onread.buffer();
-        if (first instanceof Uint8Array) this.#userBuf = first;
-      } else {
-        this.#userBuf = onread.buffer;
-      }
-      this.#userBufCb = onread.callback;
-    }
+    this.#userRead = UserBufferReader.from(opts.onread);
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
@@ -570,7 +554,7 @@ export class Socket extends SocketBase {
   }
 
   #tryReadStart(): void {
-    if (this.#userPending !== null && this.#userPending.length > 0 && !this.#flushUserPending()) return;
+    if (this.#userRead?.holding && !this.#userRead.flush(this)) return;
     if (NET_DEBUG) debug('Socket._handle.readStart');
     this[kHandle]!.reading = true;
     const err = this[kHandle]!.readStart();
@@ -583,17 +567,14 @@ export class Socket extends SocketBase {
       // EOF: end the readable side; 'end' follows once buffered data is read
       // (with onread: once the bytes held while paused are delivered).
       if (this.destroyed) return;
-      if (this.#userBufCb && (this.#userPaused || (this.#userPending !== null && this.#userPending.length > 0))) {
-        (this.#userPending ??= []).push(null);
-        return;
-      }
+      if (this.#userRead?.holdEof()) return;
       this.push(null);
       this.read(0);
       return;
     }
     if (this.destroyed) return;
     this._unrefTimer();
-    const ok = this.#userBufCb ? this.#deliverToUserBuffer(buf) : this.push(buf);
+    const ok = this.#userRead ? this.#userRead.deliver(this, buf) : this.push(buf);
     const handle = this[kHandle];
     if (!ok && handle && handle.reading) {
       handle.reading = false;
@@ -601,66 +582,12 @@ export class Socket extends SocketBase {
     }
   }
 
-  // onread: Node's handle reads straight into the caller's buffer. Here the
-  // loop has already read into its own chunk, so the bytes are COPIED into
-  // the caller's buffer, at most buffer.length at a time (a zero-copy path
-  // reading into the caller's memory could come later). A chunk larger than
-  // the buffer is delivered in several callbacks; if one returns false, the
-  // rest is kept and delivered first when reading resumes.
-  #deliverToUserBuffer(buf: Buffer): boolean {
-    // Paused by the caller, or earlier bytes still wait: this chunk waits
-    // too, as Node's stopped handle reads nothing more.
-    if (this.#userPaused || (this.#userPending !== null && this.#userPending.length > 0)) {
-      (this.#userPending ??= []).push(buf);
-      return false;
-    }
-    return this.#copyToUserBuffer(buf);
-  }
-
-  #copyToUserBuffer(buf: Buffer): boolean {
-    let offset = 0;
-    while (offset < buf.length) {
-      const target = this.#userBuf;
-      if (!target || target.byteLength === 0) return true;
-      const n = Math.min(target.byteLength, buf.length - offset);
-      buf.copy(target, 0, offset, offset + n);
-      offset += n;
-      const keepReading = this.#userBufCb!(n, target) !== false;
-      if (this.#userBufGen) {
-        const nextBuf = this.#userBufGen();
-        if (nextBuf instanceof Uint8Array) this.#userBuf = nextBuf;
-      }
-      if (this.destroyed) return true;
-      // A callback that returned false or called pause() gets nothing more
-      // until reading resumes; the rest goes first then.
-      if (!keepReading || this.#userPaused) {
-        if (offset < buf.length) (this.#userPending ??= []).unshift(buf.subarray(offset));
-        return false;
-      }
-    }
-    return true;
-  }
-
-  #flushUserPending(): boolean {
-    const pending = this.#userPending;
-    while (pending !== null && pending.length > 0) {
-      const chunk = pending.shift()!;
-      if (chunk === null) {
-        this.push(null);
-        this.read(0);
-        return false; // ended: nothing more to read
-      }
-      if (!this.#copyToUserBuffer(chunk)) return false;
-    }
-    return true;
-  }
-
   // Node's read: with onread, a handle that stopped (the callback returned
   // false) starts again when the stream is read. Not while pause()d: here a
   // read(0) from the stream's own machinery would otherwise deliver the bytes
   // held back (Node's stopped handle has none).
   override read(size?: number): unknown {
-    if (this.#userBufCb && !this.#userPaused && !this.connecting && this[kHandle] && !this[kHandle].reading) {
+    if (this.#userRead && !this.#userRead.paused && !this.connecting && this[kHandle] && !this[kHandle].reading) {
       this.#tryReadStart();
     }
     return super.read(size);
@@ -668,8 +595,8 @@ export class Socket extends SocketBase {
 
   // Node's pause/resume: with onread, stopping the flow stops the handle.
   override pause(): this {
-    if (this.#userBufCb) this.#userPaused = true;
-    if (this.#userBufCb && !this.connecting && this[kHandle] && this[kHandle].reading) {
+    if (this.#userRead) this.#userRead.paused = true;
+    if (this.#userRead && !this.connecting && this[kHandle] && this[kHandle].reading) {
       this[kHandle].reading = false;
       if (!this.destroyed) this[kHandle].readStop();
     }
@@ -677,9 +604,9 @@ export class Socket extends SocketBase {
   }
 
   override resume(): this {
-    this.#userPaused = false;
-    if (this.#userBufCb && !this.connecting && this[kHandle] && !this[kHandle].reading) {
-      if (this.#flushUserPending()) this.#tryReadStart();
+    if (this.#userRead) this.#userRead.paused = false;
+    if (this.#userRead && !this.connecting && this[kHandle] && !this[kHandle].reading) {
+      if (this.#userRead.flush(this)) this.#tryReadStart();
     }
     return super.resume();
   }
