@@ -20,6 +20,7 @@
 import { Socket as RuntimeSocket } from 'node:net';
 
 import type { Socket } from './socket';
+import { RUNTIME } from './runtime';
 
 const kUpgradeServerTLS = Symbol.for('::bunUpgradeServerTLS::');
 const kProtonetAware = Symbol('protonet.bunServerTls');
@@ -28,7 +29,7 @@ type UpgradeServerTLS = (this: unknown, connection: unknown, tlsOptions: unknown
 
 /** Installs the wrapper once per process, when running in Bun and Bun has the method. */
 export function installBunServerTls(isProtonetSocket: (value: unknown) => value is Socket): void {
-  if (process.versions.bun === undefined) return;
+  if (RUNTIME !== 'bun') return;
   const proto = RuntimeSocket.prototype as unknown as Record<symbol, UpgradeServerTLS & { [kProtonetAware]?: true }>;
   const original = proto[kUpgradeServerTLS];
   if (typeof original !== 'function' || original[kProtonetAware]) return;

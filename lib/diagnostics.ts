@@ -11,6 +11,8 @@
 // channel feature) gets no-ops: `hasSubscribers` stays false.
 import { Socket as NodeSocket } from 'node:net';
 
+import { FOREIGN_RUNTIME } from './runtime';
+
 interface ChannelLike {
   readonly hasSubscribers: boolean;
   publish(message: unknown): void;
@@ -48,7 +50,7 @@ export const listenError = channel('tracing:net.server.listen:error');
  * number, since the change was backported. Bun and Deno: as Node 20.
  */
 export const CLIENT_SOCKET_IN_CONNECT: boolean = (() => {
-  if ('bun' in process.versions || 'deno' in process.versions) return false;
+  if (FOREIGN_RUNTIME) return false;
   try {
     return Function.prototype.toString.call(NodeSocket.prototype.connect).includes('netClientSocketChannel');
   } catch {

@@ -4,11 +4,13 @@
 import * as nodeNet from 'node:net';
 import { Server as NodeServer, Socket as NodeSocket } from 'node:net';
 
+import { FOREIGN_RUNTIME } from './runtime';
+
 // Bun and Deno report a Node version for compatibility, but their own net,
 // stream and libuv stand-ins match no single Node release; there protonet keeps
 // the behaviour of the Node 20 it was first written against (and which their
 // test runs compare it with).
-export const FOREIGN_RUNTIME = 'bun' in process.versions || 'deno' in process.versions;
+export { FOREIGN_RUNTIME };
 const [major, minor] = FOREIGN_RUNTIME ? [20, 0] : process.versions.node.split('.').map(Number);
 export const NODE_MAJOR = major || 0;
 
@@ -49,6 +51,36 @@ export const HAS_TYPE_OF_SERVICE = !FOREIGN_RUNTIME
  */
 export const HAS_SET_SIMULTANEOUS_ACCEPTS = FOREIGN_RUNTIME
   || typeof (nodeNet as Record<string, unknown>)._setSimultaneousAccepts === 'function';
+
+/**
+ * server.listen({ readableAll, writableAll }) on a Unix socket: libuv's
+ * uv_pipe_chmod sets exactly the asked bits from Node 24 (libuv 1.52);
+ * before (libuv 1.46) it adds them to the socket file's mode.
+ */
+export const PIPE_CHMOD_SETS_MODE = NODE_MAJOR >= 24;
+
+/**
+ * server.maxConnections = 0 drops every connection (nodejs/node#48276: 21.0);
+ * before, 0 (or any falsy value) means no limit, as undefined/null do.
+ */
+export const MAX_CONNECTIONS_ZERO_DROPS = since([21, 0]);
+
+/** socket.connect() validates options.host first (a string without null bytes): Node 24. */
+export const CONNECT_VALIDATES_HOST = NODE_MAJOR >= 24;
+
+/**
+ * A write's callback gets its error even once the socket is destroyed (a
+ * write cancelled by the close gets ECANCELED): Node 24. Before, a destroyed
+ * socket's write callbacks get no error.
+ */
+export const WRITE_ERROR_AFTER_DESTROY = NODE_MAJOR >= 24;
+
+/**
+ * end() before the socket is connected waits for 'connect' only while a
+ * connect is under way (`connecting`): Node 24. Before, it waits while the
+ * socket is `pending`, so one that never connects never finishes.
+ */
+export const FINAL_WAITS_WHILE_CONNECTING = NODE_MAJOR >= 24;
 
 /** server.listen({ reusePort: true }) sets SO_REUSEPORT (nodejs/node#55408: 23.1, 22.12); before, the option is ignored. */
 export const LISTEN_REUSE_PORT = since([23, 1], 12);

@@ -7,6 +7,7 @@
 // threadsafe function is a flag, not a counter).
 import { Ev, layout, loadNative, native } from './binding';
 import { PROTONET_DEBUG, debugInternals } from './debug';
+import { RUNTIME } from './runtime';
 
 /** What the registry needs from a handle: its identity and an event sink. */
 export interface Registered {
@@ -58,11 +59,9 @@ function nextIsFor(b: Batch, slot: number): boolean {
   return o < b.count * recordInts && b.records[o + 1] === slot;
 }
 
-// Bun and Deno also define process.versions.node; neither runs libuv.
+// Only Node runs libuv.
 function hostIsNode(): boolean {
-  const g = globalThis as { Bun?: unknown; Deno?: unknown };
-  return g.Bun === undefined && g.Deno === undefined && typeof process.versions.node === 'string' &&
-    process.versions.bun === undefined && process.versions.deno === undefined;
+  return RUNTIME === 'node';
 }
 
 function ensureStarted(): void {

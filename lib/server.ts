@@ -17,7 +17,10 @@ import {
 import type { AnyListener, EventListener } from './events';
 import { NET_DEBUG, debug } from './debug';
 import { listenAsyncEnd, listenAsyncStart, listenError, netServerSocket } from './diagnostics';
-import { LISTEN_FLAGS_WITHOUT_HOST, LISTEN_LOOKUP_ALL, LISTEN_REUSE_PORT, NODE_MAJOR, SERVER_BLOCK_LIST } from './node_version';
+import {
+  LISTEN_FLAGS_WITHOUT_HOST, LISTEN_LOOKUP_ALL, LISTEN_REUSE_PORT, MAX_CONNECTIONS_ZERO_DROPS, PIPE_CHMOD_SETS_MODE,
+  SERVER_BLOCK_LIST,
+} from './node_version';
 import { Socket } from './socket';
 import { StreamHandle, describeErr, guessHandleType, type NameInfo } from './stream_handle';
 import { invalidArgValue, validateBlockList, validateNumber, validatePort } from './validate';
@@ -226,10 +229,9 @@ export class Server extends ServerBase {
       // through its security descriptor; protonet leaves the pipe's default
       // one (docs/compatibility.md, Known differences).
       if (mode !== 0 && process.platform !== 'win32') {
-        // libuv's uv_pipe_chmod: before Node 24 (libuv 1.46) it adds the bits
-        // to the socket file's mode; Node 24's (libuv 1.52) sets exactly them.
+        // libuv's uv_pipe_chmod: sets exactly the bits, or adds them.
         try {
-          if (NODE_MAJOR >= 24) {
+          if (PIPE_CHMOD_SETS_MODE) {
             fs.chmodSync(path, mode);
           } else {
             const st = fs.statSync(path);
@@ -423,11 +425,10 @@ export class Server extends ServerBase {
     });
   }
 
-  // Before Node 21 a maxConnections of 0 (or any falsy value) means no
-  // limit; since nodejs/node#48276 only undefined/null do, and 0 drops all.
+  // What "no limit" is depends on the Node (MAX_CONNECTIONS_ZERO_DROPS).
   #overMaxConnections(): boolean {
     const max = this.maxConnections;
-    if (NODE_MAJOR >= 21) return max != null && this._connections >= max;
+    if (MAX_CONNECTIONS_ZERO_DROPS) return max != null && this._connections >= max;
     return Boolean(max) && this._connections >= max;
   }
 

@@ -14,14 +14,19 @@ import { Duplex, addAbortSignal, finished, type DuplexOptions } from 'node:strea
 import { normalizeArgs, normalizedArgs, type Normalized, type NormalizedOptions } from './args';
 import { adoptableBase } from './callable';
 import {
-  AbortError, errnoException, exceptionWithHostPort, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
+  AbortError, errnoException, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
 import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
 import { Err, native } from './binding';
+import { connectPipe, internalConnect, type ConnectHost, type ConnectTarget } from './connect';
+import { UserBufferReader } from './user_read';
 import { NET_DEBUG, debug } from './debug';
 import { CLIENT_SOCKET_IN_CONNECT, netClientSocket } from './diagnostics';
-import { FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS, NODE_MAJOR, SOCKET_BLOCK_LIST } from './node_version';
+import {
+  CONNECT_VALIDATES_HOST, FINAL_WAITS_WHILE_CONNECTING, FOREIGN_RUNTIME, HAS_TYPE_OF_SERVICE, KEEPALIVE_OPTIONS,
+  SOCKET_BLOCK_LIST, WRITE_ERROR_AFTER_DESTROY,
+} from './node_version';
 import { StreamHandle, describeErr, guessHandleType, type NameInfo, type WriteReq } from './stream_handle';
 import {
   getTimerDuration, isIP, validateBlockList, validateBoolean, validateFunction, validateInt32,
@@ -130,8 +135,6 @@ export function setDefaultAutoSelectFamilyAttemptTimeout(value: number): void {
 
 const kEmpty = Object.freeze({}) as Partial<NameInfo>;
 
-interface ConnectTarget { address: string; family: 4 | 6 }
-
 // Duplex, except that net.Socket.call(obj) of pre-class code initialises obj (callable.ts).
 const SocketBase = adoptableBase(Duplex);
 
@@ -160,14 +163,9 @@ export class Socket extends SocketBase {
   /** Set once options.signal aborted: stops further autoSelectFamily attempts. */
   _aborted = false;
 
-  // onread: the caller's buffer (or true while a generator provides it).
-  #userBuf: Uint8Array | null = null;
-  #userBufGen: (() => Uint8Array) | null = null;
-  #userBufCb: ((n: number, buf: Uint8Array) => boolean | void) | null = null;
-  // Bytes received while onread's callback had paused reading.
-  #userPending: Array<Buffer | null> | null = null; // allocated on first use; null is the EOF
+  // The onread option: received bytes go to the caller's buffer (user_read.ts).
+  #userRead: UserBufferReader | null = null;
   #connectCalled = false; // connect() was called at least once
-  #userPaused = false; // pause() with onread: a chunk already read waits (Node's handle would have stopped)
 
   #noDelay: boolean;
   #keepAlive: boolean;
@@ -178,7 +176,8 @@ export class Socket extends SocketBase {
   #lastWriteQueueSize = 0;
   #bytesRead = 0;     // kept when the handle goes away
   #bytesWritten = 0;
-  #connectAttempt: { cancel(): void } | null = null;
+  #attemptTimer: NodeJS.Timeout | null = null;  // of the address being tried (connect.ts)
+  #connectHost: ConnectHost | null = null;
   // A net.BoundSocket adopted by the constructor (Node's kBoundSource): its fd
   // stays here, bound and not connected, until connect() hands it to the
   // handle (or destroy closes it); a Unix socket's path (Node's kBoundPath) is
@@ -243,19 +242,7 @@ export class Socket extends SocketBase {
       }
       this[kHandle] = handle;
     }
-    const onread = opts.onread;
-    if (onread !== null && typeof onread === 'object'
-      && (onread.buffer instanceof Uint8Array || typeof onread.buffer === 'function')
-      && typeof onread.callback === 'function') {
-      if (typeof onread.buffer === 'function') {
-        this.#userBufGen = onread.buffer;
-        const first = onread.buffer();
-        if (first instanceof Uint8Array) this.#userBuf = first;
-      } else {
-        this.#userBuf = onread.buffer;
-      }
-      this.#userBufCb = onread.callback;
-    }
+    this.#userRead = UserBufferReader.from(opts.onread);
     this.#noDelay = Boolean(opts.noDelay);
     this.#keepAlive = Boolean(opts.keepAlive);
     this.#keepAliveDelay = ~~((opts.keepAliveInitialDelay ?? 0) / 1000);
@@ -353,38 +340,41 @@ export class Socket extends SocketBase {
     this.connecting = true;
     if (pipe) {
       validateString(options.path, 'options.path');
-      this.#connectPipe(options.path);
+      connectPipe(this.#connector(), options.path);
     } else {
       this.#lookupAndConnect(options);
     }
     return this;
   }
 
-  // Node's internalConnect for a pipe: synchronous, 'connectionAttempt' at
-  // once; the outcome (errors included) always comes back asynchronously.
-  #connectPipe(path: string): void {
-    const handle = this[kHandle]!;
-    handle.onconnect = (status) => {
-      if (this.destroyed) return;
-      if (NET_DEBUG) debug('afterConnect');
-      if (status === 0) {
-        this.#afterConnect();
-        return;
-      }
-      const ex = sysHostPort(status, 'connect', path, undefined);
-      this.emit('connectionAttemptFailed', path, undefined, undefined, ex);
-      this.destroy(ex);
+  // What connect.ts's sequence uses of this socket; made on the first connect
+  // (most sockets are accepted and never connect).
+  #connector(): ConnectHost {
+    if (this.#connectHost !== null) return this.#connectHost;
+    const socket = this;
+    this.#connectHost = {
+      get destroyed() { return socket.destroyed; },
+      get connecting() { return socket.connecting; },
+      get _aborted() { return socket._aborted; },
+      get autoSelectFamilyAttemptedAddresses() { return socket.autoSelectFamilyAttemptedAddresses; },
+      set autoSelectFamilyAttemptedAddresses(list: string[]) { socket.autoSelectFamilyAttemptedAddresses = list; },
+      emit: (event: string, ...args: unknown[]) => this.emit(event, ...args),
+      destroy: (err?: Error) => { this.destroy(err); },
+      _getsockname: () => this._getsockname(),
+      handle: (fresh = false) => {
+        if (fresh) {
+          this[kHandle]?.close();
+          this[kHandle] = new StreamHandle();
+          this.#initHandle(this[kHandle]);
+        }
+        return this[kHandle]!;
+      },
+      takeBoundFd: () => (this.#boundFd >= 0 ? this.#takeBoundFd() : -1),
+      blocked: (address: string, family: 4 | 6) => this.#blocked(address, family),
+      afterConnect: () => this.#afterConnect(),
+      setAttemptTimer: (timer: NodeJS.Timeout | null) => { this.#attemptTimer = timer; },
     };
-    if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', path, undefined, undefined);
-    this.emit('connectionAttempt', path, undefined, undefined);
-    const err = this.#boundFd >= 0 ? handle.connectPathFd(this.#takeBoundFd(), path) : handle.connectPath(path);
-    // Refused at once (a path too long for the running Node): destroyed now,
-    // with Node's "Local" detail, which for an unnamed Unix socket reads
-    // "undefined:undefined".
-    if (err !== 0) {
-      const name = this._getsockname();
-      this.destroy(sysHostPort(err, 'connect', path, undefined, `${name.address}:${name.port}`));
-    }
+    return this.#connectHost;
   }
 
   // Hands the bound fd to the handle that connects from it, first noting its
@@ -405,8 +395,7 @@ export class Socket extends SocketBase {
     let autoSelectFamily = options.autoSelectFamily as boolean | undefined;
     let attemptTimeout = options.autoSelectFamilyAttemptTimeout as number | undefined;
 
-    // Node 24 checks the host first (validateStringWithoutNullBytes).
-    if (NODE_MAJOR >= 24) {
+    if (CONNECT_VALIDATES_HOST) {
       validateString(host, 'options.host');
       if (host.includes('\0')) throw invalidArgValue('options.host', host, 'must be a string without null bytes');
     }
@@ -442,11 +431,11 @@ export class Socket extends SocketBase {
       // From a BoundSocket Node connects in this tick (the kernel's source
       // address is readable at once); failures still come as events later.
       if (this.#boundSource) {
-        this.#internalConnect([{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout);
+        internalConnect(this.#connector(), [{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout);
         return;
       }
       process.nextTick(() => {
-        if (this.connecting) this.#internalConnect([{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout!);
+        if (this.connecting) internalConnect(this.#connector(), [{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout!);
       });
       return;
     }
@@ -504,7 +493,7 @@ export class Socket extends SocketBase {
           else debug('connect/multiple: will try the following addresses', targets);
         }
         this._unrefTimer();
-        this.#internalConnect(targets, port, localAddress, localPort, attemptTimeout!);
+        internalConnect(this.#connector(), targets, port, localAddress, localPort, attemptTimeout!);
       });
       return;
     }
@@ -522,163 +511,9 @@ export class Socket extends SocketBase {
         process.nextTick(() => this.destroy(e));
       } else {
         this._unrefTimer();
-        this.#internalConnect([{ address: ip as string, family: addrType }], port, localAddress, localPort, attemptTimeout!);
+        internalConnect(this.#connector(), [{ address: ip as string, family: addrType }], port, localAddress, localPort, attemptTimeout!);
       }
     });
-  }
-
-  // One target: Node's internalConnect (bind errors as 'bind', no attempt
-  // event for them). Several: Node's internalConnectMultiple: each attempt
-  // that fails or outlasts `attemptTimeout` (ETIMEDOUT) moves to the next;
-  // when all fail, an AggregateError of every attempt's error.
-  #internalConnect(targets: ConnectTarget[], port: number, localAddress: string | undefined,
-    localPort: number | undefined, attemptTimeout: number): void {
-    if (targets.length === 1) {
-      this.#connectOne(targets[0], port, localAddress, localPort);
-      return;
-    }
-    this.autoSelectFamilyAttemptedAddresses = [];
-    const errors: SystemError[] = [];
-    let index = 0;
-
-    const next = (canceled = false): void => {
-      if (this._aborted) return;
-      if (canceled || index === targets.length) {
-        this.destroy(errors.length === 0 ? simple.socketConnectionTimeout() : nodeAggregateError(errors));
-        return;
-      }
-      const current = index++;
-      const { address, family } = targets[current];
-      if (current > 0) {
-        this[kHandle]?.close();
-        this[kHandle] = new StreamHandle();
-        this.#initHandle(this[kHandle]);
-      }
-      const handle = this[kHandle]!;
-      const local = localPort ? (family === 4 ? '0.0.0.0' : '::') : undefined;
-      const details = local ? `${local}:${localPort}` : undefined;
-      const connectionError = (status: number): SystemError => {
-        const ex = sysHostPort(status, 'connect', address, port, details);
-        if (details) {
-          ex.localAddress = local;
-          ex.localPort = localPort;
-        }
-        return ex;
-      };
-      let timer: NodeJS.Timeout | null = null;
-      handle.onconnect = (status) => {
-        // Node prints libuv's number (on Windows not the C library's errno).
-        if (NET_DEBUG) {
-          debug('connect/multiple: connection attempt to %s:%s completed with status %s', address, port,
-            status === 0 ? 0 : describeErr(status)[1]);
-        }
-        if (timer) clearTimeout(timer);
-        this.#connectAttempt = null;
-        if (this.destroyed) return;
-        if (status === 0) {
-          if (NET_DEBUG) debug('afterConnect');
-          this.#afterConnect();
-          return;
-        }
-        const ex = connectionError(status);
-        errors.push(ex);
-        this.emit('connectionAttemptFailed', address, port, family, ex);
-        if (this.connecting) next(status === Err.ECANCELED);
-      };
-      // A blocked address is an attempt that failed without being tried.
-      if (this.#blocked(address, family)) {
-        const ex = simple.ipBlocked(address);
-        errors.push(ex as SystemError);
-        this.emit('connectionAttemptFailed', address, port, family, ex);
-        next();
-        return;
-      }
-      if (NET_DEBUG && local) {
-        debug('connect/multiple: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
-      }
-      const err = handle.connect(address, port, local, localPort);
-      if (err && local && isBindError(err)) {
-        errors.push(sysHostPort(err, 'bind', local, localPort));
-        next();
-        return;
-      }
-      if (NET_DEBUG) debug('connect/multiple: attempting to connect to %s:%d (addressType: %d)', address, port, family);
-      this.emit('connectionAttempt', address, port, family);
-      this.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
-      if (err) {
-        const ex = sysHostPort(err, 'connect', address, port, details);
-        errors.push(ex);
-        this.emit('connectionAttemptFailed', address, port, family, ex);
-        next();
-        return;
-      }
-      if (current < targets.length - 1) {
-        if (NET_DEBUG) debug('connect/multiple: setting the attempt timeout to %d ms', attemptTimeout);
-        timer = setTimeout(() => {
-          if (NET_DEBUG) debug('connect/multiple: connection to %s:%s timed out', address, port);
-          this.#connectAttempt = null;
-          this.emit('connectionAttemptTimeout', address, port, family);
-          handle.onconnect = null;
-          errors.push(connectionError(Err.ETIMEDOUT));
-          handle.close();
-          if (this.connecting) next();
-        }, attemptTimeout);
-        timer.unref();
-        this.#connectAttempt = { cancel: () => clearTimeout(timer!) };
-      }
-    };
-    next();
-  }
-
-  #connectOne(target: ConnectTarget, port: number, localAddress: string | undefined,
-    localPort: number | undefined): void {
-    const { address, family } = target;
-    const handle = this[kHandle]!;
-    const local = localAddress || localPort ? (localAddress || (family === 4 ? '0.0.0.0' : '::')) : undefined;
-    const details = local && localPort ? `${local}:${localPort}` : undefined;
-    handle.onconnect = (status) => {
-      if (this.destroyed) return;
-      if (NET_DEBUG) debug('afterConnect');
-      if (status === 0) {
-        this.#afterConnect();
-        return;
-      }
-      const ex = sysHostPort(status, 'connect', address, port, details);
-      if (details) {
-        ex.localAddress = local;
-        ex.localPort = localPort;
-      }
-      this.emit('connectionAttemptFailed', address, port, family, ex);
-      this.destroy(ex);
-    };
-    // Node checks the blockList after 'connectionAttempt', before connecting.
-    // Node binds before that; the core binds and connects in one call, so a
-    // blocked address whose local address cannot be bound fails here as
-    // blocked, where Node reports the bind error.
-    if (this.#blocked(address, family)) {
-      this.emit('connectionAttempt', address, port, family);
-      this.destroy(simple.ipBlocked(address));
-      return;
-    }
-    // The core binds and connects in one call; a bind failure is told apart
-    // by its errno (what bind(2) can answer) so it is reported as Node's
-    // 'bind' error, before any 'connectionAttempt'.
-    if (NET_DEBUG && local) {
-      debug('connect: binding to localAddress: %s and localPort: %d (addressType: %d)', local, localPort, family);
-    }
-    const err = this.#boundFd >= 0 ? handle.connectFd(this.#takeBoundFd(), address, port)
-      : handle.connect(address, port, local, localPort);
-    if (err && local && isBindError(err)) {
-      this.destroy(sysHostPort(err, 'bind', local, localPort));
-      return;
-    }
-    if (NET_DEBUG) debug('connect: attempting to connect to %s:%d (addressType: %d)', address, port, family);
-    this.emit('connectionAttempt', address, port, family);
-    if (err) {
-      const name = this._getsockname();
-      const sockDetails = name.address !== undefined ? `${name.address}:${name.port}` : undefined;
-      this.destroy(sysHostPort(err, 'connect', address, port, sockDetails));
-    }
   }
 
   // options.blockList (Node 23.4+) denies this remote address.
@@ -719,7 +554,7 @@ export class Socket extends SocketBase {
   }
 
   #tryReadStart(): void {
-    if (this.#userPending !== null && this.#userPending.length > 0 && !this.#flushUserPending()) return;
+    if (this.#userRead?.holding && !this.#userRead.flush(this)) return;
     if (NET_DEBUG) debug('Socket._handle.readStart');
     this[kHandle]!.reading = true;
     const err = this[kHandle]!.readStart();
@@ -732,17 +567,14 @@ export class Socket extends SocketBase {
       // EOF: end the readable side; 'end' follows once buffered data is read
       // (with onread: once the bytes held while paused are delivered).
       if (this.destroyed) return;
-      if (this.#userBufCb && (this.#userPaused || (this.#userPending !== null && this.#userPending.length > 0))) {
-        (this.#userPending ??= []).push(null);
-        return;
-      }
+      if (this.#userRead?.holdEof()) return;
       this.push(null);
       this.read(0);
       return;
     }
     if (this.destroyed) return;
     this._unrefTimer();
-    const ok = this.#userBufCb ? this.#deliverToUserBuffer(buf) : this.push(buf);
+    const ok = this.#userRead ? this.#userRead.deliver(this, buf) : this.push(buf);
     const handle = this[kHandle];
     if (!ok && handle && handle.reading) {
       handle.reading = false;
@@ -750,66 +582,12 @@ export class Socket extends SocketBase {
     }
   }
 
-  // onread: Node's handle reads straight into the caller's buffer. Here the
-  // loop has already read into its own chunk, so the bytes are COPIED into
-  // the caller's buffer, at most buffer.length at a time (a zero-copy path
-  // reading into the caller's memory could come later). A chunk larger than
-  // the buffer is delivered in several callbacks; if one returns false, the
-  // rest is kept and delivered first when reading resumes.
-  #deliverToUserBuffer(buf: Buffer): boolean {
-    // Paused by the caller, or earlier bytes still wait: this chunk waits
-    // too, as Node's stopped handle reads nothing more.
-    if (this.#userPaused || (this.#userPending !== null && this.#userPending.length > 0)) {
-      (this.#userPending ??= []).push(buf);
-      return false;
-    }
-    return this.#copyToUserBuffer(buf);
-  }
-
-  #copyToUserBuffer(buf: Buffer): boolean {
-    let offset = 0;
-    while (offset < buf.length) {
-      const target = this.#userBuf;
-      if (!target || target.byteLength === 0) return true;
-      const n = Math.min(target.byteLength, buf.length - offset);
-      buf.copy(target, 0, offset, offset + n);
-      offset += n;
-      const keepReading = this.#userBufCb!(n, target) !== false;
-      if (this.#userBufGen) {
-        const nextBuf = this.#userBufGen();
-        if (nextBuf instanceof Uint8Array) this.#userBuf = nextBuf;
-      }
-      if (this.destroyed) return true;
-      // A callback that returned false or called pause() gets nothing more
-      // until reading resumes; the rest goes first then.
-      if (!keepReading || this.#userPaused) {
-        if (offset < buf.length) (this.#userPending ??= []).unshift(buf.subarray(offset));
-        return false;
-      }
-    }
-    return true;
-  }
-
-  #flushUserPending(): boolean {
-    const pending = this.#userPending;
-    while (pending !== null && pending.length > 0) {
-      const chunk = pending.shift()!;
-      if (chunk === null) {
-        this.push(null);
-        this.read(0);
-        return false; // ended: nothing more to read
-      }
-      if (!this.#copyToUserBuffer(chunk)) return false;
-    }
-    return true;
-  }
-
   // Node's read: with onread, a handle that stopped (the callback returned
   // false) starts again when the stream is read. Not while pause()d: here a
   // read(0) from the stream's own machinery would otherwise deliver the bytes
   // held back (Node's stopped handle has none).
   override read(size?: number): unknown {
-    if (this.#userBufCb && !this.#userPaused && !this.connecting && this[kHandle] && !this[kHandle].reading) {
+    if (this.#userRead && !this.#userRead.paused && !this.connecting && this[kHandle] && !this[kHandle].reading) {
       this.#tryReadStart();
     }
     return super.read(size);
@@ -817,8 +595,8 @@ export class Socket extends SocketBase {
 
   // Node's pause/resume: with onread, stopping the flow stops the handle.
   override pause(): this {
-    if (this.#userBufCb) this.#userPaused = true;
-    if (this.#userBufCb && !this.connecting && this[kHandle] && this[kHandle].reading) {
+    if (this.#userRead) this.#userRead.paused = true;
+    if (this.#userRead && !this.connecting && this[kHandle] && this[kHandle].reading) {
       this[kHandle].reading = false;
       if (!this.destroyed) this[kHandle].readStop();
     }
@@ -826,9 +604,9 @@ export class Socket extends SocketBase {
   }
 
   override resume(): this {
-    this.#userPaused = false;
-    if (this.#userBufCb && !this.connecting && this[kHandle] && !this[kHandle].reading) {
-      if (this.#flushUserPending()) this.#tryReadStart();
+    if (this.#userRead) this.#userRead.paused = false;
+    if (this.#userRead && !this.connecting && this[kHandle] && !this[kHandle].reading) {
+      if (this.#userRead.flush(this)) this.#tryReadStart();
     }
     return super.resume();
   }
@@ -918,11 +696,9 @@ export class Socket extends SocketBase {
     }
   }
 
-  // Node's onWriteComplete. Node 24 reports a failed write even once the
-  // socket is destroyed (a write cancelled by the close gets ECANCELED);
-  // before, a destroyed socket's write callbacks got no error.
+  // Node's onWriteComplete.
   #onWriteComplete(status: number, cb: Callback): void {
-    if (NODE_MAJOR >= 24 && status < 0) {
+    if (WRITE_ERROR_AFTER_DESTROY && status < 0) {
       cb(sysErrno(status, 'write'));
       return;
     }
@@ -942,10 +718,8 @@ export class Socket extends SocketBase {
   // ---- ending and destroying ----
 
   override _final(cb: Callback): void {
-    // A socket not connected yet ends once it is. Before Node 24 the check is
-    // `pending` (a socket that never connects never finishes either); Node 24
-    // checks `connecting`, so a socket with no connect under way finishes.
-    if (NODE_MAJOR >= 24 ? this.connecting : this.pending) {
+    // A socket not connected yet ends once it is (FINAL_WAITS_WHILE_CONNECTING).
+    if (FINAL_WAITS_WHILE_CONNECTING ? this.connecting : this.pending) {
       if (NET_DEBUG) debug('_final: not yet connected');
       this.once('connect', () => this._final(cb));
       return;
@@ -972,8 +746,8 @@ export class Socket extends SocketBase {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    this.#connectAttempt?.cancel();
-    this.#connectAttempt = null;
+    if (this.#attemptTimer) clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = null;
     this.connecting = false;
     // A BoundSocket's fd never connected is closed with the socket; its Unix
     // socket file goes either way (libuv unlinks a bound pipe's path on close).
@@ -1386,21 +1160,4 @@ function sysErrno(err: number, syscall: string): SystemError {
   return errnoException(code, errno, syscall);
 }
 
-function sysHostPort(err: number, syscall: string, address: string, port: number | undefined, details?: string): SystemError {
-  const [code, errno] = describeErr(err);
-  return exceptionWithHostPort(code, errno, syscall, address, port, details);
-}
 
-// Node's NodeAggregateError: an AggregateError with an empty message whose
-// code is the first error's.
-function nodeAggregateError(errors: SystemError[]): Error {
-  const err = new AggregateError(errors) as AggregateError & { code?: string };
-  err.code = errors[0]?.code;
-  return err;
-}
-
-// What bind(2) answers for a local address/port it cannot take; connect(2)
-// on a fresh socket answers these only in cases Node reports as bind too.
-function isBindError(err: number): boolean {
-  return err === Err.EADDRINUSE || err === Err.EADDRNOTAVAIL || err === Err.EACCES || err === Err.EINVAL;
-}

@@ -1,6 +1,7 @@
-// stream_handle.ts - a native TCP handle as the JS classes see it.
+// stream_handle.ts - a native stream handle (TCP or Unix socket) as the JS
+// classes see it.
 //
-// Plays the part of Node's tcp_wrap for socket.ts and server.ts: connect,
+// Plays the part of Node's tcp_wrap and pipe_wrap for socket.ts and server.ts: connect,
 // listen, readStart/readStop, writev, shutdown, close, names and options, and
 // callbacks (onconnect, onread, onconnection) driven by loop events. It also
 // tracks whether the handle is "active" in libuv's sense (reading, connecting,
@@ -282,7 +283,7 @@ export class StreamHandle implements Registered {
     return 0;
   }
 
-  /** 1 (done now), 0 (oncomplete follows) or a negative errno. */
+  /** 0 (oncomplete follows, always as its own callback) or a negative errno (ENOTCONN when not open). */
   shutdown(oncomplete: (status: number) => void): number {
     if (!this.isOpen) return Err.ENOTCONN;
     const r = native.shutdown(this.slot, this.gen);

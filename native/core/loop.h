@@ -28,7 +28,7 @@ namespace pn {
 
 enum EventType : int32_t {
   kEvConnect = 1,       // status: 0 or -errno of the non-blocking connect
-  kEvData = 2,          // data/len: bytes read (malloc'd; ownership moves with the event)
+  kEvData = 2,          // data/len: bytes read, inside `slab` (its reference moves with the event)
   kEvEof = 3,           // peer sent FIN and every byte before it was delivered
   kEvReadError = 4,     // status: -errno of a failed read (ECONNRESET...); reading stopped
   kEvWriteDone = 5,     // status: 0 or -errno; one per CmdWrite, in order;
@@ -58,8 +58,8 @@ struct Event {
   ReadSlab* slab = nullptr;  // kEvData: one reference, released by the consumer
 };
 
-// Frees what an event owns (data, or an accepted fd) when it will not be
-// delivered, e.g. at teardown.
+// Frees what an event owns (its slab reference, or an accepted fd) when it
+// will not be delivered, e.g. at teardown.
 void discard_event(Event& ev);
 
 enum CommandType : int32_t {

@@ -1,4 +1,4 @@
-// stream.h - state of one connected (or connecting) TCP socket on a Loop.
+// stream.h - state of one connected (or connecting) stream socket (TCP or Unix) on a Loop.
 //
 // The state machine, in the order things happen:
 //   connecting --SO_ERROR 0--> connected --read 0--> eof (reads over, writes go on)

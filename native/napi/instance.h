@@ -119,8 +119,9 @@ struct Instance {
   bool stopped = false;
   bool tsfn_refed = true;
   std::vector<SlotInfo> slots;
-  // Events taken from the loops, delivered one run (of one handle) per JS
-  // call; next_event is the first not yet delivered.
+  // Events taken from the loops, delivered as one batch per JS call (one run
+  // of one handle's events per call with exact_order); next_event is the
+  // first not yet delivered.
   std::vector<Event> events;
   size_t next_event = 0;
   bool exact_order = false;  // PROTONET_EXACT_ORDER=1: one JS call per handle's run
