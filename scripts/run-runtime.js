@@ -11,7 +11,7 @@
 // (the parity scenarios; Bun only, see FILES), socket options, Unix sockets, a
 // 256 MiB integrity echo, process liveness, faults (connection churn, floods
 // against paused readers, destroy races, exit with open sockets), delivery
-// order, http, tls/https and ws on protonet. Parity scenarios are compared with Node's
+// order, http, tls/https and ws on protonet, the UDP handle. Parity scenarios are compared with Node's
 // node:net as recorded under Node just before (scripts/runtime-parity-hook.cjs),
 // not with the runtime's own node:net. The tests left out, and why, are in
 // EXCLUDE below and in docs/compatibility.md ("Platforms and runtimes").
@@ -59,8 +59,8 @@ const runArgs = (script) => runtime.scriptArgs(script);
 // validators), not Node's.
 const FILES = {
   bun: ['parity', 'parity-options', 'unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws',
-    'dgram-parity', 'dgram-integrity', 'dgram-liveness', 'dgram-surface'],
-  deno: ['unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws',
+    'udp_handle', 'dgram-parity', 'dgram-integrity', 'dgram-liveness', 'dgram-surface'],
+  deno: ['unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws', 'udp_handle',
     'dgram-integrity', 'dgram-surface'],
 }[which].map((f) => `test-dist/test/${f}.test.js`);
 // Files whose parity() scenarios are replayed against the Node recording.
@@ -113,6 +113,8 @@ const EXCLUDE = {
   ],
   deno: [
     ...BOTH,
+    { match: "UdpHandle (lib/udp_handle.ts) node:dgram reports a connected peer's ICMP error as recvmsg ECONNREFUSED (the reference for the next test)",
+      why: "runs the runtime's own node:dgram as the reference: Deno's reports no error for a connected socket's ICMP port-unreachable (protonet's handle does, next test)" },
     { match: /^Unix domain sockets \(node:net vs protonet\) (listen\(path\)|connect to|listen on a live path|a Linux abstract name|readableAll)/,
       why: 'parity() scenarios: their event order relative to nextTick work is not kept on Deno (see FILES)' },
     { match: "delivery order across sockets node:net: a socket's nextTicks and microtasks run before the next socket's 'data'",

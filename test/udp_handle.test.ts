@@ -188,8 +188,7 @@ describe('UdpHandle (lib/udp_handle.ts)', () => {
     await Promise.all([closed(a), closed(b)]);
   });
 
-  it('surfaces a connected peer\'s ICMP error to the receiver as recvmsg ECONNREFUSED, as node:dgram', async () => {
-    // What node:dgram does on this machine, for the record of the comparison.
+  it('node:dgram reports a connected peer\'s ICMP error as recvmsg ECONNREFUSED (the reference for the next test)', async () => {
     const port = await unusedPort();
     const nodeSays = await new Promise<string>((resolve) => {
       const s = dgram.createSocket('udp4');
@@ -197,6 +196,9 @@ describe('UdpHandle (lib/udp_handle.ts)', () => {
       s.connect(port, '127.0.0.1', () => s.send('x'));
     });
     expect(nodeSays).to.equal('recvmsg ECONNREFUSED');
+  });
+
+  it('surfaces a connected peer\'s ICMP error to the receiver as a receive error ECONNREFUSED', async () => {
     const { UdpHandle } = udp();
     const a = new UdpHandle(4);
     expect(a.connect('127.0.0.1', await unusedPort())).to.equal(0);
