@@ -413,9 +413,24 @@ export class Socket extends EmitterBase {
     }
     this.#healthCheck();
     this.#stopReceiving();
-    this.#handle!.close();
+    // node:dgram's handle gives its port back inside close(), so code that
+    // binds the port again from the 'close' event (or the close callback)
+    // succeeds. The engine releases the descriptor on its loop: 'close' waits
+    // for that, and comes no sooner than node:dgram's (the next tick).
+    let released = false;
+    let ticked = false;
+    // What the engine read before the close is dropped: node:dgram emits no
+    // 'message' once close() has been called.
+    this.#handle!.onmessage = null;
+    this.#handle!.close(() => {
+      released = true;
+      if (ticked) this.emit('close');
+    });
     this.#handle = null;
-    process.nextTick(() => this.emit('close'));
+    process.nextTick(() => {
+      ticked = true;
+      if (released) this.emit('close');
+    });
     return this;
   }
 
