@@ -29,6 +29,11 @@ interface UdpHandle {
   peername(): NameInfo | number;
   setBroadcast(on: boolean): number;
   setTTL(ttl: number): number;
+  setMulticastTTL(ttl: number): number;
+  setMulticastLoopback(on: boolean): number;
+  setMulticastInterface(iface: string): number;
+  setMembership(group: string, iface: string | null, join: boolean): number;
+  setSourceMembership(source: string, group: string, iface: string | null, join: boolean): number;
   bufferSize(size: number, recv: boolean): number;
   readonly sendQueueSize: number;
   readonly sendQueueCount: number;
@@ -210,6 +215,44 @@ describe('UdpHandle (lib/udp_handle.ts)', () => {
     expect(data).to.equal(null);
     expect(rinfo).to.equal(null);
     await closed(a);
+  });
+
+  it('options reach the kernel with the errors node:dgram gets (TTL, multicast, membership, buffer sizes)', async () => {
+    const { UdpHandle } = udp();
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+    const h = new UdpHandle(4);
+    expect(h.bind('127.0.0.1', 0, 0)).to.equal(0);
+    // [what, node:dgram call, handle call]: node:dgram throws the code, the handle returns it.
+    const rows: Array<[string, () => unknown, () => number]> = [
+      ['setTTL 0', () => s.setTTL(0), () => h.setTTL(0)],
+      ['setTTL 64', () => s.setTTL(64), () => h.setTTL(64)],
+      ['setMulticastTTL 300', () => s.setMulticastTTL(300), () => h.setMulticastTTL(300)],
+      ['setMulticastLoopback', () => s.setMulticastLoopback(true), () => h.setMulticastLoopback(true)],
+      ['setMulticastInterface 127.0.0.1', () => s.setMulticastInterface('127.0.0.1'), () => h.setMulticastInterface('127.0.0.1')],
+      ['setMulticastInterface ::1 on udp4', () => s.setMulticastInterface('::1'), () => h.setMulticastInterface('::1')],
+      ['join 239.1.1.1 on 127.0.0.1', () => s.addMembership('239.1.1.1', '127.0.0.1'), () => h.setMembership('239.1.1.1', '127.0.0.1', true)],
+      ['leave it', () => s.dropMembership('239.1.1.1', '127.0.0.1'), () => h.setMembership('239.1.1.1', '127.0.0.1', false)],
+      ['leave it again', () => s.dropMembership('239.1.1.1', '127.0.0.1'), () => h.setMembership('239.1.1.1', '127.0.0.1', false)],
+      ['join a unicast address', () => s.addMembership('10.0.0.1'), () => h.setMembership('10.0.0.1', null, true)],
+      ['join source-specific', () => s.addSourceSpecificMembership('127.0.0.1', '232.1.1.1', '127.0.0.1'),
+        () => h.setSourceMembership('127.0.0.1', '232.1.1.1', '127.0.0.1', true)],
+      ['leave source-specific', () => s.dropSourceSpecificMembership('127.0.0.1', '232.1.1.1', '127.0.0.1'),
+        () => h.setSourceMembership('127.0.0.1', '232.1.1.1', '127.0.0.1', false)],
+    ];
+    const outcome = (fn: () => unknown): string => {
+      try { fn(); return 'ok'; } catch (e) { return (e as NodeJS.ErrnoException).code ?? String(e); }
+    };
+    for (const [what, viaNode, viaHandle] of rows) {
+      const r = viaHandle();
+      expect(r < 0 ? util.getSystemErrorName(r) : 'ok', what).to.equal(outcome(viaNode));
+    }
+    s.setRecvBufferSize(65536);
+    expect(h.bufferSize(65536, true)).to.equal(65536);
+    expect(h.bufferSize(0, true)).to.equal(s.getRecvBufferSize()); // the kernel's (doubled) value
+    expect(h.bufferSize(0, false)).to.equal(s.getSendBufferSize());
+    s.close();
+    await closed(h);
   });
 
   it('close() runs its callback once the fd is released, also for a handle never bound', async () => {
