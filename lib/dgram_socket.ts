@@ -17,10 +17,10 @@ import { SendQueue } from './dgram_queue';
 import { udpSocketChannel } from './diagnostics';
 import {
   contextSystemError, dgramErrors, errnoException, exceptionWithHostPort, invalidArgValue, simple,
-  nodeErrno, systemErrorInfo, type SystemError,
+  nodeErrno, socketBadPort, systemErrorInfo, type SystemError,
 } from './errors';
 import {
-  DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS,
+  DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS, dgramRefusesZeroStringPort,
 } from './node_version';
 import { UDP_IPV6ONLY, UDP_REUSEADDR, UDP_REUSEPORT, UdpHandle, type RemoteInfo } from './udp_handle';
 import { guessHandleType } from './stream_handle';
@@ -53,6 +53,13 @@ const UV_EINVAL = nodeErrno('EINVAL');
 
 const enum Bind { Unbound = 0, Binding = 1, Bound = 2 }
 const enum Conn { Disconnected = 0, Connecting = 1, Connected = 2 }
+
+/** A peer's port (zero refused), as the running Node's validatePort reads it. */
+function validatePeerPort(port: unknown): number {
+  const p = validatePort(port, 'Port', false);
+  if (p === 0 && dgramRefusesZeroStringPort()) throw socketBadPort('Port', port, false);
+  return p;
+}
 
 /** A system error from a handle's negative errno, as Node's ErrnoException. */
 function errnoError(err: number, syscall: string): SystemError {
@@ -255,7 +262,7 @@ export class Socket extends EmitterBase {
   // ---- connecting ----
 
   connect(port: number, address?: string | (() => void), callback?: () => void): void {
-    port = validatePort(port, 'Port', false);
+    port = validatePeerPort(port);
     if (typeof address === 'function') {
       callback = address;
       address = '';
@@ -338,7 +345,7 @@ export class Socket extends EmitterBase {
     }
 
     const list = toChunkList(buffer);
-    if (!connected) port = validatePort(port, 'Port', false);
+    if (!connected) port = validatePeerPort(port);
     if (typeof callback !== 'function') callback = undefined;
     if (typeof address === 'function') {
       callback = address;
@@ -413,9 +420,24 @@ export class Socket extends EmitterBase {
     }
     this.#healthCheck();
     this.#stopReceiving();
-    this.#handle!.close();
+    // node:dgram's handle gives its port back inside close(), so code that
+    // binds the port again from the 'close' event (or the close callback)
+    // succeeds. The engine releases the descriptor on its loop: 'close' waits
+    // for that, and comes no sooner than node:dgram's (the next tick).
+    let released = false;
+    let ticked = false;
+    // What the engine read before the close is dropped: node:dgram emits no
+    // 'message' once close() has been called.
+    this.#handle!.onmessage = null;
+    this.#handle!.close(() => {
+      released = true;
+      if (ticked) this.emit('close');
+    });
     this.#handle = null;
-    process.nextTick(() => this.emit('close'));
+    process.nextTick(() => {
+      ticked = true;
+      if (released) this.emit('close');
+    });
     return this;
   }
 
@@ -610,7 +632,7 @@ export class Socket extends EmitterBase {
   /** Node 24's connectSync: connects to a numeric address inline, 'connect' next tick. */
   connectSync(port: number, address?: string): void {
     this.#healthCheck();
-    port = validatePort(port, 'Port', false);
+    port = validatePeerPort(port);
     if (this.#connectState !== Conn.Disconnected) throw dgramErrors.isConnected();
     if (address == null || address === '') {
       address = this.type === 'udp4' ? '127.0.0.1' : '::1';

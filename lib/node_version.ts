@@ -154,3 +154,28 @@ export const DGRAM_SYNC_METHODS = !FOREIGN_RUNTIME && typeof nodeDgramSocket.pro
  * counts as handling the error (no throw when the user has none).
  */
 export const DGRAM_BIND_ERROR_MONITOR = dgramSourceHas(nodeDgramSocket.prototype.bind as never, 'errorMonitor');
+
+let zeroStringPort: boolean | undefined;
+/**
+ * Whether a port of '0' (a string) counts as zero where zero is refused
+ * (connect(), send()): newer validatePort compares `+port === 0`, Node 20's
+ * `port === 0`. node:dgram is asked once, with a call that fails before it
+ * touches its socket either way (the address check comes after the port's).
+ */
+export function dgramRefusesZeroStringPort(): boolean {
+  if (zeroStringPort === undefined) {
+    zeroStringPort = false;
+    if (!FOREIGN_RUNTIME) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const s = (require('node:dgram') as typeof import('node:dgram')).createSocket('udp4');
+      try {
+        s.connect('0' as never, 5 as never);
+      } catch (err) {
+        zeroStringPort = (err as { code?: string }).code === 'ERR_SOCKET_BAD_PORT';
+      } finally {
+        s.close();
+      }
+    }
+  }
+  return zeroStringPort;
+}

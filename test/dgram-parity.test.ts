@@ -290,6 +290,18 @@ describe('dgram parity with node:dgram', () => {
       await closed(s);
     });
 
+    dgramParity('the port is free once close is emitted: a new socket binds it from the close callback', async (dgram, rec) => {
+      const a = track(rec, 'first', dgram.createSocket('udp4'));
+      const port = await bound(a);
+      rec.port(port, 'P');
+      const b = track(rec, 'second', dgram.createSocket('udp4'));
+      const done = new Promise((res) => { b.once('listening', res); b.once('error', res); });
+      a.close(() => b.bind(port, '127.0.0.1'));
+      await done;
+      rec.note('second', 'same port', b.address().port === port);
+      await closed(b);
+    });
+
     dgramParity('close while binding: no listening, close once; the lookup answers a closed socket', async (dgram, rec) => {
       const s = track(rec, 's', dgram.createSocket('udp4'));
       s.bind(0, 'localhost');
@@ -504,9 +516,12 @@ describe('dgram parity with node:dgram', () => {
       rec.attempt('sender', 'connect while connecting', () => s.connect(port));
       await onceEvent(s, 'connect');
       rec.attempt('sender', 'connect when connected', () => s.connect(port));
+      // Connected, send(data, port[, address]) reads port as the callback: both go to the peer.
+      const arrived = messages(r, 2);
       rec.attempt('sender', 'send with port', () => s.send('x', port));
       rec.attempt('sender', 'send with port and address', () => s.send('x', port, '127.0.0.1'));
       rec.attempt('sender', 'send offset/length with port', () => s.send('xyz', 0, 1, port));
+      await arrived;
       await closed(s);
       rec.attempt('sender', 'disconnect after close', () => s.disconnect());
       await closed(r);

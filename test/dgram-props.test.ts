@@ -134,7 +134,10 @@ describe('dgram argument parity (fast-check)', function () {
   });
 
   it('connect(port[, address][, cb]) and disconnect()', () => {
-    const args = fc.oneof(fc.tuple(port), fc.tuple(port, address), fc.tuple(port, address, fc.constant(() => {})), fc.tuple(port, fc.constant(() => {})), fc.tuple(hostile, hostile, hostile));
+    // A truthy callback that is no function passes connect()'s checks and throws later, from
+    // once('connect', cb) when the bind completes (node:dgram too): not an argument check.
+    const laterSafe = hostile.filter((v) => !v || typeof v === 'function');
+    const args = fc.oneof(fc.tuple(port), fc.tuple(port, address), fc.tuple(port, address, fc.constant(() => {})), fc.tuple(port, fc.constant(() => {})), fc.tuple(hostile, hostile, laterSafe));
     fc.assert(fc.property(args, fc.constantFrom('fresh', 'twice', 'closed', 'disconnect'), (a, mode) => {
       const [theirs, mine] = both((dgram, sockets) => {
         const s = socket(dgram, sockets);
