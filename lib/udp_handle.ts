@@ -13,6 +13,7 @@
 // the process alive; a queued send does too, ref'd or not (libuv counts it
 // as an active request).
 import { AsyncResource } from 'node:async_hooks';
+import { isIPv4, isIPv6 } from 'node:net';
 import { Ev, errName, layout, native } from './binding';
 import { nodeErrno, systemErrorInfo } from './errors';
 import { addActiveRef, register, unregister, type Registered } from './registry';
@@ -69,6 +70,7 @@ function addressText(b: Buffer, start: number, len: number): string {
 
 // What libuv answers for a call on a handle with no socket.
 const UV_EBADF = nodeErrno('EBADF');
+const UV_EINVAL = nodeErrno('EINVAL');
 
 interface SendReq {
   bytes: number;
@@ -134,7 +136,20 @@ export class UdpHandle implements Registered {
     return err;
   }
 
+  // udp_wrap parses an address with the handle's own family (uv_ip4_addr
+  // for udp4, uv_ip6_addr for udp6: IPv4-mapped IPv6 is IPv6), so the other
+  // family's literal is EINVAL before any system call. The last address
+  // that fit is remembered: a sender repeats the same few.
+  #lastFit: string | null = null;
+  #fits(ip: string): boolean {
+    if (ip === this.#lastFit) return true;
+    if (!(this.family === 4 ? isIPv4(ip) : isIPv6(ip))) return false;
+    this.#lastFit = ip;
+    return true;
+  }
+
   bind(ip: string, port: number, flags: number): number {
+    if (!this.#fits(ip)) return UV_EINVAL;
     return this.#opening(() => native.udpBind(this.slot, this.gen, this.loop, ip, port, flags));
   }
 
@@ -143,6 +158,7 @@ export class UdpHandle implements Registered {
   }
 
   connect(ip: string, port: number): number {
+    if (!this.#fits(ip)) return UV_EINVAL;
     return this.#opening(() => native.udpConnect(this.slot, this.gen, this.loop, ip, port));
   }
 
@@ -155,6 +171,7 @@ export class UdpHandle implements Registered {
   send(chunks: Uint8Array[], port: number, ip: string | null,
     oncomplete: ((status: number, bytes: number) => void) | null): number {
     if (!this.#usable) return UV_EBADF;
+    if (ip !== null && !this.#fits(ip)) return UV_EINVAL;
     const r = native.udpSend(this.slot, this.gen, chunks, port, ip);
     if (r !== 0) return uvErr(r);
     let bytes = 0;
@@ -212,16 +229,23 @@ export class UdpHandle implements Registered {
   setBroadcast(on: boolean): number {
     return this.#usable ? uvErr(native.udpSetBroadcast(this.slot, this.gen, on)) : UV_EBADF;
   }
+  // libuv checks a value's range (as the Int32 udp_wrap reads) and parses
+  // an interface address before it looks at the socket: EINVAL comes first.
   setTTL(ttl: number): number {
+    const v = ttl | 0;
+    if (v < 1 || v > 255) return UV_EINVAL;
     return this.#usable ? uvErr(native.udpSetTTL(this.slot, this.gen, ttl)) : UV_EBADF;
   }
   setMulticastTTL(ttl: number): number {
+    const v = ttl | 0;
+    if (v < 0 || v > 255) return UV_EINVAL;
     return this.#usable ? uvErr(native.udpSetMulticastTTL(this.slot, this.gen, ttl)) : UV_EBADF;
   }
   setMulticastLoopback(on: boolean): number {
     return this.#usable ? uvErr(native.udpSetMulticastLoopback(this.slot, this.gen, on)) : UV_EBADF;
   }
   setMulticastInterface(iface: string): number {
+    if (!isIPv4(iface) && !isIPv6(iface)) return UV_EINVAL;
     return this.#usable ? uvErr(native.udpSetMulticastInterface(this.slot, this.gen, iface)) : UV_EBADF;
   }
   setMembership(group: string, iface: string | null, join: boolean): number {
