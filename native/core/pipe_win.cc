@@ -455,6 +455,19 @@ ssize_t pipe_read(PipeObj* p, char* buf, size_t len) {
   return -EAGAIN;
 }
 
+ssize_t pipe_readv(PipeObj* p, const iovec* iov, int iovcnt) {
+  // What one completed read holds is copied into the buffers in order; the
+  // next read is started by the poller when the pipe is armed again.
+  ssize_t total = 0;
+  for (int i = 0; i < iovcnt; i++) {
+    ssize_t n = pipe_read(p, static_cast<char*>(iov[i].iov_base), iov[i].iov_len);
+    if (n <= 0) return total > 0 ? total : n;
+    total += n;
+    if (static_cast<size_t>(n) < iov[i].iov_len) break;
+  }
+  return total;
+}
+
 ssize_t pipe_write(PipeObj* p, const iovec* iov, int iovcnt) {
   if (p->write_err != 0) return p->write_err;
   if (p->write_pending) return -EAGAIN;

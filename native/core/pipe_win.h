@@ -97,6 +97,7 @@ void* pipe_complete(PipeOp* op, DWORD bytes, HANDLE port);
 
 // --- socket_ops_win.cc's calls on a pipe fd ---
 ssize_t pipe_read(PipeObj* p, char* buf, size_t len);
+ssize_t pipe_readv(PipeObj* p, const iovec* iov, int iovcnt);
 ssize_t pipe_write(PipeObj* p, const iovec* iov, int iovcnt);
 int pipe_accept(PipeObj* p);
 int pipe_error(PipeObj* p);

@@ -260,6 +260,7 @@ ssize_t sock_read(int fd, char* buf, size_t len) {
 }
 
 ssize_t sock_readv(int fd, const iovec* iov, int iovcnt) {
+  if (PipeObj* p = pipe_find(fd)) return pipe_readv(p, iov, iovcnt);
   // WSABUF is {ULONG len; char* buf}: convert, clamping each length.
   WSABUF bufs[IOV_MAX];
   if (iovcnt > IOV_MAX) iovcnt = IOV_MAX;
