@@ -20,7 +20,8 @@ import {
   nodeErrno, socketBadPort, systemErrorInfo, type SystemError,
 } from './errors';
 import {
-  DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS, dgramRefusesZeroStringPort,
+  DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS, dgramMembershipSwallowsGroupError,
+  dgramRefusesZeroStringPort,
 } from './node_version';
 import { UDP_IPV6ONLY, UDP_REUSEADDR, UDP_REUSEPORT, UdpHandle, type RemoteInfo } from './udp_handle';
 import { guessHandleType } from './stream_handle';
@@ -510,7 +511,15 @@ export class Socket extends EmitterBase {
   #membership(group: string, iface: string | undefined, join: boolean): void {
     this.#healthCheck();
     if (!group) throw simple.missingArgs('multicastAddress');
-    const err = this.#handle!.setMembership(asCString(group), ifaceArg(iface), join);
+    const ifaceText = ifaceArg(iface);  // as node:dgram's binding: the interface is converted first
+    let groupText: string;
+    try {
+      groupText = asCString(group);
+    } catch (err) {
+      if (typeof iface === 'string' || !dgramMembershipSwallowsGroupError()) throw err;
+      groupText = '';  // no address: EINVAL, as the binding that dropped the exception reports
+    }
+    const err = this.#handle!.setMembership(groupText, ifaceText, join);
     if (err) throw errnoError(err, join ? 'addMembership' : 'dropMembership');
   }
 

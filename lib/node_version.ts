@@ -179,3 +179,30 @@ export function dgramRefusesZeroStringPort(): boolean {
   }
   return zeroStringPort;
 }
+
+let swallowsGroupError: boolean | undefined;
+/**
+ * add/dropMembership with a multicast address that cannot become a string (a
+ * null-prototype object, a Symbol, a throwing toString): Node 24's binding
+ * drops that conversion's exception when the interface argument is no string
+ * and the call fails with EINVAL; Node 20's throws it. Either way a failing
+ * interface conversion comes first. node:dgram is asked once, on a new socket
+ * (the address is parsed before any socket option is touched).
+ */
+export function dgramMembershipSwallowsGroupError(): boolean {
+  if (swallowsGroupError === undefined) {
+    swallowsGroupError = false;
+    if (!FOREIGN_RUNTIME) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const s = (require('node:dgram') as typeof import('node:dgram')).createSocket('udp4');
+      try {
+        s.addMembership(Object.create(null) as string);
+      } catch (err) {
+        swallowsGroupError = (err as { code?: string }).code === 'EINVAL';
+      } finally {
+        s.close();
+      }
+    }
+  }
+  return swallowsGroupError;
+}

@@ -689,6 +689,23 @@ describe('dgram parity with node:dgram', () => {
       rec.attempt('t', 'addMembership closed', () => t.addMembership('239.1.2.3'));
     });
 
+    dgramParity('membership arguments that cannot become strings: which error wins, and when the call fails with EINVAL', async (dgram, rec) => {
+      const s = track(rec, 's', dgram.createSocket('udp6'));
+      const nullProto = Object.create(null) as string;
+      const badString = { toString(): string { throw new Error('no string'); } } as unknown as string;
+      const symbol = Symbol('group') as unknown as string;
+      for (const [name, group] of [['null-prototype', nullProto], ['throwing toString', badString], ['Symbol', symbol]] as const) {
+        for (const [ifName, iface] of [['no interface', undefined], ['interface 0', 0], ['interface "::1"', '::1'], ['null-prototype interface', nullProto], ['Symbol interface', symbol]] as const) {
+          rec.attempt('s', `add ${name} group, ${ifName}`, () => s.addMembership(group, iface as string));
+        }
+      }
+      rec.attempt('s', 'drop null-prototype group, no interface', () => s.dropMembership(nullProto));
+      await bound(s, '::1');
+      rec.attempt('s', 'add null-prototype group on a bound socket', () => s.addMembership(nullProto, '::1'));
+      rec.attempt('s', 'add Symbol group on a bound socket, no interface', () => s.addMembership(symbol));
+      await closed(s);
+    });
+
     dgramParity('source-specific membership on loopback: add/drop and argument errors', async (dgram, rec) => {
       const s = track(rec, 's', dgram.createSocket('udp4'));
       await bound(s, '0.0.0.0');
