@@ -17,7 +17,8 @@ import {
   AbortError, errnoException, genericNodeError, invalidArgType, invalidArgValue, nodeError, simple, type SystemError,
 } from './errors';
 import type { AnyListener, EventListener } from './events';
-import { BoundSocket, adoptBoundSocket, unlinkBoundPath } from './bound_socket';
+import { BoundSocket, adoptBoundSocket } from './bound_socket';
+import { BoundSource } from './bound_source';
 import { Err, native } from './binding';
 import { connectPipe, internalConnect, type ConnectHost, type ConnectTarget } from './connect';
 import { UserBufferReader } from './user_read';
@@ -178,14 +179,9 @@ export class Socket extends SocketBase {
   #bytesWritten = 0;
   #attemptTimer: NodeJS.Timeout | null = null;  // of the address being tried (connect.ts)
   #connectHost: ConnectHost | null = null;
-  // A net.BoundSocket adopted by the constructor (Node's kBoundSource): its fd
-  // stays here, bound and not connected, until connect() hands it to the
-  // handle (or destroy closes it); a Unix socket's path (Node's kBoundPath) is
-  // the local address for good.
-  #boundSource = false;
-  #boundFd = -1;
-  #boundPath: string | undefined;
-  #unlinkOnClose: string | undefined; // that path's file, removed once
+  // A bound socket not yet connected: an adopted net.BoundSocket's or an
+  // unconnected fd's (bound_source.ts).
+  #bound: BoundSource | null = null;
 
   constructor(options?: SocketOptions | number) {
     // Legacy form: new Socket(fd).
@@ -217,10 +213,7 @@ export class Socket extends SocketBase {
       const { fd, path } = adoptBoundSocket(opts.handle);
       this[kHandle] = new StreamHandle();
       this[kHandle].isPipe = path !== undefined;
-      this.#boundSource = true;
-      this.#boundFd = fd;
-      this.#boundPath = path;
-      this.#unlinkOnClose = path;
+      this.#bound = BoundSource.adopted(fd, path);
       boundNotConnected = true;
     } else if (opts.handle) {
       this[kHandle] = opts.handle;
@@ -234,7 +227,7 @@ export class Socket extends SocketBase {
       if (native.fdUnconnected(opts.fd)) {
         // A socket with no peer yet: it waits, not reading, for connect() to
         // connect it (as Node's handle wrapping the fd would).
-        this.#boundFd = opts.fd;
+        this.#bound = BoundSource.unconnected(opts.fd);
         boundNotConnected = true;
       } else {
         const err = handle.open(opts.fd);
@@ -330,7 +323,7 @@ export class Socket extends SocketBase {
     }
     // An adopted BoundSocket fixes the transport, whatever the options say
     // (once destroyed, the path option decides again, as for any socket).
-    const pipe = this.#boundSource && this[kHandle] ? this[kHandle].isPipe : Boolean(options.path);
+    const pipe = this.#bound?.adopted && this[kHandle] ? this[kHandle].isPipe : Boolean(options.path);
     if (NET_DEBUG) debug('pipe', pipe, options.path);
     if (!this[kHandle]) {
       this[kHandle] = new StreamHandle();
@@ -369,7 +362,7 @@ export class Socket extends SocketBase {
         }
         return this[kHandle]!;
       },
-      takeBoundFd: () => (this.#boundFd >= 0 ? this.#takeBoundFd() : -1),
+      takeBoundFd: () => (this.#bound?.held ? this.#takeBoundFd() : -1),
       blocked: (address: string, family: 4 | 6) => this.#blocked(address, family),
       afterConnect: () => this.#afterConnect(),
       setAttemptTimer: (timer: NodeJS.Timeout | null) => { this.#attemptTimer = timer; },
@@ -382,9 +375,7 @@ export class Socket extends SocketBase {
   // the fd is gone.
   #takeBoundFd(): number {
     this._getsockname();
-    const fd = this.#boundFd;
-    this.#boundFd = -1;
-    return fd;
+    return this.#bound!.take();
   }
 
   #lookupAndConnect(options: NormalizedOptions): void {
@@ -400,7 +391,7 @@ export class Socket extends SocketBase {
       if (host.includes('\0')) throw invalidArgValue('options.host', host, 'must be a string without null bytes');
     }
     // An adopted BoundSocket has its local address and family already.
-    if (this.#boundSource) {
+    if (this.#bound?.adopted) {
       if (localAddress !== undefined || localPort !== undefined) {
         throw invalidArgValue('options', options,
           'localAddress and localPort cannot be used with an adopted bound socket');
@@ -430,7 +421,7 @@ export class Socket extends SocketBase {
     if (addressType) {
       // From a BoundSocket Node connects in this tick (the kernel's source
       // address is readable at once); failures still come as events later.
-      if (this.#boundSource) {
+      if (this.#bound?.adopted) {
         internalConnect(this.#connector(), [{ address: host, family: addressType as 4 | 6 }], port, localAddress, localPort, attemptTimeout);
         return;
       }
@@ -749,14 +740,7 @@ export class Socket extends SocketBase {
     if (this.#attemptTimer) clearTimeout(this.#attemptTimer);
     this.#attemptTimer = null;
     this.connecting = false;
-    // A BoundSocket's fd never connected is closed with the socket; its Unix
-    // socket file goes either way (libuv unlinks a bound pipe's path on close).
-    if (this.#boundFd >= 0) {
-      native.closeFd(this.#boundFd);
-      this.#boundFd = -1;
-    }
-    unlinkBoundPath(this.#unlinkOnClose);
-    this.#unlinkOnClose = undefined;
+    this.#bound?.dispose();
     if (NET_DEBUG) debug('close');
     const handle = this[kHandle];
     if (handle) {
@@ -873,7 +857,7 @@ export class Socket extends SocketBase {
 
   setNoDelay(noDelay?: boolean): this {
     const enable = Boolean(noDelay === undefined ? true : noDelay);
-    if (!this[kHandle] || this.connecting || this.#boundFd >= 0) {
+    if (!this[kHandle] || this.connecting || this.#bound?.held) {
       this.#noDelay = enable;
       return this;
     }
@@ -895,7 +879,7 @@ export class Socket extends SocketBase {
     }
     const on = Boolean(enable);
     const delay = ~~((initialDelay ?? 0) / 1000);
-    if (!this[kHandle] || this.connecting || this.#boundFd >= 0) {
+    if (!this[kHandle] || this.connecting || this.#bound?.held) {
       this.#keepAlive = on;
       this.#keepAliveDelay = delay;
       return this;
@@ -917,7 +901,7 @@ export class Socket extends SocketBase {
     if (Number.isNaN(tos)) throw invalidArgType('tos', 'number', tos);
     validateInt32(tos, 'tos', 0, 255);
     const handle = this[kHandle];
-    if (!handle || handle.isPipe || this.#boundFd >= 0) {
+    if (!handle || handle.isPipe || this.#bound?.held) {
       this.#tos = tos;
       return this;
     }
@@ -932,7 +916,7 @@ export class Socket extends SocketBase {
 
   getTypeOfService(): number {
     const handle = this[kHandle];
-    if (!handle || handle.isPipe || this.#boundFd >= 0) return this.#tos !== undefined ? this.#tos : 0;
+    if (!handle || handle.isPipe || this.#bound?.held) return this.#tos !== undefined ? this.#tos : 0;
     const res = handle.getTypeOfService();
     if (res < 0) {
       if (process.platform === 'win32') return this.#tos !== undefined ? this.#tos : 0;
@@ -962,14 +946,14 @@ export class Socket extends SocketBase {
 
   _getsockname(): Partial<NameInfo> {
     // Read off the prototype itself (Node's getters answer undefined there).
-    if (!(#boundPath in this)) return kEmpty;
-    // A bound client Unix socket's path stays its local address, closed or not.
-    if (this.#boundPath !== undefined) return { address: this.#boundPath };
-    if (this.#boundFd >= 0) {
+    if (!(#bound in this)) return kEmpty;
+    const bound = this.#bound;
+    if (bound?.path !== undefined) return { address: bound.path };
+    if (bound?.held) {
       if (!this._sockname) {
-        const r = native.socknameFd(this.#boundFd);
-        if (typeof r === 'number') return {};
-        this._sockname = { address: r[0], family: r[2] === 6 ? 'IPv6' : 'IPv4', port: r[1] };
+        const name = bound.sockname();
+        if (name === null) return {};
+        this._sockname = name;
       }
       return this._sockname;
     }
