@@ -164,7 +164,7 @@ class LoopCore {
   void udp_flush(Udp* u);
   void udp_update(Udp* u);
   size_t udp_outbox_load(const Udp* u, uint64_t epoch) const;
-  void emit_send_done(const Udp* u, UdpSend* s, int32_t status);
+  void emit_send_done(const Udp* u, UdpSendPtr s, int32_t status);  // s is freed after
 
   // ===== shared =====
   Loop::Doorbell bell_;
@@ -227,7 +227,7 @@ class LoopCore {
   std::vector<Udp*> batch_udps_;     // UDP sockets with kEvUdpMessage bytes in batch_
   std::vector<Udp*> udp_throttled_;  // UDP sockets paused by outbox backpressure
   std::vector<Udp*> udp_flush_pending_;  // UDP sockets with sends queued by this drain
-  UdpScratch* udp_scratch_ = nullptr;  // receive slices (udp.h), on first UDP read
+  std::unique_ptr<UdpScratch> udp_scratch_;  // receive slices (udp.h), on first UDP read
 
   static constexpr size_t kReadChunk = 64 * 1024;  // slab size and largest single read
   // A slab with less room than this is retired: a read must be able to fill

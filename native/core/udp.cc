@@ -49,15 +49,15 @@ void LoopCore::udp_update(Udp* u) {
     u->reading = false;
     emit(kEvUdpRecvError, u, err);
   }
-  while (!u->sq_empty()) emit_send_done(u, u->sq[u->sq_head++], err);
+  while (!u->sq_empty()) emit_send_done(u, std::move(u->sq[u->sq_head++]), err);
   u->sq.clear();
   u->sq_head = 0;
   set_interest(u, 0);
 }
 
-void LoopCore::emit_send_done(const Udp* u, UdpSend* s, int32_t status) {
+void LoopCore::emit_send_done(const Udp* u, UdpSendPtr s, int32_t status) {
+  PN_ASSERT(s != nullptr);
   emit(kEvUdpSendDone, u, status);
-  delete s;
 }
 
 void LoopCore::udp_command(Udp* u, Command& cmd) {
@@ -71,9 +71,8 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
       udp_update(u);
       return;
     case kCmdUdpSend: {
-      UdpSend* s = cmd.udp_send.release();  // the queue's (udp.h) from here
       const bool was_empty = u->sq_empty();
-      u->sq.push_back(s);
+      u->sq.push_back(std::move(cmd.udp_send));  // the queue's (udp.h) from here
       // Nothing ahead of it: send when this drain of commands ends, with
       // whatever else it queues (one sendmmsg), rather than wait a poll round.
       if (was_empty && !u->flush_pending) {
@@ -112,24 +111,21 @@ size_t LoopCore::udp_outbox_load(const Udp* u, uint64_t epoch) const {
 
 bool LoopCore::udp_read(Udp* u) {
   if (udp_scratch_ == nullptr) {
-    UdpScratch* sc = new (std::nothrow) UdpScratch();
+    std::unique_ptr<UdpScratch> sc(new (std::nothrow) UdpScratch());
     if (sc != nullptr) {
       sc->slot_bytes = slot_bytes_from_env();
-      sc->bytes = new (std::nothrow) char[sc->slot_bytes * UdpScratch::kSlots];
-      if (sc->bytes == nullptr) {
-        delete sc;
-        sc = nullptr;
-      }
+      sc->bytes.reset(new (std::nothrow) char[sc->slot_bytes * UdpScratch::kSlots]);
+      if (sc->bytes == nullptr) sc.reset();
     }
     if (sc == nullptr) {
       emit(kEvUdpRecvError, u, -ENOMEM);
       return true;
     }
-    udp_scratch_ = sc;
+    udp_scratch_ = std::move(sc);
   }
   UdpRecvSlot slots[UdpScratch::kSlots];
   for (int i = 0; i < UdpScratch::kSlots; i++) {
-    slots[i].buf = udp_scratch_->bytes + static_cast<size_t>(i) * udp_scratch_->slot_bytes;
+    slots[i].buf = udp_scratch_->bytes.get() + static_cast<size_t>(i) * udp_scratch_->slot_bytes;
     slots[i].cap = udp_scratch_->slot_bytes;
   }
   const uint64_t epoch = epoch_.load();
@@ -209,8 +205,8 @@ void LoopCore::udp_flush(Udp* u) {
   while (!u->sq_empty()) {
     int n = 0;
     for (size_t q = u->sq_head; q < u->sq.size() && n < UdpScratch::kSlots; q++, n++) {
-      const UdpSend* s = u->sq[q];
-      out[n].iov = s->iov;
+      const UdpSend* s = u->sq[q].get();
+      out[n].iov = s->iov.get();
       out[n].iovcnt = static_cast<int>(s->cnt);
       out[n].to = s->has_to ? &s->to : nullptr;
     }
@@ -219,10 +215,10 @@ void LoopCore::udp_flush(Udp* u) {
     if (sent < 0) {
       // This datagram failed (EMSGSIZE, a connected peer's ECONNREFUSED...);
       // each datagram stands alone, so the next ones are tried.
-      emit_send_done(u, u->sq[u->sq_head++], sent);
+      emit_send_done(u, std::move(u->sq[u->sq_head++]), sent);
       continue;
     }
-    for (int i = 0; i < sent; i++) emit_send_done(u, u->sq[u->sq_head++], 0);
+    for (int i = 0; i < sent; i++) emit_send_done(u, std::move(u->sq[u->sq_head++]), 0);
   }
   if (u->sq_empty()) {
     u->sq.clear();
@@ -244,7 +240,7 @@ void LoopCore::udp_close(Udp* u) {
     udp_flush_pending_.erase(std::find(udp_flush_pending_.begin(), udp_flush_pending_.end(), u));
     u->flush_pending = false;
   }
-  while (!u->sq_empty()) emit_send_done(u, u->sq[u->sq_head++], -ECANCELED);
+  while (!u->sq_empty()) emit_send_done(u, std::move(u->sq[u->sq_head++]), -ECANCELED);
   u->sq.clear();
   u->sq_head = 0;
   if (u->throttled) {
@@ -285,8 +281,7 @@ void LoopCore::udp_teardown() {
   udp_throttled_.clear();
   udp_flush_pending_.clear();
   batch_udps_.clear();
-  delete udp_scratch_;
-  udp_scratch_ = nullptr;
+  udp_scratch_.reset();
 }
 
 }  // namespace pn

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "address.h"
@@ -43,18 +44,14 @@ constexpr size_t kUdpHeaderMax = kUdpHeaderFixed + kMaxIpLen;
 // One datagram to send. `iov` points at memory the caller keeps alive until
 // kEvUdpSendDone (JS keeps the chunks); the array itself is owned here.
 struct UdpSend {
-  iovec* iov = nullptr;  // new[]'d
+  IovArray iov;
   uint32_t cnt = 0;
   bool has_to = false;   // false: the connected peer
   SockAddr to;
-  ~UdpSend() { delete[] iov; }
 };
 
 struct Udp : Handle {
   Udp(int f, uint32_t s, uint32_t g) : Handle(HandleKind::kUdp, f, s, g) {}
-  ~Udp() {
-    for (size_t i = sq_head; i < sq.size(); i++) delete sq[i];
-  }
 
   bool reading = false;
   bool throttled = false;  // too many bytes waiting in the outbox: not reading
@@ -64,7 +61,7 @@ struct Udp : Handle {
   bool flush_pending = false;
 
   // Send queue: a vector with a head index, as Stream's write queue.
-  std::vector<UdpSend*> sq;
+  std::vector<UdpSendPtr> sq;
   size_t sq_head = 0;
   bool sq_empty() const { return sq_head == sq.size(); }
 
@@ -85,9 +82,8 @@ struct UdpScratch {
   // a longer datagram is delivered cut to this size with no error, as Node.
   static constexpr size_t kSlotBytes = 64 * 1024;
   static constexpr int kSlots = 32;
-  char* bytes = nullptr;  // kSlots * slot_bytes
+  std::unique_ptr<char[]> bytes;  // kSlots * slot_bytes
   size_t slot_bytes = kSlotBytes;
-  ~UdpScratch() { delete[] bytes; }
 };
 
 }  // namespace pn

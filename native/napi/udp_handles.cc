@@ -140,7 +140,7 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
   }
   Napi::Array chunks = info[2].As<Napi::Array>();
   const uint32_t n = chunks.Length();
-  iovec* iov = new iovec[n == 0 ? 1 : n];
+  IovArray iov(new iovec[n == 0 ? 1 : n]);
   for (uint32_t i = 0; i < n; i++) {
     Napi::Value v = chunks.Get(i);
     if (v.IsTypedArray()) {
@@ -154,19 +154,17 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
       iov[i].iov_len = d.ByteLength();
     } else {
       // lib/ passes only views; anything else is refused, never read.
-      delete[] iov;
       return status(info, -EINVAL);
     }
   }
   if (s->writes_in_flight == 0) {
-    ssize_t r = udp_try_send(s->fd, iov, static_cast<int>(n), has_to ? &to : nullptr);
+    ssize_t r = udp_try_send(s->fd, iov.get(), static_cast<int>(n), has_to ? &to : nullptr);
     if (r != -EAGAIN) {
-      delete[] iov;
       return status(info, r < 0 ? static_cast<int>(r) : static_cast<int>(r) + 1);
     }
   }
-  UdpSend* req = new UdpSend();
-  req->iov = iov;
+  UdpSendPtr req(new UdpSend());
+  req->iov = std::move(iov);
   req->cnt = n;
   req->has_to = has_to;
   req->to = to;
@@ -174,7 +172,7 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
   cmd.type = kCmdUdpSend;
   cmd.slot = slot;
   cmd.gen = s->gen;
-  cmd.udp_send.reset(req);
+  cmd.udp_send = std::move(req);
   s->writes_in_flight++;
   inst->pool.loop(static_cast<int>(s->loop)).post(std::move(cmd));
   return status(info, 0);

@@ -59,8 +59,8 @@ int bound_udp(const char* ip, int* port, unsigned flags = 0) {
 // kEvUdpSendDone) to ip:port, or to the connected peer when ip is null.
 pn::Command make_send(uint32_t slot, const void* data, size_t len, const char* ip, int port, uint32_t gen = 1) {
   pn::Command c = make_cmd(pn::kCmdUdpSend, slot, gen);
-  auto* s = new pn::UdpSend();
-  s->iov = new iovec[1];
+  pn::UdpSendPtr s(new pn::UdpSend());
+  s->iov.reset(new iovec[1]);
   s->iov[0].iov_base = const_cast<void*>(data);
   s->iov[0].iov_len = len;
   s->cnt = 1;
@@ -68,7 +68,7 @@ pn::Command make_send(uint32_t slot, const void* data, size_t len, const char* i
     s->has_to = true;
     CHECK_EQ(pn::addr_from_ip(ip, port, &s->to), 0);
   }
-  c.udp_send.reset(s);
+  c.udp_send = std::move(s);
   return c;
 }
 
