@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <memory>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -74,13 +75,13 @@ struct PipeObj {
   HANDLE h = INVALID_HANDLE_VALUE;
   HANDLE h_port = nullptr;  // the port `h` is associated with (forever)
   PipeOp rd{};
-  char* rbuf = nullptr;
+  std::unique_ptr<char[]> rbuf;
   size_t rlen = 0, rpos = 0;
   bool read_pending = false;
   bool eof = false;
   int read_err = 0;
   PipeOp wr{};
-  char* wbuf = nullptr;
+  std::unique_ptr<char[]> wbuf;
   bool write_pending = false;
   int write_err = 0;
   // Shutdown (pipe_shutdown, any thread): a packet brings it to the loop,
@@ -105,11 +106,6 @@ struct PipeObj {
   std::wstring name;
   HANDLE id = nullptr;  // the event object whose value is the server's fd
   Instance inst[kPendingInstances];
-
-  ~PipeObj() {
-    delete[] rbuf;
-    delete[] wbuf;
-  }
 };
 
 namespace {
@@ -132,22 +128,19 @@ void table_remove(PipeObj* p) {
 }
 
 PipeObj* new_connected(HANDLE h, HANDLE h_port) {
-  auto* p = new (std::nothrow) PipeObj();
+  std::unique_ptr<PipeObj> p(new (std::nothrow) PipeObj());
   if (p == nullptr) return nullptr;
-  p->rbuf = new (std::nothrow) char[kBufSize];
-  p->wbuf = new (std::nothrow) char[kBufSize];
-  if (p->rbuf == nullptr || p->wbuf == nullptr) {
-    delete p;
-    return nullptr;
-  }
+  p->rbuf.reset(new (std::nothrow) char[kBufSize]);
+  p->wbuf.reset(new (std::nothrow) char[kBufSize]);
+  if (p->rbuf == nullptr || p->wbuf == nullptr) return nullptr;
   p->h = h;
   p->h_port = h_port;
   p->fd = handle_fd(h);
   for (PipeOp* op : {&p->rd, &p->wr, &p->shut_op, &p->eof_op}) {
-    op->obj = p;
+    op->obj = p.get();
     op->instance = -1;
   }
-  return p;
+  return p.release();  // its own from here: freed by maybe_free() once closed and idle
 }
 
 // The eof timer's callback, on a thread-pool thread: hand over to the loop.
@@ -186,7 +179,7 @@ void start_read(PipeObj* p) {
   if (p->read_pending || p->eof || p->read_err != 0 || p->rpos < p->rlen || p->closing) return;
   p->rlen = p->rpos = 0;
   std::memset(&p->rd.ov, 0, sizeof(p->rd.ov));
-  if (ReadFile(p->h, p->rbuf, static_cast<DWORD>(kBufSize), nullptr, &p->rd.ov) ||
+  if (ReadFile(p->h, p->rbuf.get(), static_cast<DWORD>(kBufSize), nullptr, &p->rd.ov) ||
       GetLastError() == ERROR_IO_PENDING) {
     // Done at once or not, the completion comes through the port.
     p->read_pending = true;
@@ -280,14 +273,13 @@ int pipe_connect_start(const char* name, size_t len, int* fd_out) {
 
 int pipe_listen(const char* name, size_t len, int* fd_out) {
   *fd_out = -1;
-  auto* s = new (std::nothrow) PipeObj();
+  std::unique_ptr<PipeObj> s(new (std::nothrow) PipeObj());
   if (s == nullptr) return -ENOMEM;
   s->server = true;
   s->name = widen(name, len);
   HANDLE first = create_instance(s->name, true);
   if (first == INVALID_HANDLE_VALUE) {
     DWORD err = GetLastError();
-    delete s;
     // libuv's uv_pipe_bind: the name is another server's, or no pipe name.
     if (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY) return -EADDRINUSE;
     if (err == ERROR_PATH_NOT_FOUND || err == ERROR_INVALID_NAME || err == ERROR_BAD_PATHNAME) return -EACCES;
@@ -297,17 +289,16 @@ int pipe_listen(const char* name, size_t len, int* fd_out) {
   if (s->id == nullptr) {
     int err = pipe_errno(GetLastError());
     CloseHandle(first);
-    delete s;
     return err;
   }
   s->inst[0].h = first;
   for (int i = 0; i < kPendingInstances; i++) {
-    s->inst[i].op.obj = s;
+    s->inst[i].op.obj = s.get();
     s->inst[i].op.instance = i;
   }
   s->fd = handle_fd(s->id);
-  table_add(s);
   *fd_out = s->fd;
+  table_add(s.release());  // its own from here: freed by maybe_free() once closed and idle
   return 0;
 }
 
@@ -446,7 +437,7 @@ ssize_t pipe_read(PipeObj* p, char* buf, size_t len) {
   if (p->rpos < p->rlen) {
     size_t n = p->rlen - p->rpos;
     if (n > len) n = len;
-    std::memcpy(buf, p->rbuf + p->rpos, n);
+    std::memcpy(buf, p->rbuf.get() + p->rpos, n);
     p->rpos += n;
     return static_cast<ssize_t>(n);
   }
@@ -475,12 +466,12 @@ ssize_t pipe_write(PipeObj* p, const iovec* iov, int iovcnt) {
   for (int i = 0; i < iovcnt && n < kBufSize; i++) {
     size_t take = iov[i].iov_len;
     if (take > kBufSize - n) take = kBufSize - n;
-    std::memcpy(p->wbuf + n, iov[i].iov_base, take);
+    std::memcpy(p->wbuf.get() + n, iov[i].iov_base, take);
     n += take;
   }
   if (n == 0) return 0;
   std::memset(&p->wr.ov, 0, sizeof(p->wr.ov));
-  if (WriteFile(p->h, p->wbuf, static_cast<DWORD>(n), nullptr, &p->wr.ov) ||
+  if (WriteFile(p->h, p->wbuf.get(), static_cast<DWORD>(n), nullptr, &p->wr.ov) ||
       GetLastError() == ERROR_IO_PENDING) {
     p->write_pending = true;
     p->pending_ops++;

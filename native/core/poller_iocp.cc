@@ -30,6 +30,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 
 #include "pipe_win.h"
@@ -300,36 +301,32 @@ int Poller::arm(Sock* s) {
 int Poller::add(int fd, uint32_t interest, PollToken token) {
   if (socks_.count(fd) != 0) return -EEXIST;
   if (PipeObj* p = pipe_find(fd)) {
-    Sock* s = new (std::nothrow) Sock();
+    std::unique_ptr<Sock> s(new (std::nothrow) Sock());
     if (s == nullptr) return -ENOMEM;
     s->fd = fd;
     s->pipe = p;
     s->interest = interest;
     s->token = token;
-    int err = pipe_attach(p, static_cast<HANDLE>(iocp_), s);
-    if (err != 0) {
-      delete s;
-      return err;
-    }
-    socks_.emplace(fd, s);
-    queue(s);  // the next wait() starts its I/O and reports what holds
+    int err = pipe_attach(p, static_cast<HANDLE>(iocp_), s.get());
+    if (err != 0) return err;
+    Sock* owned = s.release();  // socks_' from here (reap() frees it)
+    socks_.emplace(fd, owned);
+    queue(owned);  // the next wait() starts its I/O and reports what holds
     return 0;
   }
   HANDLE base = base_handle(fd);
   if (base == nullptr) return err_from_wsa(WSAGetLastError());
-  Sock* s = new (std::nothrow) Sock();
+  std::unique_ptr<Sock> s(new (std::nothrow) Sock());
   if (s == nullptr) return -ENOMEM;
   s->fd = fd;
   s->base = base;
   s->interest = interest;
   s->token = token;
-  // Armed at once, so a bad socket fails here as epoll_ctl would.
-  int err = arm(s);
-  if (err != 0) {
-    delete s;  // never armed: nothing else knows it
-    return err;
-  }
-  socks_.emplace(fd, s);
+  // Armed at once, so a bad socket fails here as epoll_ctl would (and, never
+  // armed, is freed here: nothing else knows it).
+  int err = arm(s.get());
+  if (err != 0) return err;
+  socks_.emplace(fd, s.release());  // socks_' from here (reap() frees it)
   return 0;
 }
 
