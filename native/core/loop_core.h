@@ -160,7 +160,7 @@ class LoopCore {
   bool udp_throttled() const { return !udp_throttled_.empty(); }
   void udp_teardown();  // scratch memory
   void udp_flush_pending();  // drain_commands(), at its end
-  bool udp_read(Udp* u);
+  bool udp_read(Udp* u, bool poll_error);
   void udp_flush(Udp* u);
   void udp_update(Udp* u);
   size_t udp_outbox_load(const Udp* u, uint64_t epoch) const;

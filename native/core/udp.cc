@@ -64,6 +64,11 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
   switch (cmd.type) {
     case kCmdReadStart:
       u->reading = true;
+      // What is already there (datagrams, or an error the socket holds) is
+      // read now rather than at the first poll: wine's AFD poll reports a
+      // connected socket's ICMP error only to a poll in flight when it comes,
+      // and a send from the JS thread can beat this command to the loop.
+      udp_read(u, true);
       udp_update(u);
       return;
     case kCmdReadStop:
@@ -100,7 +105,7 @@ void LoopCore::udp_ready(Udp* u, uint32_t events) {
   // Receive first, as libuv: a connected socket's ICMP error then reaches
   // the reader (recvmsg ECONNREFUSED, as node:dgram reports it), not a send.
   if ((u->interest & kPollReadable) && (events & (kPollReadable | kPollError | kPollPeerClosed)))
-    udp_read(u);
+    udp_read(u, (events & kPollError) != 0);
   if ((u->interest & kPollWritable) && (events & (kPollWritable | kPollError)) && !u->sq_empty())
     udp_flush(u);
   udp_update(u);
@@ -110,7 +115,7 @@ size_t LoopCore::udp_outbox_load(const Udp* u, uint64_t epoch) const {
   return u->batch_bytes + (u->pub_epoch == epoch ? u->pub_bytes : 0);
 }
 
-bool LoopCore::udp_read(Udp* u) {
+bool LoopCore::udp_read(Udp* u, bool poll_error) {
   if (udp_scratch_ == nullptr) {
     UdpScratch* sc = new (std::nothrow) UdpScratch();
     if (sc != nullptr) {
@@ -147,10 +152,16 @@ bool LoopCore::udp_read(Udp* u) {
     }
     const int want = std::min(budget, UdpScratch::kSlots);
     int got = udp_recv_batch(u->fd, slots, want);
-    if (got == -EAGAIN) return progress;
+    if (got == -EAGAIN) {
+      // The poll said error and no receive returned one: the socket holds it.
+      if (poll_error && !progress) got = udp_pending_error(u->fd);
+      if (got == -EAGAIN || got == 0) return progress;
+    }
     progress = true;
     if (got < 0) {
-      // libuv hands the error to the callback and goes on reading.
+      // libuv hands the error to the callback; on Unix it goes on reading,
+      // on Windows it stops first (kUdpRecvErrorStopsReading).
+      if (kUdpRecvErrorStopsReading) u->reading = false;
       emit(kEvUdpRecvError, u, got);
       return true;
     }
