@@ -194,9 +194,19 @@ int udp_set_multicast_interface(int fd, const char* iface) {
   return 0;
 }
 
+// libuv-win joins a group only on a socket of the group's family (an IPv4
+// group on an IPv6 socket, or the reverse, is EINVAL before any system
+// call); libuv-unix leaves it to the kernel, which takes an IPv4 group on a
+// dual-stack IPv6 socket.
+static bool family_mismatch(int fd, const SockAddr& group) {
+  const int family = fd_family(fd);
+  return family >= 0 && family != group.family();
+}
+
 int udp_set_membership(int fd, const char* group, const char* iface, bool join) {
   SockAddr g;
   if (addr_from_ip(group, 0, &g) != 0) return -EINVAL;
+  if (family_mismatch(fd, g)) return -EINVAL;
   if (g.family() == AF_INET) {
     ip_mreq mreq{};
     if (iface != nullptr) {
@@ -227,6 +237,7 @@ int udp_set_source_membership(int fd, const char* source, const char* group, con
   SockAddr g, s;
   if (addr_from_ip(group, 0, &g) != 0) return -EINVAL;
   if (addr_from_ip(source, 0, &s) != 0 || s.family() != g.family()) return -EINVAL;
+  if (family_mismatch(fd, g)) return -EINVAL;
   if (g.family() == AF_INET) {
     ip_mreq_source mreq{};
     if (iface != nullptr) {
