@@ -21,6 +21,7 @@ import {
 } from './errors';
 import {
   DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS, dgramRefusesZeroStringPort,
+  dgramSymbolGroupIsEinval,
 } from './node_version';
 import { UDP_IPV6ONLY, UDP_REUSEADDR, UDP_REUSEPORT, UdpHandle, udpFdType, type RemoteInfo } from './udp_handle';
 import {
@@ -509,7 +510,7 @@ export class Socket extends EmitterBase {
   #membership(group: string, iface: string | undefined, join: boolean): void {
     this.#healthCheck();
     if (!group) throw simple.missingArgs('multicastAddress');
-    const err = this.#handle!.setMembership(asCString(group), ifaceArg(iface), join);
+    const err = this.#handle!.setMembership(groupArg(group, iface), ifaceArg(iface), join);
     if (err) throw errnoError(err, join ? 'addMembership' : 'dropMembership');
   }
 
@@ -663,6 +664,21 @@ export class Socket extends EmitterBase {
 /** A value as udp_wrap reads a string argument (ToString: 5 is '5'; a Symbol throws). */
 function asCString(v: unknown): string {
   return `${v as string}`;
+}
+
+/**
+ * The group argument of add/dropMembership, as the running Node's udp_wrap
+ * reads a Symbol there: in newer Nodes the TypeError of converting it is
+ * dropped when the interface argument is converted after it (undefined,
+ * null, a number...: anything but a string or a Symbol), and the group is
+ * read as empty (EINVAL from libuv). Measured: Node 22.23 and 24 on
+ * (Symbol, undefined | -1): EINVAL; (Symbol, '127.0.0.1'): the TypeError.
+ */
+function groupArg(v: unknown, iface: unknown): string {
+  if (typeof v === 'symbol' && typeof iface !== 'string' && typeof iface !== 'symbol' && dgramSymbolGroupIsEinval()) {
+    return '';
+  }
+  return asCString(v);
 }
 
 /** The interface argument of a membership call: none when undefined or null, else as a string. */

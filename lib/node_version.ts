@@ -179,3 +179,30 @@ export function dgramRefusesZeroStringPort(): boolean {
   }
   return zeroStringPort;
 }
+
+let symbolGroup: boolean | undefined;
+/**
+ * add/dropMembership(group) with a Symbol for the group and no interface:
+ * newer Nodes read the group as an empty string, which libuv refuses
+ * (EINVAL; seen in Node 22.23 and 24), where Node 20 throws the TypeError
+ * of converting a Symbol to a string (lib/dgram_socket.ts: groupArg).
+ * node:dgram is asked once, on a socket that never gets a descriptor
+ * (libuv parses the group before it binds).
+ */
+export function dgramSymbolGroupIsEinval(): boolean {
+  if (symbolGroup === undefined) {
+    symbolGroup = false;
+    if (!FOREIGN_RUNTIME) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const s = (require('node:dgram') as typeof import('node:dgram')).createSocket('udp4');
+      try {
+        s.addMembership(Symbol('group') as never);
+      } catch (err) {
+        symbolGroup = (err as { code?: string }).code === 'EINVAL';
+      } finally {
+        s.close();
+      }
+    }
+  }
+  return symbolGroup;
+}

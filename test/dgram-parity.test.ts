@@ -679,6 +679,11 @@ describe('dgram parity with node:dgram', () => {
       const s = track(rec, 's', dgram.createSocket({ type: 'udp4', reuseAddr: true }));
       rec.attempt('s', 'addMembership no group', () => s.addMembership(undefined as never));
       rec.attempt('s', 'addMembership bad group', () => s.addMembership('not an ip', '127.0.0.1'));
+      // A Symbol group: Node 20 throws converting it; newer Nodes read it as
+      // empty (EINVAL) unless the interface is a string.
+      rec.attempt('s', 'addMembership Symbol group', () => s.addMembership(Symbol('g') as never));
+      rec.attempt('s', 'addMembership Symbol group, -1', () => s.addMembership(Symbol('g') as never, -1 as never));
+      rec.attempt('s', 'addMembership Symbol group, lo', () => s.addMembership(Symbol('g') as never, '127.0.0.1'));
       // libuv binds an unbound socket to join (0.0.0.0, any port). A later
       // bind: on Unix bind() again, EINVAL; on Windows libuv sees the handle
       // bound and returns 0, so the socket listens where the join put it.
