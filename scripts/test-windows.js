@@ -62,11 +62,14 @@ const FILES_LEFT_OUT = {
 // only, to keep .ci/run's Windows step short (wine makes the suite several
 // times slower than Linux). They are what depends on the Node version (the
 // parity scenarios, argument checks, node:net's own corner cases) and the
-// Windows-specific paths (named pipes, options, big transfers, http); left
-// to Node 20 alone: faults, liveness, debuglog, examples, delivery order,
-// io_mode, emfile and the rest, which exercise the addon, not the Node.
+// Windows-specific paths (named pipes, options, big transfers, http), and
+// the same for dgram (its parity scenarios, argument checks and surface
+// follow the running node:dgram; a few seconds in all); left to Node 20
+// alone: faults, liveness, debuglog, examples, delivery order, io_mode,
+// emfile and the rest, which exercise the addon, not the Node.
 const SECOND_NODE_FILES = ['named_pipe', 'parity', 'parity-options', 'parity-node-version', 'props', 'surface',
-  'node_compat', 'options', 'integrity', 'http', 'read_buffers', 'write_burst', 'types'];
+  'node_compat', 'options', 'integrity', 'http', 'read_buffers', 'write_burst', 'types',
+  'dgram-parity', 'dgram-props', 'dgram-surface', 'udp_handle'];
 
 // Full mocha titles (or RegExps over them) left out, with the reason. Every
 // entry must match a test of the subset (checked), so none goes stale.
