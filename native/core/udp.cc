@@ -64,12 +64,15 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
   switch (cmd.type) {
     case kCmdReadStart:
       u->reading = true;
-      // What is already there (datagrams, or an error the socket holds) is
-      // read now rather than at the first poll: wine's AFD poll reports a
-      // connected socket's ICMP error only to a poll in flight when it comes,
-      // and a send from the JS thread can beat this command to the loop.
-      udp_read(u, true);
       udp_update(u);
+      // An error the socket already holds (a connected socket's ICMP answer
+      // to a send made before this command reached the loop) is read after
+      // the next poll, when readiness is armed: wine's AFD poll reports such
+      // an error only to a poll in flight when it comes, so one that came
+      // earlier is found only in SO_ERROR. (Not by a receive: under wine a
+      // recvfrom that meets the error swallows it, saying "would block".)
+      if (std::find(udp_error_checks_.begin(), udp_error_checks_.end(), u) == udp_error_checks_.end())
+        udp_error_checks_.push_back(u);
       return;
     case kCmdReadStop:
       u->reading = false;
@@ -99,6 +102,25 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
       break;
   }
   discard_command(cmd);
+}
+
+void LoopCore::udp_recv_failed(Udp* u, int err) {
+  // libuv hands the error to the callback; on Unix it goes on reading, on
+  // Windows it stops first (kUdpRecvErrorStopsReading).
+  if (kUdpRecvErrorStopsReading) u->reading = false;
+  emit(kEvUdpRecvError, u, err);
+}
+
+void LoopCore::udp_check_errors() {
+  for (Udp* u : udp_error_checks_) {
+    if (!u->reading) continue;  // stopped, or the poll reported the error already
+    const int err = udp_pending_error(u->fd);
+    if (err < 0) {
+      udp_recv_failed(u, err);
+      udp_update(u);
+    }
+  }
+  udp_error_checks_.clear();
 }
 
 void LoopCore::udp_ready(Udp* u, uint32_t events) {
@@ -159,10 +181,7 @@ bool LoopCore::udp_read(Udp* u, bool poll_error) {
     }
     progress = true;
     if (got < 0) {
-      // libuv hands the error to the callback; on Unix it goes on reading,
-      // on Windows it stops first (kUdpRecvErrorStopsReading).
-      if (kUdpRecvErrorStopsReading) u->reading = false;
-      emit(kEvUdpRecvError, u, got);
+      udp_recv_failed(u, got);
       return true;
     }
     for (int i = 0; i < got; i++) {
@@ -251,6 +270,7 @@ void LoopCore::udp_flush_pending() {
 }
 
 void LoopCore::udp_close(Udp* u) {
+  udp_error_checks_.erase(std::remove(udp_error_checks_.begin(), udp_error_checks_.end(), u), udp_error_checks_.end());
   if (u->flush_pending) {
     udp_flush_pending_.erase(std::find(udp_flush_pending_.begin(), udp_flush_pending_.end(), u));
     u->flush_pending = false;
@@ -293,6 +313,7 @@ void LoopCore::udp_resume_throttled(uint64_t epoch) {
 }
 
 void LoopCore::udp_teardown() {
+  udp_error_checks_.clear();
   udp_throttled_.clear();
   udp_flush_pending_.clear();
   batch_udps_.clear();
