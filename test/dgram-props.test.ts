@@ -157,7 +157,10 @@ describe('dgram argument parity (fast-check)', function () {
       const group = fc.oneof(fc.constantFrom<unknown>('224.0.0.114', '239.1.2.3', 'ff02::114', 'ff3e::1', '232.1.1.1', '127.0.0.1'), hostile);
       const iface = fc.oneof(fc.constantFrom<unknown>(loIface, undefined, null), hostile.filter((v) => typeof v !== 'string'));
       const call = fc.oneof(
-        fc.tuple(fc.constantFrom('setTTL', 'setMulticastTTL', 'setBroadcast', 'setMulticastLoopback', 'setRecvBufferSize', 'setSendBufferSize', 'setMulticastInterface'), hostile).map(([m, v]) => [m, v] as unknown[]),
+        fc.tuple(fc.constantFrom('setTTL', 'setMulticastTTL', 'setBroadcast', 'setMulticastLoopback', 'setMulticastInterface'), hostile).map(([m, v]) => [m, v] as unknown[]),
+        // Not -0: node:dgram's size check lets it through and udp_wrap's
+        // CHECK (IsUint32) aborts the whole process (Node 20).
+        fc.tuple(fc.constantFrom('setRecvBufferSize', 'setSendBufferSize'), hostile.filter((v) => !Object.is(v, -0))).map(([m, v]) => [m, v] as unknown[]),
         fc.tuple(fc.constantFrom('setTTL', 'setMulticastTTL'), fc.integer({ min: -5, max: 300 })).map(([m, v]) => [m, v] as unknown[]),
         fc.tuple(fc.constantFrom('addMembership', 'dropMembership'), group, iface).map(([m, g, i]) => [m, g, i] as unknown[]),
         fc.tuple(fc.constantFrom('addSourceSpecificMembership', 'dropSourceSpecificMembership'), fc.oneof(fc.constant<unknown>(loIface), hostile), group, iface).map(([m, s, g, i]) => [m, s, g, i] as unknown[]),
