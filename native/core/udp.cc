@@ -149,7 +149,7 @@ bool LoopCore::udp_read(Udp* u, bool poll_error) {
       }
     }
     if (sc == nullptr) {
-      emit(kEvUdpRecvError, u, -ENOMEM);
+      udp_recv_failed(u, -ENOMEM);
       return true;
     }
     udp_scratch_ = sc;
@@ -200,7 +200,7 @@ bool LoopCore::udp_read(Udp* u, bool poll_error) {
         if (slab_ != nullptr) slab_release(slab_);
         slab_ = slab_new(std::max(kReadChunk, total));
         if (slab_ == nullptr) {
-          emit(kEvUdpRecvError, u, -ENOMEM);
+          udp_recv_failed(u, -ENOMEM);
           return true;
         }
       }
