@@ -9,6 +9,7 @@
         "native/napi/bridge.cc",
         "native/napi/driven_loop.cc",
         "native/napi/handles.cc",
+        "native/napi/host_fd_type.cc",
         "native/napi/read_supply.cc",
         "native/napi/udp_handles.cc",
         "native/core/address.cc",

@@ -107,6 +107,8 @@ export interface NativeBinding {
   /** Adopts a caller's connected stream socket fd. */
   open(slot: number, gen: number, loop: number, fd: number): number;
   guessHandleType(fd: number): string;
+  /** The host Node's guessHandleType(fd) (on Windows: node.exe's C runtime descriptors). */
+  hostFdType(fd: number): string;
   /** The handle's descriptor, -1 once closed (Node's handle.fd). */
   fd(slot: number, gen: number): number;
   /** A socket fd with no peer yet (new Socket({ fd }) before connect()). */

@@ -6,8 +6,7 @@ import { deprecate } from 'node:util';
 import { callableClass } from './callable';
 import { nodeErrno } from './errors';
 import { Socket as SocketClass, type SocketOptions, type SocketType } from './dgram_socket';
-import { UdpHandle } from './udp_handle';
-import { guessHandleType } from './stream_handle';
+import { UdpHandle, udpFdType } from './udp_handle';
 
 export type { BindOptions, SocketOptions, SocketType } from './dgram_socket';
 export type { RemoteInfo } from './udp_handle';
@@ -32,7 +31,7 @@ function createSocketHandle(address: string, port: number, addressType: SocketTy
   const handle = new UdpHandle(addressType === 'udp4' ? 4 : 6);
   let err = 0;
   if (Number.isInteger(fd) && (fd as number) > 0 && (fd as number) <= 0x7fffffff) {
-    err = guessHandleType(fd as number) === 'UDP' ? handle.open(fd as number) : UV_EINVAL;
+    err = udpFdType(fd as number) === 'UDP' ? handle.open(fd as number) : UV_EINVAL;
   } else if (port || address) {
     err = handle.bind(address, port || 0, flags ?? 0);
   }

@@ -23,8 +23,7 @@ import {
   DGRAM_BIND_ERROR_MONITOR, DGRAM_BLOCK_LISTS, DGRAM_REUSE_PORT, DGRAM_SYNC_METHODS, dgramMembershipSwallowsGroupError,
   dgramRefusesZeroStringPort,
 } from './node_version';
-import { UDP_IPV6ONLY, UDP_REUSEADDR, UDP_REUSEPORT, UdpHandle, type RemoteInfo } from './udp_handle';
-import { guessHandleType } from './stream_handle';
+import { UDP_IPV6ONLY, UDP_REUSEADDR, UDP_REUSEPORT, UdpHandle, udpFdType, type RemoteInfo } from './udp_handle';
 import {
   isIP, validateAbortSignal, validateBlockList, validateFunction, validateNumber, validateObject, validatePort,
   validateString, validateUint32,
@@ -172,7 +171,7 @@ export class Socket extends EmitterBase {
     if (port !== null && typeof port === 'object') {
       const fd = (port as BindOptions).fd;
       if (Number.isInteger(fd) && (fd as number) > 0 && (fd as number) <= 0x7fffffff) {
-        const type = guessHandleType(fd as number);
+        const type = udpFdType(fd as number);
         if (type !== 'UDP') throw dgramErrors.invalidFdType(type);
         const err = this.#handle!.open(fd as number);
         if (err) throw errnoError(err, 'open');

@@ -183,11 +183,11 @@ export function dgramRefusesZeroStringPort(): boolean {
 let swallowsGroupError: boolean | undefined;
 /**
  * add/dropMembership with a multicast address that cannot become a string (a
- * null-prototype object, a Symbol, a throwing toString): Node 24's binding
- * drops that conversion's exception when the interface argument is no string
- * and the call fails with EINVAL; Node 20's throws it. Either way a failing
- * interface conversion comes first. node:dgram is asked once, on a new socket
- * (the address is parsed before any socket option is touched).
+ * null-prototype object, a Symbol, a throwing toString): the binding of Node
+ * 24 (and 22.23) drops that conversion's exception when the interface argument
+ * is no string, and the call fails with EINVAL; Node 20's throws it. Either way
+ * a failing interface conversion comes first. node:dgram is asked once, on a
+ * new socket (the address is parsed before any socket option is touched).
  */
 export function dgramMembershipSwallowsGroupError(): boolean {
   if (swallowsGroupError === undefined) {

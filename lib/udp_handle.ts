@@ -14,10 +14,13 @@
 // as an active request).
 import { AsyncResource } from 'node:async_hooks';
 import { isIPv4, isIPv6 } from 'node:net';
-import { Ev, errName, layout, native } from './binding';
+import { Ev, errName, layout, loadNative, native } from './binding';
 import { nodeErrno, systemErrorInfo } from './errors';
 import { addActiveRef, register, unregister, type Registered } from './registry';
 import type { NameInfo } from './stream_handle';
+import {
+  BIND_WHEN_BOUND_SUCCEEDS, MULTICAST_TTL_MIN, RECV_ERROR_STOPS_RECEIVING, UNBOUND_BUFFER_SIZE_ERROR,
+} from './udp_platform';
 
 export interface RemoteInfo { address: string; family: 'IPv4' | 'IPv6'; port: number; size: number }
 
@@ -71,6 +74,19 @@ function addressText(b: Buffer, start: number, len: number): string {
 // What libuv answers for a call on a handle with no socket.
 const UV_EBADF = nodeErrno('EBADF');
 const UV_EINVAL = nodeErrno('EINVAL');
+const UV_NO_SOCKET_BUFFER_SIZE = nodeErrno(UNBOUND_BUFFER_SIZE_ERROR);
+// libuv's checks before a send (uv__udp_check_before_send), on every platform.
+const UV_EDESTADDRREQ = nodeErrno('EDESTADDRREQ');
+const UV_EISCONN = nodeErrno('EISCONN');
+
+/**
+ * What Node's guessHandleType says of `fd` (node:dgram's bind({ fd }) opens
+ * it only when 'UDP'): asked of the host, whose descriptors they are.
+ */
+export function udpFdType(fd: number): string {
+  loadNative();
+  return native.hostFdType(fd);
+}
 
 interface SendReq {
   bytes: number;
@@ -85,6 +101,7 @@ const F_CLOSING = 1 << 1;
 const F_REFED = 1 << 2;
 const F_COUNTED = 1 << 3; // counted in the registry's active-ref total
 const F_READING = 1 << 4;
+const F_CONNECTED = 1 << 5; // connect() succeeded, disconnect() not since (libuv's UV_HANDLE_UDP_CONNECTED)
 
 export class UdpHandle implements Registered {
   slot = -1;
@@ -150,20 +167,29 @@ export class UdpHandle implements Registered {
 
   bind(ip: string, port: number, flags: number): number {
     if (!this.#fits(ip)) return UV_EINVAL;
+    if (BIND_WHEN_BOUND_SUCCEEDS && this.#usable) return 0;
     return this.#opening(() => native.udpBind(this.slot, this.gen, this.loop, ip, port, flags));
   }
 
   open(fd: number): number {
-    return this.#opening(() => native.udpOpen(this.slot, this.gen, this.loop, fd));
+    const err = this.#opening(() => native.udpOpen(this.slot, this.gen, this.loop, fd));
+    // libuv marks an adopted socket that has a peer connected, as connect() does.
+    if (err === 0 && typeof native.peername(this.slot, this.gen) !== 'number') this.#set(F_CONNECTED, true);
+    return err;
   }
 
   connect(ip: string, port: number): number {
     if (!this.#fits(ip)) return UV_EINVAL;
-    return this.#opening(() => native.udpConnect(this.slot, this.gen, this.loop, ip, port));
+    const err = this.#opening(() => native.udpConnect(this.slot, this.gen, this.loop, ip, port));
+    if (err === 0) this.#set(F_CONNECTED, true);
+    return err;
   }
 
   disconnect(): number {
-    return this.#usable ? uvErr(native.udpDisconnect(this.slot, this.gen)) : UV_EBADF;
+    if (!this.#usable) return UV_EBADF;
+    const err = uvErr(native.udpDisconnect(this.slot, this.gen));
+    if (err === 0) this.#set(F_CONNECTED, false);
+    return err;
   }
 
   // ---- sending ----
@@ -171,6 +197,12 @@ export class UdpHandle implements Registered {
   send(chunks: Uint8Array[], port: number, ip: string | null,
     oncomplete: ((status: number, bytes: number) => void) | null): number {
     if (!this.#usable) return UV_EBADF;
+    // As libuv, whatever the kernel would do: a destination on a connected
+    // socket is EISCONN, none on an unconnected one EDESTADDRREQ (Winsock
+    // would say EINVAL and Linux would send to the one given).
+    if (ip === null ? !this.#has(F_CONNECTED) : this.#has(F_CONNECTED)) {
+      return ip === null ? UV_EDESTADDRREQ : UV_EISCONN;
+    }
     if (ip !== null && !this.#fits(ip)) return UV_EINVAL;
     const r = native.udpSend(this.slot, this.gen, chunks, port, ip);
     if (r !== 0) return uvErr(r);
@@ -238,7 +270,7 @@ export class UdpHandle implements Registered {
   }
   setMulticastTTL(ttl: number): number {
     const v = ttl | 0;
-    if (v < 0 || v > 255) return UV_EINVAL;
+    if (v < MULTICAST_TTL_MIN || v > 255) return UV_EINVAL;
     return this.#usable ? uvErr(native.udpSetMulticastTTL(this.slot, this.gen, ttl)) : UV_EBADF;
   }
   setMulticastLoopback(on: boolean): number {
@@ -257,7 +289,7 @@ export class UdpHandle implements Registered {
   }
   /** size 0 reads SO_RCVBUF (recv) / SO_SNDBUF; returns the size or -errno. */
   bufferSize(size: number, recv: boolean): number {
-    return this.#usable ? uvErr(native.udpBufferSize(this.slot, this.gen, size, recv)) : UV_EBADF;
+    return this.#usable ? uvErr(native.udpBufferSize(this.slot, this.gen, size, recv)) : UV_NO_SOCKET_BUFFER_SIZE;
   }
 
   get fd(): number { return this.#usable ? native.fd(this.slot, this.gen) : -1; }
@@ -327,6 +359,10 @@ export class UdpHandle implements Registered {
       }
       case Ev.UdpRecvError:
         if (this.#has(F_CLOSING)) return;
+        if (RECV_ERROR_STOPS_RECEIVING && this.#has(F_READING)) {
+          this.#set(F_READING, false); // the loop stopped too
+          this.#sync();
+        }
         this.onmessage?.(uvErr(value), null, null);
         return;
       case Ev.UdpSendDone: {

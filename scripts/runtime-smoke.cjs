@@ -171,25 +171,37 @@ const checks = {
       const want = 2000;
       const seen = new Set();
       let family = '';
-      await new Promise((resolve, reject) => {
-        client.on('error', reject);
-        client.on('message', (msg, rinfo) => {
-          family = rinfo.family;
-          seen.add(msg.readUInt32LE(0));
-          if (seen.size === want) resolve();
-        });
-        // 100 at a time: loopback keeps every one of them.
-        let next = 0;
-        const burst = () => {
-          for (const end = Math.min(want, next + 100); next < end; next++) {
-            const b = Buffer.alloc(64);
-            b.writeUInt32LE(next, 0);
-            client.send(b);
-          }
-          if (next < want) setTimeout(burst, 1);
-        };
-        burst();
+      let onEcho = null;
+      client.on('message', (msg, rinfo) => {
+        family = rinfo.family;
+        seen.add(msg.readUInt32LE(0));
+        if (onEcho) onEcho();
       });
+      // 100 at a time, the next 100 once these came back: UDP has no flow
+      // control, so a sender that only paces itself outruns a receiver that
+      // runs slower than it (an I/O thread waiting its turn at wineserver
+      // while the JS thread sends) and the receive buffer drops the excess
+      // (208 KiB on Linux holds ~270 small datagrams). A window of 100 always
+      // fits, so loopback must lose none.
+      for (let next = 0; next < want;) {
+        const end = Math.min(want, next + 100);
+        for (; next < end; next++) {
+          const b = Buffer.alloc(64);
+          b.writeUInt32LE(next, 0);
+          client.send(b);
+        }
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${type}: ${end - seen.size} of the first ${end} datagrams never came back`)), 5000);
+          client.once('error', reject);
+          onEcho = () => {
+            if (seen.size < end) return;
+            clearTimeout(timer);
+            client.removeListener('error', reject);
+            resolve();
+          };
+          onEcho();
+        }).finally(() => { onEcho = null; });
+      }
       if (family !== (type === 'udp4' ? 'IPv4' : 'IPv6')) throw new Error(`${type}: rinfo.family ${family}`);
       let code = '';
       try { client.send('xyz', 0, 1, 9); } catch (err) { code = err.code; }

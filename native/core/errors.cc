@@ -152,6 +152,23 @@ int err_from_wsa(int code) {
     default: return -EIO;  // no POSIX meaning; err_name says "EIO"
   }
 }
+
+int err_from_wsa_as_libuv(int code) {
+  switch (code) {
+    // Codes libuv's table leaves out (its default: UV_UNKNOWN).
+    case WSAEBADF: case WSAEINPROGRESS: case WSAEDESTADDRREQ: case WSAEPROTOTYPE:
+    case WSAENOPROTOOPT: case WSAEOPNOTSUPP: case WSAENETDOWN: case WSAENETRESET:
+    case WSAEHOSTDOWN: case WSAENAMETOOLONG: case WSAEDISCON:
+      return kErrUnknown;
+    // Codes libuv names otherwise.
+    case WSAEINTR: return -ECANCELED;
+    case WSAEPFNOSUPPORT: return -EINVAL;
+    default: {
+      const int err = err_from_wsa(code);
+      return err == -EIO ? kErrUnknown : err;
+    }
+  }
+}
 #endif
 
 }  // namespace pn

@@ -132,6 +132,7 @@ void LoopCore::run_once() {
   PollEvent events[kMaxPollEvents];
   int n = poller_.wait(events, kMaxPollEvents, 0);
   for (int i = 0; i < n; i++) dispatch(events[i]);
+  if (udp_checks_due()) udp_check_errors();
   if (!paused_.empty()) run_listener_timers();
   publish();
   lagging_ = false;
@@ -300,7 +301,7 @@ void LoopCore::run() {
 
     // Events produced by commands (immediate write completions, closes...)
     // must not wait behind a blocking poll: then only peek at readiness.
-    int timeout = batch_.empty() ? next_timeout_ms() : 0;
+    int timeout = batch_.empty() && !udp_checks_due() ? next_timeout_ms() : 0;
     if (timeout != 0 && lagging_ && writers_ == 0) {
       // The JS thread is behind: rather than wake for every socket that
       // becomes readable (a context switch per message under load), sleep
@@ -332,6 +333,7 @@ void LoopCore::run() {
     // No handle is freed while this batch is dispatched (only commands close
     // handles), so the registration pointers stay valid.
     for (int i = 0; i < n; i++) dispatch(events[i]);
+    if (udp_checks_due()) udp_check_errors();
     if (!paused_.empty()) run_listener_timers();
     publish();
   }

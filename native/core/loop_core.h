@@ -160,7 +160,10 @@ class LoopCore {
   bool udp_throttled() const { return !udp_throttled_.empty(); }
   void udp_teardown();  // scratch memory
   void udp_flush_pending();  // drain_commands(), at its end
-  bool udp_read(Udp* u);
+  bool udp_read(Udp* u, bool poll_error);
+  void udp_recv_failed(Udp* u, int err);  // a receive error: reported, reading stopped on Windows
+  void udp_check_errors();  // after a poll: udp_error_checks_
+  bool udp_checks_due() const { return !udp_error_checks_.empty(); }
   void udp_flush(Udp* u);
   void udp_update(Udp* u);
   size_t udp_outbox_load(const Udp* u, uint64_t epoch) const;
@@ -227,6 +230,9 @@ class LoopCore {
   std::vector<Udp*> batch_udps_;     // UDP sockets with kEvUdpMessage bytes in batch_
   std::vector<Udp*> udp_throttled_;  // UDP sockets paused by outbox backpressure
   std::vector<Udp*> udp_flush_pending_;  // UDP sockets with sends queued by this drain
+  // UDP sockets that started reading in this drain: their pending error is
+  // read once the poll that follows has armed their readiness (udp.cc).
+  std::vector<Udp*> udp_error_checks_;
   std::unique_ptr<UdpScratch> udp_scratch_;  // receive slices (udp.h), on first UDP read
 
   static constexpr size_t kReadChunk = 64 * 1024;  // slab size and largest single read

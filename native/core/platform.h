@@ -58,6 +58,14 @@ void net_init();
 // returns everywhere (WSAECONNREFUSED -> -ECONNREFUSED), so err_name() and
 // the JS side see the same names as on Linux. errors.cc holds the table.
 int err_from_wsa(int wsa_error);
+// An error libuv has no name for (its UV_UNKNOWN's number): err_name() says
+// "UNKNOWN", as Node does for it.
+constexpr int kErrUnknown = -4094;
+// err_from_wsa() exactly as libuv's uv_translate_sys_error names the code,
+// for errors Node reports as libuv gives them (the UDP calls): a Winsock
+// code libuv has no name for is kErrUnknown, where err_from_wsa() picks the
+// POSIX one (WSAENOPROTOOPT: UNKNOWN, not ENOPROTOOPT).
+int err_from_wsa_as_libuv(int wsa_error);
 }  // namespace pn
 
 #else  // POSIX

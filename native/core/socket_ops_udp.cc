@@ -355,6 +355,8 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
 #endif
 }
 
+int udp_pending_error(int fd) { return sock_error(fd); }
+
 int udp_send_batch(int fd, const UdpOut* msgs, int n) {
   if (n > kMaxBatch) n = kMaxBatch;
 #if PN_UDP_MMSG

@@ -24,6 +24,18 @@
 
 namespace pn {
 
+#ifdef _WIN32
+// libuv-win (src/win/udp.c) accepts a multicast TTL of -1, which goes to
+// setsockopt as is; libuv-unix's range starts at 0.
+constexpr int kUdpMulticastTtlMin = -1;
+// libuv-win stops receiving when a receive fails, before it reports the
+// error; libuv-unix reports it and goes on (lib/udp_platform.ts says the same).
+constexpr bool kUdpRecvErrorStopsReading = true;
+#else
+constexpr int kUdpMulticastTtlMin = 0;
+constexpr bool kUdpRecvErrorStopsReading = false;
+#endif
+
 // libuv's bind flags (uv_udp_flags), which Node passes through unchanged.
 enum UdpBindFlags : unsigned {
   kUdpIpv6Only = 1,
@@ -58,8 +70,8 @@ int udp_disconnect(int fd);
 // sent, -EAGAIN when the kernel buffer is full (ENOBUFS too, as libuv), or -errno.
 ssize_t udp_try_send(int fd, const iovec* iov, int iovcnt, const SockAddr* to);
 
-// Options, libuv's checks first (a TTL outside 1..255, multicast TTL or
-// loop outside 0..255: -EINVAL). IPv4 or IPv6 option by the socket's own
+// Options, libuv's checks first (a TTL outside 1..255, a multicast TTL
+// outside kUdpMulticastTtlMin..255: -EINVAL). IPv4 or IPv6 option by the socket's own
 // family (getsockname), as libuv picks by how the handle was bound.
 int udp_set_broadcast(int fd, bool on);
 int udp_set_ttl(int fd, int ttl);
@@ -95,7 +107,16 @@ struct UdpRecvSlot {
 // platform has it (one system call), else recvmsg until EAGAIN or n. The
 // number received (>= 1), -EAGAIN when none was waiting, or -errno (a
 // connected socket's ICMP error: -ECONNREFUSED) when the first failed.
+// On Windows a WSAECONNRESET / WSAENETRESET (an earlier send's ICMP error,
+// SIO_UDP_CONNRESET) is skipped, as libuv-win ignores it.
 int udp_recv_batch(int fd, UdpRecvSlot* slots, int n);
+
+// The error the socket holds that no receive returned (SO_ERROR, which
+// reading clears), as udp_recv_batch would report it; 0 for none. For a
+// poll that said "error" when the receive found nothing: wine's AFD poll
+// takes a connected socket's ICMP error (ECONNREFUSED) into the socket's
+// error rather than leave it for the next recv.
+int udp_pending_error(int fd);
 
 // One datagram to send: its buffers and destination (null: the connected peer).
 struct UdpOut {

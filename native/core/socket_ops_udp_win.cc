@@ -1,5 +1,6 @@
 // socket_ops_udp_win.cc - socket_ops_udp.h on Winsock (socket_ops_udp.cc is
-// the POSIX one). Same contract, same negative-errno results (err_from_wsa).
+// the POSIX one). Same contract; negative errnos named as libuv-win names the
+// Winsock codes (err_from_wsa_as_libuv), since Node reports them as it gets them.
 // Where Windows differs, libuv's Windows side (src/win/udp.c) does the same:
 //   - an IPv6 socket is dual-stack unless kUdpIpv6Only (Windows' default is
 //     IPv6-only, so it is turned off explicitly);
@@ -27,7 +28,12 @@ std::atomic<uint64_t> g_recv_syscalls{0};
 std::atomic<uint64_t> g_send_syscalls{0};
 
 SOCKET to_sock(int fd) { return static_cast<SOCKET>(static_cast<intptr_t>(fd)); }
-int wsa_err() { return err_from_wsa(WSAGetLastError()); }
+// Named as Node's udp_wrap names them on Windows (libuv's translation).
+int wsa_err() { return err_from_wsa_as_libuv(WSAGetLastError()); }
+
+// An earlier send's ICMP error, which Winsock hands to the next receive on
+// the socket (SIO_UDP_CONNRESET, on by default): libuv-win ignores it.
+bool is_send_echo(int wsa) { return wsa == WSAECONNRESET || wsa == WSAENETRESET; }
 
 int set_int(int fd, int level, int name, int value) {
   if (setsockopt(to_sock(fd), level, name, reinterpret_cast<const char*>(&value), sizeof value) != 0)
@@ -43,7 +49,6 @@ int fd_family(int fd) {
 }
 
 int set_by_family(int fd, int opt4, int opt6, int value) {
-  if (value < 0 || value > 255) return -EINVAL;
   int family = fd_family(fd);
   if (family < 0) return family;
   if (family == AF_INET6) return set_int(fd, IPPROTO_IPV6, opt6, value);
@@ -139,7 +144,7 @@ ssize_t udp_try_send(int fd, const iovec* iov, int iovcnt, const SockAddr* to) {
     int wsa = WSAGetLastError();
     if (wsa == WSAEINTR) continue;
     if (wsa == WSAEWOULDBLOCK || wsa == WSAENOBUFS) return -EAGAIN;
-    return err_from_wsa(wsa);
+    return err_from_wsa_as_libuv(wsa);
   }
 }
 
@@ -150,7 +155,10 @@ int udp_set_ttl(int fd, int ttl) {
   return set_by_family(fd, IP_TTL, IPV6_UNICAST_HOPS, ttl);
 }
 
-int udp_set_multicast_ttl(int fd, int ttl) { return set_by_family(fd, IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, ttl); }
+int udp_set_multicast_ttl(int fd, int ttl) {
+  if (ttl < kUdpMulticastTtlMin || ttl > 255) return -EINVAL;
+  return set_by_family(fd, IP_MULTICAST_TTL, IPV6_MULTICAST_HOPS, ttl);
+}
 
 int udp_set_multicast_loop(int fd, bool on) {
   return set_by_family(fd, IP_MULTICAST_LOOP, IPV6_MULTICAST_LOOP, on ? 1 : 0);
@@ -186,9 +194,19 @@ int udp_set_multicast_interface(int fd, const char* iface) {
   return 0;
 }
 
+// libuv-win joins a group only on a socket of the group's family (an IPv4
+// group on an IPv6 socket, or the reverse, is EINVAL before any system
+// call); libuv-unix leaves it to the kernel, which takes an IPv4 group on a
+// dual-stack IPv6 socket.
+static bool family_mismatch(int fd, const SockAddr& group) {
+  const int family = fd_family(fd);
+  return family >= 0 && family != group.family();
+}
+
 int udp_set_membership(int fd, const char* group, const char* iface, bool join) {
   SockAddr g;
   if (addr_from_ip(group, 0, &g) != 0) return -EINVAL;
+  if (family_mismatch(fd, g)) return -EINVAL;
   if (g.family() == AF_INET) {
     ip_mreq mreq{};
     if (iface != nullptr) {
@@ -219,6 +237,7 @@ int udp_set_source_membership(int fd, const char* source, const char* group, con
   SockAddr g, s;
   if (addr_from_ip(group, 0, &g) != 0) return -EINVAL;
   if (addr_from_ip(source, 0, &s) != 0 || s.family() != g.family()) return -EINVAL;
+  if (family_mismatch(fd, g)) return -EINVAL;
   if (g.family() == AF_INET) {
     ip_mreq_source mreq{};
     if (iface != nullptr) {
@@ -280,7 +299,7 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
       continue;
     }
     int wsa = WSAGetLastError();
-    if (wsa == WSAEINTR) continue;
+    if (wsa == WSAEINTR || is_send_echo(wsa)) continue;
     if (wsa == WSAEMSGSIZE) {
       // The buffer is full and the rest of the datagram is gone.
       s.len = s.cap;
@@ -291,9 +310,17 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
     }
     if (got > 0) return got;  // the error (if any) is seen again next time
     if (wsa == WSAEWOULDBLOCK) return -EAGAIN;
-    return err_from_wsa(wsa);
+    return err_from_wsa_as_libuv(wsa);
   }
   return got;
+}
+
+int udp_pending_error(int fd) {
+  int err = 0;
+  int len = sizeof err;
+  if (getsockopt(to_sock(fd), SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&err), &len) != 0) return wsa_err();
+  if (err == 0 || is_send_echo(err)) return 0;
+  return err_from_wsa_as_libuv(err);
 }
 
 int udp_send_batch(int fd, const UdpOut* msgs, int n) {

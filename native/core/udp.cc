@@ -65,6 +65,14 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
     case kCmdReadStart:
       u->reading = true;
       udp_update(u);
+      // An error the socket already holds (a connected socket's ICMP answer
+      // to a send made before this command reached the loop) is read after
+      // the next poll, when readiness is armed: wine's AFD poll reports such
+      // an error only to a poll in flight when it comes, so one that came
+      // earlier is found only in SO_ERROR. (Not by a receive: under wine a
+      // recvfrom that meets the error swallows it, saying "would block".)
+      if (std::find(udp_error_checks_.begin(), udp_error_checks_.end(), u) == udp_error_checks_.end())
+        udp_error_checks_.push_back(u);
       return;
     case kCmdReadStop:
       u->reading = false;
@@ -95,11 +103,30 @@ void LoopCore::udp_command(Udp* u, Command& cmd) {
   discard_command(cmd);
 }
 
+void LoopCore::udp_recv_failed(Udp* u, int err) {
+  // libuv hands the error to the callback; on Unix it goes on reading, on
+  // Windows it stops first (kUdpRecvErrorStopsReading).
+  if (kUdpRecvErrorStopsReading) u->reading = false;
+  emit(kEvUdpRecvError, u, err);
+}
+
+void LoopCore::udp_check_errors() {
+  for (Udp* u : udp_error_checks_) {
+    if (!u->reading) continue;  // stopped, or the poll reported the error already
+    const int err = udp_pending_error(u->fd);
+    if (err < 0) {
+      udp_recv_failed(u, err);
+      udp_update(u);
+    }
+  }
+  udp_error_checks_.clear();
+}
+
 void LoopCore::udp_ready(Udp* u, uint32_t events) {
   // Receive first, as libuv: a connected socket's ICMP error then reaches
   // the reader (recvmsg ECONNREFUSED, as node:dgram reports it), not a send.
   if ((u->interest & kPollReadable) && (events & (kPollReadable | kPollError | kPollPeerClosed)))
-    udp_read(u);
+    udp_read(u, (events & kPollError) != 0);
   if ((u->interest & kPollWritable) && (events & (kPollWritable | kPollError)) && !u->sq_empty())
     udp_flush(u);
   udp_update(u);
@@ -109,7 +136,7 @@ size_t LoopCore::udp_outbox_load(const Udp* u, uint64_t epoch) const {
   return u->batch_bytes + (u->pub_epoch == epoch ? u->pub_bytes : 0);
 }
 
-bool LoopCore::udp_read(Udp* u) {
+bool LoopCore::udp_read(Udp* u, bool poll_error) {
   if (udp_scratch_ == nullptr) {
     std::unique_ptr<UdpScratch> sc(new (std::nothrow) UdpScratch());
     if (sc != nullptr) {
@@ -118,7 +145,7 @@ bool LoopCore::udp_read(Udp* u) {
       if (sc->bytes == nullptr) sc.reset();
     }
     if (sc == nullptr) {
-      emit(kEvUdpRecvError, u, -ENOMEM);
+      udp_recv_failed(u, -ENOMEM);
       return true;
     }
     udp_scratch_ = std::move(sc);
@@ -143,11 +170,14 @@ bool LoopCore::udp_read(Udp* u) {
     }
     const int want = std::min(budget, UdpScratch::kSlots);
     int got = udp_recv_batch(u->fd, slots, want);
-    if (got == -EAGAIN) return progress;
+    if (got == -EAGAIN) {
+      // The poll said error and no receive returned one: the socket holds it.
+      if (poll_error && !progress) got = udp_pending_error(u->fd);
+      if (got == -EAGAIN || got == 0) return progress;
+    }
     progress = true;
     if (got < 0) {
-      // libuv hands the error to the callback and goes on reading.
-      emit(kEvUdpRecvError, u, got);
+      udp_recv_failed(u, got);
       return true;
     }
     for (int i = 0; i < got; i++) {
@@ -166,7 +196,7 @@ bool LoopCore::udp_read(Udp* u) {
         if (slab_ != nullptr) slab_release(slab_);
         slab_ = slab_new(std::max(kReadChunk, total));
         if (slab_ == nullptr) {
-          emit(kEvUdpRecvError, u, -ENOMEM);
+          udp_recv_failed(u, -ENOMEM);
           return true;
         }
       }
@@ -236,6 +266,7 @@ void LoopCore::udp_flush_pending() {
 }
 
 void LoopCore::udp_close(Udp* u) {
+  udp_error_checks_.erase(std::remove(udp_error_checks_.begin(), udp_error_checks_.end(), u), udp_error_checks_.end());
   if (u->flush_pending) {
     udp_flush_pending_.erase(std::find(udp_flush_pending_.begin(), udp_flush_pending_.end(), u));
     u->flush_pending = false;
@@ -278,6 +309,7 @@ void LoopCore::udp_resume_throttled(uint64_t epoch) {
 }
 
 void LoopCore::udp_teardown() {
+  udp_error_checks_.clear();
   udp_throttled_.clear();
   udp_flush_pending_.clear();
   batch_udps_.clear();

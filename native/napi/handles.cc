@@ -11,6 +11,7 @@
 #include "address.h"
 #include "bridge.h"
 #include "errors.h"
+#include "host_fd_type.h"
 #include "listener.h"
 #include "pipe_win.h"
 #include "socket_ops.h"
@@ -432,6 +433,10 @@ Napi::Value GuessHandleType(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), guess_handle_type(i32(info, 0)));
 }
 
+Napi::Value HostFdType(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), host_fd_type(i32(info, 0)));
+}
+
 // close(slot, gen): a kEvClosed follows.
 Napi::Value Close(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
@@ -629,6 +634,7 @@ void register_handles(Napi::Env env, Napi::Object exports) {
   exports.Set("reset", Napi::Function::New(env, Reset, "reset"));
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("guessHandleType", Napi::Function::New(env, GuessHandleType, "guessHandleType"));
+  exports.Set("hostFdType", Napi::Function::New(env, HostFdType, "hostFdType"));
   exports.Set("sockname", Napi::Function::New(env, SockName, "sockname"));
   exports.Set("peername", Napi::Function::New(env, PeerName, "peername"));
   exports.Set("setNoDelay", Napi::Function::New(env, SetNoDelay, "setNoDelay"));
