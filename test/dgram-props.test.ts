@@ -122,6 +122,11 @@ describe('dgram argument parity (fast-check)', function () {
       fc.tuple(data), fc.tuple(data, fc.constant(() => {})), fc.tuple(data, hostile, hostile, hostile),
     );
     fc.assert(fc.property(fc.constantFrom('unbound', 'connected', 'closed'), args, (state, a) => {
+      // A port given as a string that reads as zero ('0', '0x0', '-0') passes Node 20's check
+      // (`port === 0`) on a socket still binding: the send is queued, and replaying it after
+      // bind throws ERR_SOCKET_BAD_PORT from the 'listening' handler, uncaught, in node:dgram
+      // and in protonet alike. Nothing synchronous to compare; the test process would die.
+      fc.pre(!a.slice(1).some((v) => typeof v === 'string' && v.trim() !== '' && Number(v) === 0));
       const [theirs, mine] = both((dgram, sockets) => {
         const s = socket(dgram, sockets);
         if (state === 'connected') s.connect(QUIET_PORT, '127.0.0.1');
