@@ -12,6 +12,7 @@
         "native/napi/host_fd_type.cc",
         "native/napi/read_supply.cc",
         "native/napi/udp_handles.cc",
+        "native/napi/write_offload.cc",
         "native/core/address.cc",
         "native/core/errors.cc",
         "native/core/listener.cc",

@@ -8,7 +8,7 @@
 //   node bench/profile.js pingpong protonet count=20000 -- strace -c -f -o /tmp/pp.txt
 //   node bench/profile.js fanin node secs=3 -- perf record -e cpu-clock -g -o /tmp/f.data
 //
-// WORKLOAD: bulk, pingpong, fanin, connrate, udp-pingpong (client options as key=value).
+// WORKLOAD: bulk, pingpong, fanin, connrate, udp-pingpong, udp-fanin (client options as key=value).
 // Prints the client's result and the profiler's exit status.
 const path = require('node:path');
 const { start } = require('./lib/proc');
@@ -30,7 +30,7 @@ async function main() {
   try {
     const { port } = await server.wait('ready');
     const client = start(process.execPath, [script, 'client', impl, JSON.stringify({ ...opts, port })], { timeoutMs, label: 'client' });
-    if (name === 'fanin') {
+    if (name === 'fanin' || name === 'udp-fanin') {
       await client.wait('connected');
       client.send('go');
     }

@@ -140,7 +140,8 @@ export interface NativeBinding {
   udpConnect(slot: number, gen: number, loop: number, ip: string, port: number): number;
   udpDisconnect(slot: number, gen: number): number;
   /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
-  udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null): number;
+  /** quiet: nobody waits for the completion (no callback): the addon may copy the datagram and send it from another thread. */
+  udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null, quiet: boolean): number;
   udpSetBroadcast(slot: number, gen: number, on: boolean): number;
   udpSetTTL(slot: number, gen: number, ttl: number): number;
   udpSetMulticastTTL(slot: number, gen: number, ttl: number): number;

@@ -16,6 +16,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Ev, errName, layout, loadNative, native } from './binding';
 import { nodeErrno, systemErrorInfo } from './errors';
+import { Fifo } from './fifo';
 import { addActiveRef, register, unregister, type Registered } from './registry';
 import type { NameInfo } from './stream_handle';
 import {
@@ -115,7 +116,7 @@ export class UdpHandle implements Registered {
 
   readonly family: 4 | 6;
   #flags = F_REFED;
-  #sends: SendReq[] = [];
+  #sends = new Fifo<SendReq>();
   #sendBytes = 0;
   #closeCbs: (() => void)[] | null = null;
   // The async context the handle was made in, as Node's UDPWrap: its
@@ -204,7 +205,7 @@ export class UdpHandle implements Registered {
       return ip === null ? UV_EDESTADDRREQ : UV_EISCONN;
     }
     if (ip !== null && !this.#fits(ip)) return UV_EINVAL;
-    const r = native.udpSend(this.slot, this.gen, chunks, port, ip);
+    const r = native.udpSend(this.slot, this.gen, chunks, port, ip, oncomplete === null);
     if (r !== 0) return uvErr(r);
     let bytes = 0;
     for (const c of chunks) bytes += c.byteLength;

@@ -7,6 +7,7 @@ const SINGLE_RUN_DEFAULTS = {
   fanin: { conns: 100, size: 1024, secs: 3 },
   connrate: { count: 5000, inflight: 50 },
   'udp-pingpong': { size: 64, count: 50000, warmup: 1000 },
+  'udp-fanin': { clients: 100, size: 200, rate: 50000, secs: 3 },
 };
 
 /** The defaults of `name` with "key=value" strings applied (numbers). */

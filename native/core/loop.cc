@@ -452,6 +452,7 @@ void LoopCore::handle_command(Command& cmd) {
     case kCmdAdoptListener:
     case kCmdAdoptWriter:
     case kCmdAdoptUdp:
+    case kCmdAdoptUdpWriter:
       adopt(cmd);
       cmd.fd = -1;
       cmd.spare_fd = -1;
@@ -522,11 +523,12 @@ void LoopCore::adopt(const Command& cmd) {
     // The slot is still live: the bridge reused it before kEvClosed. Keeping
     // the old handle is the only safe choice; the new fd must not leak (a
     // lent one is not ours to close).
-    if (cmd.type != kCmdAdoptWriter) close_fd(cmd.fd);
+    if (cmd.type != kCmdAdoptWriter && cmd.type != kCmdAdoptUdpWriter) close_fd(cmd.fd);
     return;
   }
-  if (cmd.type == kCmdAdoptUdp) {
+  if (cmd.type == kCmdAdoptUdp || cmd.type == kCmdAdoptUdpWriter) {
     Udp* u = new Udp(cmd.fd, cmd.slot, cmd.gen);
+    u->borrowed = cmd.type == kCmdAdoptUdpWriter;
     handles_.emplace(cmd.slot, HandlePtr(u));
     udp_adopt(u);
     return;
@@ -564,6 +566,10 @@ void LoopCore::close_handle(Handle* h) {
   h->registered = false;
   if (h->interest & kPollWritable) writers_--;
   h->interest = 0;
+  // Copied datagrams were sent as far as JS knows (Node's try-send had handed
+  // them to the kernel): they go out before the fd is let go of, as far as
+  // the kernel takes them without waiting.
+  if (h->kind == HandleKind::kUdp) udp_flush(static_cast<Udp*>(h), true);
   if (!h->borrowed) close_fd(h->fd);
   if (h->kind == HandleKind::kStream) {
     Stream* t = static_cast<Stream*>(h);
@@ -572,7 +578,7 @@ void LoopCore::close_handle(Handle* h) {
   } else if (h->kind == HandleKind::kUdp) {
     Udp* u = static_cast<Udp*>(h);
     udp_close(u);  // kEvUdpSendDone(-ECANCELED) first
-    emit(kEvClosed, h, 0);
+    emit(h->borrowed ? kEvReleased : kEvClosed, h, 0);
   } else {
     Listener* l = static_cast<Listener*>(h);
     for (size_t i = 0; i < paused_.size(); i++) {
@@ -623,7 +629,8 @@ void LoopCore::publish() {
   if (batch_.empty()) return;
   bool loud = false;
   for (const Event& ev : batch_) {
-    if (ev.type != kEvWriteDone || ev.len == 0) {
+    // Completions of copied writes and datagrams (len != 0) are quiet.
+    if ((ev.type != kEvWriteDone && ev.type != kEvUdpSendDone) || ev.len == 0) {
       loud = true;
       break;
     }

@@ -38,13 +38,15 @@ enum EventType : int32_t {
   kEvConnection = 7,    // listener accepted `fd` (ownership moves with the event)
   kEvAcceptError = 8,   // status: -errno from accept() that is not transient
   kEvClosed = 9,        // the handle's fd is closed; the last event for (slot, gen)
-  kEvReleased = 10,     // a kCmdAdoptWriter handle is gone (kCmdClose); its fd stays open
+  kEvReleased = 10,     // a kCmdAdoptWriter/kCmdAdoptUdpWriter handle is gone (kCmdClose); its fd stays open
   // --- UDP (udp.h) ---
   kEvUdpMessage = 11,    // data/len/slab as kEvData: a header naming the sender,
                          // then the payload (udp.h); status: 0
   kEvUdpRecvError = 12,  // status: -errno of a failed receive (ECONNREFUSED...);
                          // reading goes on, as libuv's
-  kEvUdpSendDone = 13,   // status: 0 or -errno; one per kCmdUdpSend, in order
+  kEvUdpSendDone = 13,   // status: 0 or -errno; one per kCmdUdpSend, in order;
+                         // len: the datagram's `copied` (non-zero: quiet, as
+                         // a copied kEvWriteDone)
 };
 
 struct Event {
@@ -84,6 +86,10 @@ enum CommandType : int32_t {
   // --- UDP (udp.h); kCmdReadStart/kCmdReadStop/kCmdClose apply too ---
   kCmdAdoptUdp = 11,        // fd: a bound (maybe connected) UDP socket
   kCmdUdpSend = 12,         // udp_send: one datagram; answer kEvUdpSendDone
+  kCmdAdoptUdpWriter = 13,  // fd is another loop's UDP socket, lent for sending
+                            // only: this loop sends, never reads or closes it;
+                            // kCmdClose sends what was copied (UdpSend::copied),
+                            // cancels the rest and answers kEvReleased
 };
 
 // A kCmdWrite's iovec array (new[]'d): owned by the command, then by the

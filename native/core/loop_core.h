@@ -164,7 +164,9 @@ class LoopCore {
   void udp_recv_failed(Udp* u, int err);  // a receive error: reported, reading stopped on Windows
   void udp_check_errors();  // after a poll: udp_error_checks_
   bool udp_checks_due() const { return !udp_error_checks_.empty(); }
-  void udp_flush(Udp* u);
+  // Sends queued datagrams until the kernel would block; copied_only stops
+  // at the first one JS waits for.
+  void udp_flush(Udp* u, bool copied_only = false);
   void udp_update(Udp* u);
   size_t udp_outbox_load(const Udp* u, uint64_t epoch) const;
   void emit_send_done(const Udp* u, UdpSendPtr s, int32_t status);  // s is freed after

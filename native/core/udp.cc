@@ -58,11 +58,13 @@ void LoopCore::udp_update(Udp* u) {
 void LoopCore::emit_send_done(const Udp* u, UdpSendPtr s, int32_t status) {
   PN_ASSERT(s != nullptr);
   emit(kEvUdpSendDone, u, status);
+  batch_.back().len = s->copied;
 }
 
 void LoopCore::udp_command(Udp* u, Command& cmd) {
   switch (cmd.type) {
     case kCmdReadStart:
+      if (u->borrowed) break;  // a lent fd is read by its owner alone
       u->reading = true;
       udp_update(u);
       // An error the socket already holds (a connected socket's ICMP answer
@@ -230,16 +232,18 @@ bool LoopCore::udp_read(Udp* u, bool poll_error) {
   return progress;
 }
 
-void LoopCore::udp_flush(Udp* u) {
+void LoopCore::udp_flush(Udp* u, bool copied_only) {
   UdpOut out[UdpScratch::kSlots];
   while (!u->sq_empty()) {
     int n = 0;
     for (size_t q = u->sq_head; q < u->sq.size() && n < UdpScratch::kSlots; q++, n++) {
       const UdpSend* s = u->sq[q].get();
+      if (copied_only && s->copied == 0) break;
       out[n].iov = s->iov.get();
       out[n].iovcnt = static_cast<int>(s->cnt);
       out[n].to = s->has_to ? &s->to : nullptr;
     }
+    if (n == 0) break;
     int sent = udp_send_batch(u->fd, out, n);
     if (sent == -EAGAIN) break;  // wait for writability
     if (sent < 0) {
@@ -271,6 +275,8 @@ void LoopCore::udp_close(Udp* u) {
     udp_flush_pending_.erase(std::find(udp_flush_pending_.begin(), udp_flush_pending_.end(), u));
     u->flush_pending = false;
   }
+  // What JS waits for is cancelled, as libuv cancels it (the copied
+  // datagrams ahead of it went out first: close_handle).
   while (!u->sq_empty()) emit_send_done(u, std::move(u->sq[u->sq_head++]), -ECANCELED);
   u->sq.clear();
   u->sq_head = 0;

@@ -42,10 +42,14 @@ constexpr size_t kUdpHeaderFixed = 4;
 constexpr size_t kUdpHeaderMax = kUdpHeaderFixed + kMaxIpLen;
 
 // One datagram to send. `iov` points at memory the caller keeps alive until
-// kEvUdpSendDone (JS keeps the chunks); the array itself is owned here.
+// kEvUdpSendDone (JS keeps the chunks); the array itself is owned here. A
+// copied datagram (copied > 0, its byte count) carries its bytes in the array
+// itself, after the first element: JS saw it sent when it was made, so its
+// completion is quiet and a close sends it rather than cancel it.
 struct UdpSend {
   IovArray iov;
   uint32_t cnt = 0;
+  uint32_t copied = 0;
   bool has_to = false;   // false: the connected peer
   SockAddr to;
 };

@@ -150,6 +150,12 @@ bool account(Instance* inst, const Event& ev) {
   if (s.gen != ev.gen) return true;
   if (ev.type == kEvUdpSendDone) {
     if (s.writes_in_flight > 0) s.writes_in_flight--;  // udp_handles.cc: sends queued
+    if (ev.len > 0) {
+      // A copied datagram: JS saw it sent when it was made; its error, as
+      // one of a send nobody waits for in node:dgram, goes nowhere.
+      s.copied_in_flight -= ev.len;
+      return false;
+    }
   } else if (ev.type == kEvWriteDone) {
     if (s.writes_in_flight > 0) s.writes_in_flight--;
     if (ev.len > 0) {
@@ -350,6 +356,7 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   }
 
   napi_value argv[3] = {records, count, buffers};
+  if (inst->delivering == 0) inst->write_burst.delivered();
   inst->delivering++;
   napi_status st = from_uv
       ? napi_make_callback(env, inst->async_context, global, js_dispatch, 3, argv, nullptr)

@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "pipe_win.h"
 #include "socket_ops.h"
+#include "write_offload.h"
 
 namespace pn {
 namespace {
@@ -66,76 +67,12 @@ void post_simple(Instance* inst, const SlotInfo& s, uint32_t slot, int32_t type)
   post_bare(inst->pool.loop(static_cast<int>(s.loop)), type, slot, s.gen);
 }
 
-// The loop that takes this socket's queued writes and its shutdown: the
-// writer while the writes in flight are there, else the socket's own loop.
-Loop& write_loop(Instance* inst, const SlotInfo& s) {
-  return s.writes_at_writer ? *inst->writer : inst->pool.loop(static_cast<int>(s.loop));
-}
-
 // A burst's write is copied when it is at most kCopyMax bytes, while its
 // socket has at most kCopyCap copied bytes not yet written: past that, a
 // write waits as one the kernel could not take would (node:net's
 // backpressure), and memory stays bounded.
 constexpr size_t kCopyMax = 16 * 1024;
 constexpr uint32_t kCopyCap = 64 * 1024;
-
-// One iovec array holding the `total` bytes of iov[0..n) right after its
-// first element, so the loop frees bytes and array together.
-IovArray copy_of(const iovec* iov, uint32_t n, size_t total) {
-  const size_t slots = 1 + (total + sizeof(iovec) - 1) / sizeof(iovec);
-  IovArray q(new iovec[slots]);
-  char* bytes = reinterpret_cast<char*>(q.get() + 1);
-  size_t off = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    if (iov[i].iov_len == 0) continue;
-    memcpy(bytes + off, iov[i].iov_base, iov[i].iov_len);
-    off += iov[i].iov_len;
-  }
-  q[0].iov_base = bytes;
-  q[0].iov_len = total;
-  return q;
-}
-
-// Where a burst's write goes when nothing of this socket is in flight: with
-// I/O threads, the socket's own loop; with a driven loop (no other thread),
-// the writer, started on first use, the fd lent to it once. Sets
-// writes_at_writer. False when there is nowhere to go (the writer cannot
-// start): then the JS thread writes itself.
-bool route_burst(Instance* inst, uint32_t slot, SlotInfo& s) {
-  if (inst->pump == nullptr) {
-    s.writes_at_writer = false;
-    return true;
-  }
-  if (inst->writer == nullptr) {
-    if (inst->writer_failed) return false;
-    auto writer = std::make_unique<Loop>();
-    if (writer->start(bridge_ring, inst) != 0) {
-      inst->writer_failed = true;
-      return false;
-    }
-    inst->writer = std::move(writer);
-  }
-  if (!s.lent_to_writer) {
-    Command cmd;
-    cmd.type = kCmdAdoptWriter;
-    cmd.slot = slot;
-    cmd.gen = s.gen;
-    cmd.fd = s.fd;
-    inst->writer->post(std::move(cmd));
-    s.lent_to_writer = true;
-  }
-  s.writes_at_writer = true;
-  return true;
-}
-
-// kCmdClose for a socket: through the writer first when the fd was lent to
-// it (the writer cancels what it holds and answers kEvReleased; the bridge
-// then closes the socket on its own loop: bridge.cc), so no write of the
-// writer's can reach the fd after the owner closed it.
-void post_close(Instance* inst, const SlotInfo& s, uint32_t slot) {
-  if (s.lent_to_writer) post_bare(*inst->writer, kCmdClose, slot, s.gen);
-  else post_simple(inst, s, slot, kCmdClose);
-}
 
 // An optional boolean at info[i] (absent = false).
 bool flag_at(const Napi::CallbackInfo& info, size_t i) {
@@ -328,7 +265,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   if (starts) bridge_take_quiet(inst);
   if (s->held_in_flight == 0 && total > 0 && total <= kCopyMax &&
       (s->writes_in_flight > 0 ? s->copied_in_flight + total <= kCopyCap
-                               : burst && route_burst(inst, slot, *s))) {
+                               : burst && route_burst(inst, slot, *s, kCmdAdoptWriter))) {
     Command cmd;
     cmd.type = kCmdWrite;
     cmd.slot = slot;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "address.h"
 #include "loop.h"
 #include "pool.h"
 #include "read_supply.h"
@@ -48,6 +49,10 @@ struct SlotInfo {
   // are in one place, so their order holds).
   bool lent_to_writer = false;
   bool writes_at_writer = false;
+  // A UDP socket's connected peer, kept by udpConnect: a copied datagram
+  // names it, so one sent after a disconnect() in the same turn still goes
+  // where JS sent it (udp_handles.cc).
+  std::unique_ptr<SockAddr> udp_peer;
 };
 
 struct DrivenPump;  // driven_loop.cc
@@ -74,26 +79,56 @@ inline void post_bare(Loop& loop, int32_t type, uint32_t slot, uint32_t gen) {
 // delivery, the first kDirect writes of a burst are written at once and the
 // rest go to a loop whole. A burst: writes less than kGapNs apart.
 // Consecutive writes to one socket stay on the JS thread, as node:net's would.
+//
+// UDP datagrams differ in two ways (udp_handles.cc). Each one is a system
+// call of its own, with the receiver's delivery on loopback, whoever sends
+// it, so consecutive sends to one socket leave the JS thread too. And the
+// replies to a batch of delivered datagrams go to a loop together, in one
+// command drain and one sendmmsg there, all but the first kDirectInDelivery
+// of each delivery: a lone reply (a ping-pong) stays a direct send.
 struct WriteBurst {
   static constexpr int kDirect = 4;
+  static constexpr int kDirectInDelivery = 1;
   static constexpr int64_t kGapNs = 50 * 1000;
   bool enabled = true;  // PROTONET_WRITE_OFFLOAD=0 turns it off
   int64_t last_ns = 0;
   uint32_t last_slot = UINT32_MAX;
   int run = 0;
+  int delivery_sends = 0;  // datagrams sent in the current delivery (reset by delivered())
 
   // Called for each write with nothing in flight; `starts` is set when this
   // write begins a new burst.
   bool offload(uint32_t slot, bool* starts) {
     if (!enabled) return false;
+    bool same = slot == last_slot;
+    last_slot = slot;
+    return in_burst(starts) && !same;
+  }
+
+  // A delivery starts: what is written from here (in its listeners, or
+  // just after, from their promise jobs with I/O threads) answers it, and
+  // begins no burst.
+  void delivered() {
+    delivery_sends = 0;
+    run = 0;
+  }
+
+  // Called for each datagram nobody waits for; `delivering`: made by a
+  // listener of delivered events.
+  bool offload_datagram(bool delivering, bool* starts) {
+    if (!enabled) return false;
+    if (delivering) return ++delivery_sends > kDirectInDelivery;
+    return in_burst(starts);
+  }
+
+ private:
+  bool in_burst(bool* starts) {
     int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::steady_clock::now().time_since_epoch()).count();
     run = now - last_ns < kGapNs ? run + 1 : 1;
     *starts = run == 1;
     last_ns = now;
-    bool same = slot == last_slot;
-    last_slot = slot;
-    return run > kDirect && !same;
+    return run > kDirect;
   }
 };
 

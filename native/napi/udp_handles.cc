@@ -6,7 +6,9 @@
 // block, as in libuv) and handed to the handle's loop with kCmdAdoptUdp. A
 // send is tried at once from the JS thread when nothing of this socket is
 // queued on its loop (libuv's uv_udp_try_send, which Node's udp_wrap uses
-// first); only what the kernel could not take goes to the loop.
+// first); only what the kernel could not take goes to the loop. Datagrams
+// nobody waits for may leave the JS thread instead (WriteBurst, instance.h):
+// copied, handed to a loop, and sent for JS at once.
 #include "udp_handles.h"
 
 #include <utility>
@@ -17,6 +19,7 @@
 #include "socket_ops.h"
 #include "socket_ops_udp.h"
 #include "udp.h"
+#include "write_offload.h"
 
 namespace pn {
 namespace {
@@ -115,17 +118,82 @@ Napi::Value JsConnect(const Napi::CallbackInfo& info) {
   int fd = -1;
   err = fd_or_bind_any(info, remote.family(), 0, &fd);
   if (err) return status(info, err);
-  return status(info, udp_connect(fd, remote));
+  err = udp_connect(fd, remote);
+  if (err == 0) {
+    if (SlotInfo* s = open_slot(info)) s->udp_peer = std::make_unique<SockAddr>(remote);
+  }
+  return status(info, err);
 }
 
 Napi::Value JsDisconnect(const Napi::CallbackInfo& info) {
   SlotInfo* s = open_slot(info);
-  return status(info, s == nullptr ? -EBADF : udp_disconnect(s->fd));
+  if (s == nullptr) return status(info, -EBADF);
+  s->udp_peer.reset();
+  return status(info, udp_disconnect(s->fd));
 }
 
-// udpSend(slot, gen, chunks, port, ip | null) -> bytes + 1 (sent now) |
-// 0 (queued: a kEvUdpSendDone follows; JS keeps `chunks` alive until then)
-// | -errno (nothing sent).
+// A datagram is copied when it is at most kCopyMax bytes, while its socket
+// has at most kCopyCap copied bytes not yet sent: past that it is sent, or
+// queued as one the kernel could not take, as without the hand-off.
+constexpr size_t kCopyMax = 16 * 1024;
+constexpr uint32_t kCopyCap = 256 * 1024;
+
+// Where a copied datagram may be sent from another thread: Linux, where a
+// destination given to a connected socket is used (a copy names the peer,
+// see SlotInfo::udp_peer). The BSDs and macOS refuse it (EISCONN), and the
+// Windows loop has no writer: there every datagram is sent as without it.
+#if defined(__linux__) && !defined(PN_UDP_NO_MMSG)
+constexpr bool kUdpSendOffload = true;
+#else
+constexpr bool kUdpSendOffload = false;
+#endif
+
+// Hands a datagram nobody waits for to a loop, copied (WriteBurst), when it
+// is part of a burst or of the replies to a delivery. True when it went.
+bool offload_datagram(Instance* inst, uint32_t slot, SlotInfo& s, const iovec* iov, uint32_t n,
+                      size_t total, bool has_to, const SockAddr& to) {
+  if (!kUdpSendOffload || total > kCopyMax || (!has_to && s.udp_peer == nullptr)) return false;
+  // Completions of earlier copies wait quietly in the outboxes: at the cap,
+  // account for them before deciding.
+  if (s.writes_in_flight > 0 && s.copied_in_flight + total > kCopyCap) bridge_take_quiet(inst);
+  if (s.writes_in_flight > 0) {
+    // Ride along behind what is in flight, wherever it is, while few bytes
+    // are held so.
+    if (s.copied_in_flight + total > kCopyCap) return false;
+  } else {
+    bool starts = false;
+    if (!inst->write_burst.offload_datagram(inst->delivering > 0, &starts)) return false;
+    // Completions of earlier copies wait quietly in the outboxes: account
+    // for them once per burst (handles.cc Writev does the same).
+    if (starts) bridge_take_quiet(inst);
+    if (s.writes_in_flight > 0 ? s.copied_in_flight + total > kCopyCap
+                               : !route_burst(inst, slot, s, kCmdAdoptUdpWriter)) {
+      return false;
+    }
+  }
+  UdpSendPtr req(new UdpSend());
+  req->iov = copy_of(iov, n, total);
+  req->cnt = 1;
+  req->copied = static_cast<uint32_t>(total == 0 ? 1 : total);
+  req->has_to = true;
+  req->to = has_to ? to : *s.udp_peer;
+  Command cmd;
+  cmd.type = kCmdUdpSend;
+  cmd.slot = slot;
+  cmd.gen = s.gen;
+  cmd.udp_send = std::move(req);
+  s.writes_in_flight++;
+  s.copied_in_flight += static_cast<uint32_t>(total == 0 ? 1 : total);
+  inst->writes_offloaded++;
+  write_loop(inst, s).post(std::move(cmd));
+  return true;
+}
+
+// udpSend(slot, gen, chunks, port, ip | null, quiet) -> bytes + 1 (sent now,
+// or copied and handed to a loop: the same for JS) | 0 (queued: a
+// kEvUdpSendDone follows; JS keeps `chunks` alive until then) | -errno
+// (nothing sent). quiet: nobody waits for this datagram's completion (no
+// callback), so its error may go unseen, as node:dgram drops it.
 Napi::Value JsSend(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   uint32_t slot = u32(info, 0);
@@ -157,7 +225,15 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
       return status(info, -EINVAL);
     }
   }
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) total += iov[i].iov_len;
+  const bool quiet = info.Length() > 5 && info[5].ToBoolean().Value();
+  if (quiet && offload_datagram(inst, slot, *s, iov.get(), n, total, has_to, to)) {
+    return status(info, static_cast<int>(total) + 1);
+  }
   if (s->writes_in_flight == 0) {
+    inst->writes_direct++;
+    s->writes_at_writer = false;  // what the kernel does not take is queued on the socket's own loop
     ssize_t r = udp_try_send(s->fd, iov.get(), static_cast<int>(n), has_to ? &to : nullptr);
     if (r != -EAGAIN) {
       return status(info, r < 0 ? static_cast<int>(r) : static_cast<int>(r) + 1);
@@ -174,7 +250,7 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
   cmd.gen = s->gen;
   cmd.udp_send = std::move(req);
   s->writes_in_flight++;
-  inst->pool.loop(static_cast<int>(s->loop)).post(std::move(cmd));
+  write_loop(inst, *s).post(std::move(cmd));
   return status(info, 0);
 }
 

@@ -1,0 +1,63 @@
+// write_offload.cc - see write_offload.h.
+#include "write_offload.h"
+
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "bridge.h"
+
+namespace pn {
+
+IovArray copy_of(const iovec* iov, uint32_t n, size_t total) {
+  const size_t slots = 1 + (total + sizeof(iovec) - 1) / sizeof(iovec);
+  IovArray q(new iovec[slots]);
+  char* bytes = reinterpret_cast<char*>(q.get() + 1);
+  size_t off = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (iov[i].iov_len == 0) continue;
+    memcpy(bytes + off, iov[i].iov_base, iov[i].iov_len);
+    off += iov[i].iov_len;
+  }
+  q[0].iov_base = bytes;
+  q[0].iov_len = total;
+  return q;
+}
+
+Loop& write_loop(Instance* inst, const SlotInfo& s) {
+  return s.writes_at_writer ? *inst->writer : inst->pool.loop(static_cast<int>(s.loop));
+}
+
+bool route_burst(Instance* inst, uint32_t slot, SlotInfo& s, int32_t adopt_type) {
+  if (inst->pump == nullptr) {
+    s.writes_at_writer = false;
+    return true;
+  }
+  if (inst->writer == nullptr) {
+    if (inst->writer_failed) return false;
+    auto writer = std::make_unique<Loop>();
+    if (writer->start(bridge_ring, inst) != 0) {
+      inst->writer_failed = true;
+      return false;
+    }
+    inst->writer = std::move(writer);
+  }
+  if (!s.lent_to_writer) {
+    Command cmd;
+    cmd.type = adopt_type;
+    cmd.slot = slot;
+    cmd.gen = s.gen;
+    cmd.fd = s.fd;
+    inst->writer->post(std::move(cmd));
+    s.lent_to_writer = true;
+  }
+  s.writes_at_writer = true;
+  return true;
+}
+
+void post_close(Instance* inst, const SlotInfo& s, uint32_t slot) {
+  if (s.lent_to_writer) post_bare(*inst->writer, kCmdClose, slot, s.gen);
+  else post_bare(inst->pool.loop(static_cast<int>(s.loop)), kCmdClose, slot, s.gen);
+}
+
+}  // namespace pn
