@@ -2,7 +2,8 @@
 // sender's address, thousands of datagrams with none lost, receive batching
 // (datagrams per system call), a datagram longer than the receive slice,
 // a connected socket's ICMP error, sends queued behind a full socket (flushed
-// in order, or cancelled at close), stale generations.
+// in order, or cancelled at close), copied datagrams on a lent fd (quiet
+// completions, sent before a close, kEvReleased), stale generations.
 #include "harness.h"
 
 #include "socket_ops_udp.h"
@@ -376,6 +377,84 @@ static void test_close_with_sends_queued() {
 }
 #endif
 
+// A datagram the bridge copied (UdpSend::copied: its bytes inside its own
+// iovec array, as write_offload.cc's copy_of makes it) on a UDP fd lent to
+// this loop for sending (kCmdAdoptUdpWriter): completions are quiet (len =
+// copied, no doorbell), a close in the same drain as the sends still sends
+// every one, and the close answers kEvReleased, leaving the fd open.
+#ifndef _WIN32
+static pn::Command make_copied_send(uint32_t slot, const std::string& bytes, int port) {
+  pn::Command c = make_cmd(pn::kCmdUdpSend, slot, 1);
+  pn::UdpSendPtr s(new pn::UdpSend());
+  const size_t slots = 1 + (bytes.size() + sizeof(iovec) - 1) / sizeof(iovec);
+  s->iov.reset(new iovec[slots]);
+  char* own = reinterpret_cast<char*>(s->iov.get() + 1);
+  memcpy(own, bytes.data(), bytes.size());
+  s->iov[0].iov_base = own;
+  s->iov[0].iov_len = bytes.size();
+  s->cnt = 1;
+  s->copied = static_cast<uint32_t>(bytes.size());
+  s->has_to = true;
+  CHECK_EQ(pn::addr_from_ip("127.0.0.1", port, &s->to), 0);
+  c.udp_send = std::move(s);
+  return c;
+}
+
+static void test_copied_sends_on_lent_fd() {
+  TestLoop owner;   // reads kB
+  TestLoop writer;  // sends from kA's fd, lent to it
+  int pa = 0, pb = 0;
+  int fa = bound_udp("127.0.0.1", &pa), fb = bound_udp("127.0.0.1", &pb);
+  writer.cmd(pn::kCmdAdoptUdpWriter, kA, 1, fa);
+  owner.cmd(pn::kCmdAdoptUdp, kB, 1, fb);
+  owner.cmd(pn::kCmdReadStart, kB);
+  auto text_of = [](int i) {
+    char text[16];
+    snprintf(text, sizeof text, "copied %04d", i);
+    return std::string(text);
+  };
+  // Quiet: sent, completed, and no doorbell; take_quiet hands the completions over.
+  constexpr int kQuiet = 100;
+  const long bells_before = writer.bells();
+  for (int i = 0; i < kQuiet; i++) writer.loop.post(make_copied_send(kA, text_of(i), pb));
+  wait_messages(owner, kB, kQuiet);
+  std::vector<Event> quiet;
+  for (int tries = 0; tries < 100 && quiet.size() < kQuiet; tries++) {
+    writer.loop.take_quiet(quiet);
+    if (quiet.size() < kQuiet) sleep_ms(5);
+  }
+  CHECK_EQ(quiet.size(), static_cast<size_t>(kQuiet));
+  for (Event& ev : quiet) {
+    CHECK_EQ(ev.type, pn::kEvUdpSendDone);
+    CHECK_EQ(ev.status, 0);
+    CHECK_EQ(ev.len, 11u);  // the copied byte count, echoed
+    pn::discard_event(ev);
+  }
+  CHECK_EQ(writer.bells(), bells_before);
+  // A close right behind a run of sends (most likely in the same drain of
+  // commands): every copied datagram still goes out, then kEvReleased.
+  constexpr int kClosing = 200;
+  for (int i = kQuiet; i < kQuiet + kClosing; i++) writer.loop.post(make_copied_send(kA, text_of(i), pb));
+  writer.cmd(pn::kCmdClose, kA);
+  writer.expect(kA, pn::kEvReleased);
+  CHECK_EQ(writer.count(kA, pn::kEvClosed), 0);
+  wait_messages(owner, kB, kQuiet + kClosing);
+  std::vector<Message> got = messages(owner, kB);
+  CHECK_EQ(got.size(), static_cast<size_t>(kQuiet + kClosing));
+  for (int i = 0; i < kQuiet + kClosing; i++) {
+    CHECK(got[static_cast<size_t>(i)].payload == text_of(i));
+    CHECK_EQ(got[static_cast<size_t>(i)].port, pa);
+  }
+  // The fd was lent, not given: it is still open.
+  pn::SockAddr to;
+  CHECK_EQ(pn::addr_from_ip("127.0.0.1", pb, &to), 0);
+  CHECK_EQ(pn::udp_connect(fa, to), 0);
+  owner.cmd(pn::kCmdClose, kB);
+  owner.expect(kB, pn::kEvClosed);
+  raw_close(fa);
+}
+#endif
+
 // Commands for a closed handle's generation are dropped, their memory freed.
 static void test_stale_generation() {
   TestLoop t;
@@ -408,6 +487,11 @@ int main() {
   TEST(close_with_sends_queued);
 #else
   wine_note("no Unix datagram socket pair on Windows: queued sends are covered on POSIX only");
+#endif
+#ifndef _WIN32
+  TEST(copied_sends_on_lent_fd);
+#else
+  wine_note("no datagram is copied to another loop on Windows (udp_handles.cc kUdpSendOffload)");
 #endif
   TEST(stale_generation);
   return 0;
