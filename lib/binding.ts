@@ -142,6 +142,8 @@ export interface NativeBinding {
   /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
   /** quiet: nobody waits for the completion (no callback): the addon may copy the datagram and send it from another thread. */
   udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null, quiet: boolean): number;
+  /** Waits (bounded) until the loops on threads sent what they were handed; how many answered. */
+  udpFlush(): number;
   udpSetBroadcast(slot: number, gen: number, on: boolean): number;
   udpSetTTL(slot: number, gen: number, ttl: number): number;
   udpSetMulticastTTL(slot: number, gen: number, ttl: number): number;

@@ -73,6 +73,18 @@ function addressText(b: Buffer, start: number, len: number): string {
 }
 
 // What libuv answers for a call on a handle with no socket.
+// A send without a callback may be copied and sent by a loop on another
+// thread (docs/ARCHITECTURE.md, "UDP"): for JS it was sent, as node:dgram's
+// try-send hands it to the kernel at once. Node stops those loops (which
+// sends what they hold) before the process ends; Bun and Deno may not, so
+// the process's 'exit' waits for them, once a socket has sent so.
+let flushing = false;
+function flushAtExit(): void {
+  if (flushing) return;
+  flushing = true;
+  process.once('exit', () => { native.udpFlush(); });
+}
+
 const UV_EBADF = nodeErrno('EBADF');
 const UV_EINVAL = nodeErrno('EINVAL');
 const UV_NO_SOCKET_BUFFER_SIZE = nodeErrno(UNBOUND_BUFFER_SIZE_ERROR);
@@ -205,6 +217,7 @@ export class UdpHandle implements Registered {
       return ip === null ? UV_EDESTADDRREQ : UV_EISCONN;
     }
     if (ip !== null && !this.#fits(ip)) return UV_EINVAL;
+    if (oncomplete === null) flushAtExit();
     const r = native.udpSend(this.slot, this.gen, chunks, port, ip, oncomplete === null);
     if (r !== 0) return uvErr(r);
     let bytes = 0;

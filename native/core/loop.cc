@@ -43,6 +43,7 @@ int Loop::start_core(Doorbell bell, void* ctx, SlabSource slabs, bool driven, Do
 }
 
 bool Loop::driven() const { return core_ != nullptr && core_->driven(); }
+bool Loop::fence(int timeout_ms) { return core_ != nullptr && core_->fence(timeout_ms); }
 WaitStats Loop::wait_stats() const { return core_ != nullptr ? core_->wait_stats() : WaitStats{}; }
 int Loop::poll_fd() const { return core_ != nullptr ? core_->poll_fd() : -1; }
 void Loop::run_once() {
@@ -441,7 +442,27 @@ bool LoopCore::drain_commands() {
   for (Command& cmd : work_) handle_command(cmd);
   work_.clear();
   if (!udp_flush_pending_.empty()) udp_flush_pending();
+  if (fences_pending_ > 0) {
+    std::lock_guard<std::mutex> lock(fence_mu_);
+    fences_done_ += static_cast<uint64_t>(fences_pending_);
+    fences_pending_ = 0;
+    fence_cv_.notify_all();
+  }
   return !stopping_;
+}
+
+bool LoopCore::fence(int timeout_ms) {
+  if (driven_ || on_loop_thread()) return false;
+  uint64_t seen;
+  {
+    std::lock_guard<std::mutex> lock(fence_mu_);
+    seen = fences_done_;
+  }
+  Command cmd;
+  cmd.type = kCmdFence;
+  post(&cmd, 1);
+  std::unique_lock<std::mutex> lock(fence_mu_);
+  return fence_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return fences_done_ > seen; });
 }
 
 void LoopCore::handle_command(Command& cmd) {
@@ -459,6 +480,9 @@ void LoopCore::handle_command(Command& cmd) {
       return;
     case kCmdStop:
       stopping_ = true;
+      return;
+    case kCmdFence:
+      fences_pending_++;
       return;
     default:
       break;

@@ -90,6 +90,7 @@ enum CommandType : int32_t {
                             // only: this loop sends, never reads or closes it;
                             // kCmdClose sends what was copied (UdpSend::copied),
                             // cancels the rest and answers kEvReleased
+  kCmdFence = 14,           // internal: Loop::fence() waits for it
 };
 
 // A kCmdWrite's iovec array (new[]'d): owned by the command, then by the
@@ -189,6 +190,13 @@ class Loop {
   // cannot deliver events right now may take and account for. False if it
   // took nothing.
   bool take_quiet(std::vector<Event>& out);
+
+  // Any thread but the loop's own; threaded loops only (false for a driven
+  // one): waits up to `timeout_ms` until the loop has handled every command
+  // posted before this call and sent what they queued as far as the kernel
+  // takes it without waiting. True if it has. For a process that is exiting
+  // (napi/udp_handles.cc): what JS saw sent must have gone out.
+  bool fence(int timeout_ms);
 
   // Any thread: how this loop's waits ended so far (threaded loops only;
   // a driven loop never waits).

@@ -51,6 +51,7 @@ class LoopCore {
   // does one non-blocking iteration on the caller's thread.
   int start_driven(Loop::Doorbell waker);  // 0 or -errno
   bool driven() const { return driven_; }
+  bool fence(int timeout_ms);
   int poll_fd() const { return poller_.pollable_fd(); }
   void run_once();
   int driven_timeout_ms() { return next_timeout_ms(); }
@@ -207,12 +208,18 @@ class LoopCore {
   std::atomic<uint64_t> waits_spun_{0};
   std::atomic<uint64_t> waits_slept_{0};
   bool park_signal_ = false;  // guarded by park_mu_
+  // Loop::fence(): kCmdFence commands handled so far, counted after the
+  // drain of commands that brought them ended (its datagrams sent).
+  std::mutex fence_mu_;
+  std::condition_variable fence_cv_;
+  uint64_t fences_done_ = 0;  // guarded by fence_mu_
 
   // ===== loop thread only =====
   // Which thread that is: set by thread_main, start_driven and, for the
   // teardown after join, stop_and_join (for PN_ASSERT only).
   std::thread::id loop_thread_;
   Poller poller_;
+  int fences_pending_ = 0;  // kCmdFence seen in this drain of commands
   bool stopping_ = false;
   std::unordered_map<uint32_t, HandlePtr> handles_;  // by slot
   std::vector<Command> work_;        // commands being handled (swapped with cmds_)

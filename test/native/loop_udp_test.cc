@@ -453,6 +453,27 @@ static void test_copied_sends_on_lent_fd() {
   owner.expect(kB, pn::kEvClosed);
   raw_close(fa);
 }
+
+// Loop::fence() returns once every command posted before it was handled and
+// the datagrams they queued were sent: a receiver that reads without
+// waiting then finds them all (loopback delivers within the send).
+static void test_fence_waits_for_sends() {
+  TestLoop writer;
+  int pa = 0, pb = 0;
+  int fa = bound_udp("127.0.0.1", &pa), fb = bound_udp("127.0.0.1", &pb);
+  writer.cmd(pn::kCmdAdoptUdpWriter, kA, 1, fa);
+  constexpr int kCount = 100;  // all fit the receiver's default buffer
+  for (int i = 0; i < kCount; i++) writer.loop.post(make_copied_send(kA, "fenced", pb));
+  CHECK(writer.loop.fence(kWaitMs));
+  int got = 0;
+  char buf[64];
+  while (recv(fb, buf, sizeof buf, MSG_DONTWAIT) == 6) got++;
+  CHECK_EQ(got, kCount);
+  writer.cmd(pn::kCmdClose, kA);
+  writer.expect(kA, pn::kEvReleased);
+  raw_close(fa);
+  raw_close(fb);
+}
 #endif
 
 // Commands for a closed handle's generation are dropped, their memory freed.
@@ -490,6 +511,7 @@ int main() {
 #endif
 #ifndef _WIN32
   TEST(copied_sends_on_lent_fd);
+  TEST(fence_waits_for_sends);
 #else
   wine_note("no datagram is copied to another loop on Windows (udp_handles.cc kUdpSendOffload)");
 #endif
