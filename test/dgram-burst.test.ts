@@ -8,7 +8,8 @@
  * closed or disconnected in the same tick; callbacks of the sends that have one run once, in
  * order, with the byte count; the send queue reads empty after a burst. Each scenario runs on
  * node:dgram and on the implementation under test and the summaries must be equal; protonet's
- * counters show the hand-off was taken.
+ * counters show the hand-off was taken. (Under Deno only protonet runs: Deno's own node:dgram has
+ * no getSendQueueCount, and drops and reorders such bursts.)
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -70,19 +71,25 @@ async function pair(dgram: DgramLike): Promise<[DgramSocket, DgramSocket, number
   return [rx, tx, port];
 }
 
-async function both<T>(scenario: (dgram: DgramLike) => Promise<T>): Promise<[T, T, number | null]> {
-  const ref = await scenario(nodeDgram);
+const REFERENCE = !('Deno' in globalThis);
+
+/**
+ * Runs `scenario` on the runtime's node:dgram (not under Deno, above) and on the implementation
+ * under test; each must give `expected`. Resolves with how many datagrams protonet handed off.
+ */
+async function check<T>(scenario: (dgram: DgramLike) => Promise<T>, expected: T): Promise<number | null> {
+  if (REFERENCE) expect(await scenario(nodeDgram), 'node:dgram itself').to.deep.equal(expected);
   const before = offloaded();
-  const got = await scenario(dgramImpl());
+  expect(await scenario(dgramImpl())).to.deep.equal(expected);
   const after = offloaded();
-  return [ref, got, before === null || after === null ? null : after - before];
+  return before === null || after === null ? null : after - before;
 }
 
 describe('dgram bursts (sends without a callback may leave the JS thread)', function () {
   this.timeout(30000);
 
   it('a burst, then close() in the same tick: every datagram arrives, in order', async () => {
-    const [ref, got, handed] = await both(async (dgram) => {
+    const handed = await check(async (dgram) => {
       const [rx, tx] = await pair(dgram);
       const arrived = collect(rx, N);
       for (let i = 0; i < N; i++) tx.send(prepared[i]);
@@ -93,14 +100,12 @@ describe('dgram bursts (sends without a callback may leave the JS thread)', func
       const seqs = await arrived;
       await closed(rx);
       return { queued, seqs };
-    });
-    expect(ref.seqs, 'node:dgram itself').to.deep.equal(inOrder);
-    expect(got).to.deep.equal(ref);
+    }, { queued: [0, 0], seqs: inOrder });
     if (HANDS_OFF) expect(handed, 'datagrams handed to another thread').to.be.greaterThan(0);
   });
 
   it('a burst, then disconnect() in the same tick: the datagrams still go to the peer they were sent to', async () => {
-    const [ref, got, handed] = await both(async (dgram) => {
+    const handed = await check(async (dgram) => {
       const [rx, tx, port] = await pair(dgram);
       // One collector for all: a second one could miss a datagram
       // delivered in the same batch as the last of the first.
@@ -113,14 +118,12 @@ describe('dgram bursts (sends without a callback may leave the JS thread)', func
       await closed(tx);
       await closed(rx);
       return { seqs };
-    });
-    expect(ref.seqs, 'node:dgram itself').to.deep.equal([...inOrder, N]);
-    expect(got).to.deep.equal(ref);
+    }, { seqs: [...inOrder, N] });
     if (HANDS_OFF) expect(handed, 'datagrams handed to another thread').to.be.greaterThan(0);
   });
 
   it('sends with and without callbacks mixed in a burst: order kept, each callback once, in order, with the byte count', async () => {
-    const [ref, got, handed] = await both(async (dgram) => {
+    const handed = await check(async (dgram) => {
       const [rx, tx] = await pair(dgram);
       const arrived = collect(rx, N);
       const calls: string[] = [];
@@ -132,14 +135,12 @@ describe('dgram bursts (sends without a callback may leave the JS thread)', func
       await closed(tx);
       await closed(rx);
       return { seqs, calls };
-    });
-    expect(ref.calls.length, 'node:dgram itself').to.equal(N / 5);
-    expect(got).to.deep.equal(ref);
+    }, { seqs: inOrder, calls: inOrder.filter((i) => i % 5 === 4).map((i) => `${i}:${SIZE}`) });
     if (HANDS_OFF) expect(handed, 'datagrams handed to another thread').to.be.greaterThan(0);
   });
 
   it('replies to a batch of delivered datagrams: each answered, in order, the answers of one turn sent together', async () => {
-    const [ref, got, handed] = await both(async (dgram) => {
+    const handed = await check(async (dgram) => {
       const server = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
       server.on('message', (msg, rinfo) => server.send(msg, rinfo.port, rinfo.address));
       const port = await bound(server);
@@ -152,14 +153,12 @@ describe('dgram bursts (sends without a callback may leave the JS thread)', func
       await closed(client);
       await closed(server);
       return { seqs };
-    });
-    expect(ref.seqs, 'node:dgram itself').to.deep.equal(inOrder);
-    expect(got).to.deep.equal(ref);
+    }, { seqs: inOrder });
     if (HANDS_OFF) expect(handed, 'datagrams handed to another thread').to.be.greaterThan(0);
   });
 
   it('a burst, then process.exit() in the same tick: every datagram still goes out', async () => {
-    const [ref, got] = await both(async (dgram) => {
+    await check(async (dgram) => {
       const rx = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
       const port = await bound(rx);
       const arrived = collect(rx, N);
@@ -171,9 +170,7 @@ describe('dgram bursts (sends without a callback may leave the JS thread)', func
       const seqs = await arrived;
       await closed(rx);
       return { exit, seqs };
-    });
-    expect(ref.seqs, 'node:dgram itself').to.deep.equal(inOrder);
-    expect(got).to.deep.equal(ref);
+    }, { exit: 0, seqs: inOrder });
   });
 
   // Where nothing is handed off there is nothing to tell apart here.

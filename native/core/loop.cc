@@ -458,9 +458,14 @@ bool LoopCore::fence(int timeout_ms) {
     std::lock_guard<std::mutex> lock(fence_mu_);
     seen = fences_done_;
   }
-  Command cmd;
-  cmd.type = kCmdFence;
-  post(&cmd, 1);
+  {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    if (closed_) return false;  // stopped: nothing will answer
+    Command cmd;
+    cmd.type = kCmdFence;
+    cmds_.push_back(std::move(cmd));
+  }
+  wake();
   std::unique_lock<std::mutex> lock(fence_mu_);
   return fence_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return fences_done_ > seen; });
 }

@@ -262,6 +262,7 @@ Napi::Value JsFlush(const Napi::CallbackInfo& info) {
   Instance* inst = instance(info);
   constexpr int kWaitMs = 1000;
   int answered = 0;
+  if (inst->stopped) return Napi::Number::New(info.Env(), 0);
   if (inst->writer != nullptr && inst->writer->fence(kWaitMs)) answered++;
   for (int i = 0; i < inst->pool.size(); i++) {
     Loop& loop = inst->pool.loop(i);
