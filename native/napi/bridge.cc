@@ -145,6 +145,9 @@ bool account(Instance* inst, const Event& ev) {
     }
     return false;
   }
+  if (ev.type == kEvUdpSendDone && ev.len > 0 && inst->udp_copied_in_flight > 0) {
+    inst->udp_copied_in_flight--;  // udp_handles.cc: whatever became of the socket
+  }
   if (ev.slot >= inst->slots.size()) return true;
   SlotInfo& s = inst->slots[ev.slot];
   if (s.gen != ev.gen) return true;

@@ -143,6 +143,9 @@ struct Instance {
   // Writes made on the JS thread, and writes handed to a loop in a burst.
   uint64_t writes_direct = 0;
   uint64_t writes_offloaded = 0;
+  // Copied datagrams of every socket not yet known sent (udp_handles.cc):
+  // while any are, the next datagram nobody waits for follows them.
+  uint64_t udp_copied_in_flight = 0;
   // Set when the pool is one loop driven by this environment's libuv loop
   // (driven_loop.h) instead of I/O threads.
   DrivenPump* pump = nullptr;

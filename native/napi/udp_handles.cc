@@ -162,10 +162,18 @@ bool offload_datagram(Instance* inst, uint32_t slot, SlotInfo& s, const iovec* i
     if (s.copied_in_flight + total > kCopyCap) return false;
   } else {
     bool starts = false;
-    if (!inst->write_burst.offload_datagram(inst->delivering > 0, &starts)) return false;
+    bool go = inst->write_burst.offload_datagram(inst->delivering > 0, &starts);
     // Completions of earlier copies wait quietly in the outboxes: account
     // for them once per burst (handles.cc Writev does the same).
     if (starts) bridge_take_quiet(inst);
+    // Other sockets' copies still in flight: sent directly, this datagram
+    // would overtake them, where node:dgram's leave in call order. So it
+    // follows them (in one FIFO with the writer or one I/O thread).
+    if (!go && inst->udp_copied_in_flight > 0) {
+      bridge_take_quiet(inst);
+      go = inst->udp_copied_in_flight > 0;
+    }
+    if (!go) return false;
     if (s.writes_in_flight > 0 ? s.copied_in_flight + total > kCopyCap
                                : !route_burst(inst, slot, s, kCmdAdoptUdpWriter)) {
       return false;
@@ -184,6 +192,7 @@ bool offload_datagram(Instance* inst, uint32_t slot, SlotInfo& s, const iovec* i
   cmd.udp_send = std::move(req);
   s.writes_in_flight++;
   s.copied_in_flight += static_cast<uint32_t>(total == 0 ? 1 : total);
+  inst->udp_copied_in_flight++;
   inst->writes_offloaded++;
   write_loop(inst, s).post(std::move(cmd));
   return true;
