@@ -100,37 +100,41 @@ describe('UdpHandle (lib/udp_handle.ts)', () => {
       r.bind(0, '::', () => s4.send('x', r.address().port, '127.0.0.1'));
     });
     const r = new UdpHandle(6);
-    expect(r.bind('::', 0, 0)).to.equal(0);
-    r.recvStart();
     const senders = [new UdpHandle(4), new UdpHandle(6), new UdpHandle(4)];
-    expect(senders[0].bind('127.0.0.1', 0, 0)).to.equal(0);
-    expect(senders[1].bind('::1', 0, 0)).to.equal(0);
-    expect(senders[2].bind('127.0.0.1', 0, 0)).to.equal(0);
-    // By sender (each datagram's byte is its sender's index): datagrams of
-    // different sockets may arrive in another order than they were sent when
-    // a burst leaves the JS thread (docs/compatibility.md); each socket's own
-    // order holds.
-    const seen: RemoteInfo[][] = [[], [], []];
-    let count = 0;
-    const done = new Promise<void>((resolve) => {
-      r.onmessage = (_status, data, rinfo) => {
-        seen[data![0]].push(rinfo!);
-        if (++count === 6) resolve();
-      };
-    });
-    const port = boundPort(r);
-    for (let round = 0; round < 2; round++) {
-      for (const [i, h] of senders.entries()) {
-        expect(h.send([Buffer.from([i])], port, i === 1 ? '::1' : '127.0.0.1', null)).to.equal(2);
+    // Closed whatever happens: an open handle would keep mocha from exiting.
+    try {
+      expect(r.bind('::', 0, 0)).to.equal(0);
+      r.recvStart();
+      expect(senders[0].bind('127.0.0.1', 0, 0)).to.equal(0);
+      expect(senders[1].bind('::1', 0, 0)).to.equal(0);
+      expect(senders[2].bind('127.0.0.1', 0, 0)).to.equal(0);
+      // By sender (each datagram's byte is its sender's index): datagrams of
+      // different sockets may arrive in another order than they were sent when
+      // a burst leaves the JS thread (docs/compatibility.md); each socket's own
+      // order holds.
+      const seen: RemoteInfo[][] = [[], [], []];
+      let count = 0;
+      const done = new Promise<void>((resolve) => {
+        r.onmessage = (_status, data, rinfo) => {
+          seen[data![0]].push(rinfo!);
+          if (++count === 6) resolve();
+        };
+      });
+      const port = boundPort(r);
+      for (let round = 0; round < 2; round++) {
+        for (const [i, h] of senders.entries()) {
+          expect(h.send([Buffer.from([i])], port, i === 1 ? '::1' : '127.0.0.1', null)).to.equal(2);
+        }
       }
+      await done;
+      const expected = senders.map((h, i) => ({
+        address: i === 1 ? '::1' : nodeRinfo.address, family: 'IPv6', port: boundPort(h), size: 1,
+      }));
+      expect(nodeRinfo).to.include({ address: '::ffff:127.0.0.1', family: 'IPv6' });
+      expect(seen).to.deep.equal(expected.map((e) => [e, e]));
+    } finally {
+      await Promise.all([closed(r), ...senders.map(closed)]);
     }
-    await done;
-    const expected = senders.map((h, i) => ({
-      address: i === 1 ? '::1' : nodeRinfo.address, family: 'IPv6', port: boundPort(h), size: 1,
-    }));
-    expect(nodeRinfo).to.include({ address: '::ffff:127.0.0.1', family: 'IPv6' });
-    expect(seen).to.deep.equal(expected.map((e) => [e, e]));
-    await Promise.all([closed(r), ...senders.map(closed)]);
   });
 
   it('sends and receives an empty datagram and a 65507-byte one', async () => {
