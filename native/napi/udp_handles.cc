@@ -140,8 +140,9 @@ constexpr uint32_t kCopyCap = 256 * 1024;
 
 // Where a copied datagram may be sent from another thread: Linux, where a
 // destination given to a connected socket is used (a copy names the peer,
-// see SlotInfo::udp_peer). The BSDs and macOS refuse it (EISCONN), and the
-// Windows loop has no writer: there every datagram is sent as without it.
+// see SlotInfo::udp_peer). The BSDs and macOS refuse it (EISCONN), and on
+// Windows (IOCP) the path is not built: there every datagram is sent as
+// without it. The kqueue emulation (PN_UDP_NO_MMSG) stands for macOS.
 #if defined(__linux__) && !defined(PN_UDP_NO_MMSG)
 constexpr bool kUdpSendOffload = true;
 #else
