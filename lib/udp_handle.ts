@@ -72,7 +72,6 @@ function addressText(b: Buffer, start: number, len: number): string {
   return text;
 }
 
-// What libuv answers for a call on a handle with no socket.
 // A send without a callback may be copied and sent by a loop on another
 // thread (docs/ARCHITECTURE.md, "UDP"): for JS it was sent, as node:dgram's
 // try-send hands it to the kernel at once. Node stops those loops (which
@@ -85,6 +84,7 @@ function flushAtExit(): void {
   process.once('exit', () => { native.udpFlush(); });
 }
 
+// What libuv answers for a call on a handle with no socket.
 const UV_EBADF = nodeErrno('EBADF');
 const UV_EINVAL = nodeErrno('EINVAL');
 const UV_NO_SOCKET_BUFFER_SIZE = nodeErrno(UNBOUND_BUFFER_SIZE_ERROR);

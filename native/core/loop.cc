@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "loop_core.h"
@@ -71,6 +72,21 @@ void Loop::take_events(std::vector<Event>& out) {
 }
 
 bool Loop::take_quiet(std::vector<Event>& out) { return core_ != nullptr && core_->take_quiet(out); }
+
+IovArray iov_copy(const iovec* iov, uint32_t n, size_t total) {
+  const size_t slots = 1 + (total + sizeof(iovec) - 1) / sizeof(iovec);
+  IovArray q(new iovec[slots]);
+  char* bytes = reinterpret_cast<char*>(q.get() + 1);
+  size_t off = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (iov[i].iov_len == 0) continue;
+    memcpy(bytes + off, iov[i].iov_base, iov[i].iov_len);
+    off += iov[i].iov_len;
+  }
+  q[0].iov_base = bytes;
+  q[0].iov_len = total;
+  return q;
+}
 
 void discard_event(Event& ev) {
   if (ev.type == kEvData || ev.type == kEvUdpMessage) {

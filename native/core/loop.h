@@ -97,6 +97,12 @@ enum CommandType : int32_t {
 // loop's write queue, freed when the write completes, fails or is cancelled.
 using IovArray = std::unique_ptr<iovec[]>;
 
+// A copy of the `total` bytes of iov[0..n) as one IovArray: a single iovec
+// whose bytes follow it in the same allocation, so whoever frees the array
+// frees the bytes (a write or datagram the bridge copied: nobody else keeps
+// its memory alive).
+IovArray iov_copy(const iovec* iov, uint32_t n, size_t total);
+
 // A kCmdUdpSend's datagram (udp.h), owned by the command until the loop
 // queues it. The deleter is in udp.cc, where UdpSend is complete.
 struct UdpSend;

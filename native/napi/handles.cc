@@ -270,7 +270,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     cmd.type = kCmdWrite;
     cmd.slot = slot;
     cmd.gen = s->gen;
-    cmd.iov = copy_of(iov, n, total);
+    cmd.iov = iov_copy(iov, n, total);
     cmd.iovcnt = 1;
     cmd.copied = static_cast<uint32_t>(total);
     s->writes_in_flight++;

@@ -181,7 +181,7 @@ bool offload_datagram(Instance* inst, uint32_t slot, SlotInfo& s, const iovec* i
     }
   }
   UdpSendPtr req(new UdpSend());
-  req->iov = copy_of(iov, n, total);
+  req->iov = iov_copy(iov, n, total);
   req->cnt = 1;
   req->copied = static_cast<uint32_t>(total == 0 ? 1 : total);
   req->has_to = true;

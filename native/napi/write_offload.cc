@@ -1,28 +1,12 @@
 // write_offload.cc - see write_offload.h.
 #include "write_offload.h"
 
-#include <cstring>
 #include <memory>
 #include <utility>
 
 #include "bridge.h"
 
 namespace pn {
-
-IovArray copy_of(const iovec* iov, uint32_t n, size_t total) {
-  const size_t slots = 1 + (total + sizeof(iovec) - 1) / sizeof(iovec);
-  IovArray q(new iovec[slots]);
-  char* bytes = reinterpret_cast<char*>(q.get() + 1);
-  size_t off = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    if (iov[i].iov_len == 0) continue;
-    memcpy(bytes + off, iov[i].iov_base, iov[i].iov_len);
-    off += iov[i].iov_len;
-  }
-  q[0].iov_base = bytes;
-  q[0].iov_len = total;
-  return q;
-}
 
 Loop& write_loop(Instance* inst, const SlotInfo& s) {
   return s.writes_at_writer ? *inst->writer : inst->pool.loop(static_cast<int>(s.loop));

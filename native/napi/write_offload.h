@@ -3,7 +3,7 @@
 // stream writes (handles.cc) and UDP sends (udp_handles.cc).
 //
 // Threads: JS thread only. The memory handed over is a copy the command owns
-// (copy_of), so JS may reuse its buffers at once: for JS such a write or
+// (iov_copy, loop.h), so JS may reuse its buffers at once: for JS such a write or
 // datagram completed when it was made, as one the kernel took at once.
 #pragma once
 
@@ -14,10 +14,6 @@
 #include "platform.h"
 
 namespace pn {
-
-// One iovec array holding the `total` bytes of iov[0..n) right after its
-// first element, so the loop frees bytes and array together.
-IovArray copy_of(const iovec* iov, uint32_t n, size_t total);
 
 // The loop that takes this socket's queued writes or datagrams and its
 // shutdown: the writer while the ones in flight are there, else the socket's
