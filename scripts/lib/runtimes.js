@@ -11,6 +11,7 @@
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', '..');
@@ -28,6 +29,20 @@ const SCRIPT_ARGS = {
   bun: (script) => [script],
   deno: (script, { exposeGc } = {}) => ['run', '-A', ...(exposeGc ? ['--v8-flags=--expose-gc'] : []), script],
 };
+
+// Deno keeps V8's compiled code per file in DENO_DIR, and V8 checks a cached
+// entry against the source's length only: a rebuilt dist/ file of the same
+// length (a moved comment) ran stale code and threw a SyntaxError when a
+// function first compiled lazily (seen, then reproduced by swapping two
+// lines of the same length). So each run gets a DENO_DIR of its own, which
+// every Deno it starts inherits (the processes its tests spawn too), removed
+// when this process exits.
+function freshDenoDir() {
+  if (process.env.DENO_DIR) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'protonet-deno-'));
+  process.env.DENO_DIR = dir;
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
 
 function installDeno(log) {
   if (process.platform !== 'linux' || process.arch !== 'x64') return;
@@ -48,7 +63,10 @@ function resolveRuntime(name, { log = (s) => console.log(s) } = {}) {
   }
   const candidates = CANDIDATES[name];
   if (!candidates) throw new Error(`unknown runtime: ${name} (node, bun or deno)`);
-  if (name === 'deno') installDeno(log);
+  if (name === 'deno') {
+    installDeno(log);
+    freshDenoDir();
+  }
   for (const rel of candidates) {
     const file = path.join(root, rel);
     if (!fs.existsSync(file)) continue;
