@@ -42,13 +42,13 @@ export function ioStats(): IoStats {
 }
 
 /** The record layout and types lib/ dispatches on, and as the addon sends them. */
-export function contract(): { js: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number };
-  native: { recordInts: number; records: Record<string, number>; udpHeaderFixed: number }; } {
+type ContractSide = { recordInts: number; records: Record<string, number>; udpHeaderFixed: number; writeCopied: number };
+export function contract(): { js: ContractSide; native: ContractSide } {
   loadNative();
-  const { recordInts, records, udpHeaderFixed } = native.contract;
+  const { recordInts, records, udpHeaderFixed, writeCopied } = native.contract;
   return {
-    js: { recordInts: layout.recordInts, records: { ...Ev }, udpHeaderFixed: layout.udpHeaderFixed },
-    native: { recordInts, records: { ...records }, udpHeaderFixed },
+    js: { recordInts: layout.recordInts, records: { ...Ev }, udpHeaderFixed: layout.udpHeaderFixed, writeCopied: layout.writeCopied },
+    native: { recordInts, records: { ...records }, udpHeaderFixed, writeCopied },
   };
 }
 

@@ -9,7 +9,8 @@
 // ref'd handle keeps the process alive, exactly as in Node.
 import { AsyncResource } from 'node:async_hooks';
 
-import { Err, Ev, errName, loadNative, native } from './binding';
+import { Err, Ev, errName, layout, loadNative, native } from './binding';
+import { flushCopiedAtExit } from './copied_flush';
 import { systemErrorInfo } from './errors';
 import { PIPE_NO_TRUNCATE } from './node_version';
 import { addActiveRef, register, unregister, type Registered } from './registry';
@@ -267,7 +268,8 @@ export class StreamHandle implements Registered {
     if (r < 0) return r;
     this.bytesWritten += bytes;
     req.bytes = bytes;
-    if (r === 0) {
+    if (r === 0 || r === layout.writeCopied) {
+      if (r !== 0) flushCopiedAtExit();
       req.async = false;
       return 0;
     }

@@ -15,6 +15,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { isIPv4, isIPv6 } from 'node:net';
 import { Ev, errName, layout, loadNative, native } from './binding';
+import { flushCopiedAtExit } from './copied_flush';
 import { nodeErrno, systemErrorInfo } from './errors';
 import { Fifo } from './fifo';
 import { addActiveRef, register, unregister, type Registered } from './registry';
@@ -70,18 +71,6 @@ function addressText(b: Buffer, start: number, len: number): string {
     addrText[entry] = text;
   }
   return text;
-}
-
-// A send without a callback may be copied and sent by a loop on another
-// thread (docs/ARCHITECTURE.md, "UDP"): for JS it was sent, as node:dgram's
-// try-send hands it to the kernel at once. Node stops those loops (which
-// sends what they hold) before the process ends; Bun and Deno may not, so
-// the process's 'exit' waits for them, once a socket has sent so.
-let flushing = false;
-function flushAtExit(): void {
-  if (flushing) return;
-  flushing = true;
-  process.once('exit', () => { native.udpFlush(); });
 }
 
 // What libuv answers for a call on a handle with no socket.
@@ -217,7 +206,7 @@ export class UdpHandle implements Registered {
       return ip === null ? UV_EDESTADDRREQ : UV_EISCONN;
     }
     if (ip !== null && !this.#fits(ip)) return UV_EINVAL;
-    if (oncomplete === null) flushAtExit();
+    if (oncomplete === null) flushCopiedAtExit();
     const r = native.udpSend(this.slot, this.gen, chunks, port, ip, oncomplete === null);
     if (r !== 0) return uvErr(r);
     let bytes = 0;

@@ -59,9 +59,9 @@ const runArgs = (script) => runtime.scriptArgs(script);
 // validators), not Node's.
 const FILES = {
   bun: ['parity', 'parity-options', 'unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws',
-    'udp_handle', 'dgram-parity', 'dgram-integrity', 'dgram-liveness', 'dgram-surface', 'dgram-burst'],
+    'udp_handle', 'dgram-parity', 'dgram-integrity', 'dgram-liveness', 'dgram-surface', 'dgram-burst', 'net-burst-exit'],
   deno: ['unix', 'options', 'integrity', 'liveness', 'faults', 'dispatch', 'http', 'tls', 'ws', 'udp_handle',
-    'dgram-integrity', 'dgram-surface', 'dgram-burst'],
+    'dgram-integrity', 'dgram-surface', 'dgram-burst', 'net-burst-exit'],
 }[which].map((f) => `test-dist/test/${f}.test.js`);
 // Files whose parity() scenarios are replayed against the Node recording.
 const PARITY_FILES = ['parity', 'parity-options', 'unix', 'dgram-parity'].map((f) => `test-dist/test/${f}.test.js`)

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 
-interface Side { recordInts: number; records: Record<string, number>; udpHeaderFixed: number }
+interface Side { recordInts: number; records: Record<string, number>; udpHeaderFixed: number; writeCopied: number }
 
 describe('native/JS contract', () => {
   it('record layout and record types are the same on both sides', () => {
@@ -15,5 +15,8 @@ describe('native/JS contract', () => {
     expect(native.recordInts).to.equal(js.recordInts);
     expect(native.records).to.deep.equal(js.records);
     expect(native.udpHeaderFixed).to.equal(js.udpHeaderFixed);
+    expect(native.writeCopied).to.equal(js.writeCopied);
+    // Not 0 (written now) or 1 (queued), writev()'s other answers.
+    expect(js.writeCopied).to.be.a('number').and.not.oneOf([0, 1]);
   });
 });

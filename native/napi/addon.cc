@@ -17,6 +17,7 @@
 #include "udp.h"
 #include "instance.h"
 #include "udp_handles.h"
+#include "write_offload.h"
 
 namespace pn {
 namespace {
@@ -154,6 +155,14 @@ Napi::Value TurnEnded(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// flushCopied() -> how many loops answered: see flush_copied (the process's
+// 'exit', once a write or datagram was copied to another thread).
+Napi::Value FlushCopied(const Napi::CallbackInfo& info) {
+  Instance* inst = info.Env().GetInstanceData<Instance>();
+  constexpr int kWaitMs = 1000;
+  return Napi::Number::New(info.Env(), inst == nullptr ? 0 : flush_copied(inst, kWaitMs));
+}
+
 // ioStats(): [writes made on the JS thread, writes handed to a loop in a
 // burst, loop waits caught spinning, loop waits slept] (tests, debugging).
 Napi::Value IoStats(const Napi::CallbackInfo& info) {
@@ -202,6 +211,7 @@ Napi::Object Contract(Napi::Env env) {
   c.Set("errors", errors);
   // A UDP message's bytes: the fixed part of the sender header (udp.h).
   c.Set("udpHeaderFixed", Napi::Number::New(env, static_cast<double>(kUdpHeaderFixed)));
+  c.Set("writeCopied", Napi::Number::New(env, kWriteCopied));
   return c;
 }
 
@@ -213,6 +223,7 @@ Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("setRef", Napi::Function::New(env, SetRef, "setRef"));
   exports.Set("turnEnded", Napi::Function::New(env, TurnEnded, "turnEnded"));
+  exports.Set("flushCopied", Napi::Function::New(env, FlushCopied, "flushCopied"));
   exports.Set("isDriven", Napi::Function::New(env, IsDriven, "isDriven"));
   register_handles(env, exports);
   register_udp_handles(env, exports);

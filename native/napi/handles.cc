@@ -210,7 +210,7 @@ Napi::Value ReadStop(const Napi::CallbackInfo& info) {
 
 // writev(slot, gen, chunks: ArrayBufferView[]) -> 0 written now (synchronous
 // completion) | 1 queued (a kEvWriteDone follows; JS keeps `chunks` alive
-// until then) | -errno.
+// until then) | kWriteCopied (handles.h) | -errno.
 //
 // libuv's try-write idea: when nothing of this socket is queued on its loop,
 // write straight from the JS thread (one non-blocking sendmsg) and queue only
@@ -277,7 +277,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     s->copied_in_flight += static_cast<uint32_t>(total);
     inst->writes_offloaded++;
     write_loop(inst, *s).post(std::move(cmd));
-    return status(info, 0);
+    return status(info, kWriteCopied);
   }
   size_t done = 0;
   if (s->writes_in_flight == 0) {

@@ -264,23 +264,6 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
   return status(info, 0);
 }
 
-// udpFlush() -> how many loops answered: waits (a bounded while) until every
-// loop on a thread of its own has sent the datagrams it was handed. For the
-// process's 'exit': a copied datagram was sent as far as JS knows, and not
-// every runtime stops the loops (which sends them) before the process ends.
-Napi::Value JsFlush(const Napi::CallbackInfo& info) {
-  Instance* inst = instance(info);
-  constexpr int kWaitMs = 1000;
-  int answered = 0;
-  if (inst->stopped) return Napi::Number::New(info.Env(), 0);
-  if (inst->writer != nullptr && inst->writer->fence(kWaitMs)) answered++;
-  for (int i = 0; i < inst->pool.size(); i++) {
-    Loop& loop = inst->pool.loop(i);
-    if (!loop.driven() && loop.fence(kWaitMs)) answered++;
-  }
-  return Napi::Number::New(info.Env(), answered);
-}
-
 // Options: (slot, gen, value) -> 0 | -errno (EBADF with no socket, as libuv's -1 fd).
 Napi::Value JsSetBroadcast(const Napi::CallbackInfo& info) {
   SlotInfo* s = open_slot(info);
@@ -360,7 +343,6 @@ void register_udp_handles(Napi::Env env, Napi::Object exports) {
       {"udpConnect", JsConnect},
       {"udpDisconnect", JsDisconnect},
       {"udpSend", JsSend},
-      {"udpFlush", JsFlush},
       {"udpSetBroadcast", JsSetBroadcast},
       {"udpSetTTL", JsSetTTL},
       {"udpSetMulticastTTL", JsSetMulticastTTL},

@@ -44,4 +44,15 @@ void post_close(Instance* inst, const SlotInfo& s, uint32_t slot) {
   else post_bare(inst->pool.loop(static_cast<int>(s.loop)), kCmdClose, slot, s.gen);
 }
 
+int flush_copied(Instance* inst, int wait_ms) {
+  if (inst->stopped) return 0;
+  int answered = 0;
+  if (inst->writer != nullptr && inst->writer->fence(wait_ms)) answered++;
+  for (int i = 0; i < inst->pool.size(); i++) {
+    Loop& loop = inst->pool.loop(i);
+    if (!loop.driven() && loop.fence(wait_ms)) answered++;
+  }
+  return answered;
+}
+
 }  // namespace pn

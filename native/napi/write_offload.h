@@ -34,4 +34,12 @@ bool route_burst(Instance* inst, uint32_t slot, SlotInfo& s, int32_t adopt_type)
 // the writer's can reach the fd after the owner closed it.
 void post_close(Instance* inst, const SlotInfo& s, uint32_t slot);
 
+// Waits, at most `wait_ms` per loop, until every loop on a thread of its own
+// (the I/O threads, the writer) has handled what was posted to it: the copied
+// writes and datagrams sent, or queued behind a full socket buffer. For the
+// process's 'exit': for JS those were sent when the call returned, and not
+// every runtime stops the loops (which sends them) before the process ends.
+// Returns how many loops answered.
+int flush_copied(Instance* inst, int wait_ms);
+
 }  // namespace pn
