@@ -59,4 +59,14 @@ process.on('unhandledRejection', fail);
 
 const now = () => Number(process.hrtime.bigint()) / 1e9; // seconds
 
-module.exports = { loadDgram, parseArgs, send, commands, fail, now };
+/**
+ * Event-loop utilization since `start` (a reading of performance.eventLoopUtilization()),
+ * NaN where the runtime does not measure it (Bun and Deno answer zeros).
+ */
+function utilization(start) {
+  const elu = performance.eventLoopUtilization?.(start);
+  if (!elu || (elu.idle === 0 && elu.active === 0)) return NaN;
+  return elu.utilization;
+}
+
+module.exports = { loadDgram, parseArgs, send, commands, fail, now, utilization };

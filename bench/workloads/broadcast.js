@@ -9,7 +9,7 @@
 // Driver commands: server "go" starts the ticks (answers "done" with its
 // numbers at the end); client "report" answers with what it received.
 const { performance } = require('node:perf_hooks');
-const { parseArgs, send, commands, now } = require('../lib/worker');
+const { parseArgs, send, commands, now, utilization } = require('../lib/worker');
 
 const { role, net, opts } = parseArgs();
 
@@ -23,13 +23,6 @@ function burn(ms) {
   let x = 0;
   while (performance.now() < end) x += Math.sqrt(x + 1);
   return x;
-}
-
-/** Event-loop utilization between two readings, NaN where the runtime does not measure it. */
-function utilization(start) {
-  const elu = performance.eventLoopUtilization?.(start);
-  if (!elu || (elu.idle === 0 && elu.active === 0)) return NaN;
-  return elu.utilization;
 }
 
 if (role === 'server') {

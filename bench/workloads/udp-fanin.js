@@ -5,7 +5,7 @@
 // window the driver marks ("mark" starts it, "report" ends it); the clients
 // report what they sent and got back.
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
-const { parseArgs, send, commands, now } = require('../lib/worker');
+const { parseArgs, send, commands, now, utilization } = require('../lib/worker');
 
 const { role, dgram, opts } = parseArgs();
 
@@ -19,11 +19,11 @@ if (role === 'server') {
     if (cmd === 'mark') {
       h.reset();
       h.enable();
-      elu0 = performance.eventLoopUtilization();
+      elu0 = performance.eventLoopUtilization?.();
       send('marked');
     } else if (cmd === 'report') {
       h.disable();
-      const elu = performance.eventLoopUtilization(elu0).utilization;
+      const elu = utilization(elu0);
       send('report', { elu, eldP99ms: h.percentile(99) / 1e6 });
     }
   });
