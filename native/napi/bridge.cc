@@ -293,12 +293,11 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   const size_t n = last - first;
   // A pooled read may be preceded by a kRecPoolAt record: at most two each.
   napi_value records = records_array(env, inst, 2 * n);
-  napi_value buffers = nullptr, count = nullptr, global = nullptr, arm = nullptr;
+  napi_value buffers = nullptr, count = nullptr, global = nullptr;
   if (records == nullptr || napi_get_undefined(env, &buffers) != napi_ok ||
-      napi_get_global(env, &global) != napi_ok || napi_get_boolean(env, arm_turn_hook, &arm) != napi_ok) {
+      napi_get_global(env, &global) != napi_ok) {
     // No memory in the JS heap for even the batch's frame: nothing is lost,
-    // the batch is tried again on a later call (and the turn hook, unarmed,
-    // asked for again).
+    // the batch is tried again on a later call.
     inst->next_event = first;
     napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
     napi_close_handle_scope(env, scope);
@@ -372,6 +371,8 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     return;
   }
 
+  napi_value arm = nullptr;
+  if (napi_get_boolean(env, arm_turn_hook, &arm) != napi_ok) arm = nullptr;
   napi_value argv[4] = {records, count, buffers, arm};
   // The dispatcher arms its setImmediate before anything can throw.
   if (arm_turn_hook) inst->turn_hook_armed = true;
