@@ -48,8 +48,6 @@ export interface Contract {
   readonly errors: ErrTable;
   /** A UdpMessage's bytes: [family 4|6, L, port hi, port lo] (this many), L bytes of address text, payload. */
   readonly udpHeaderFixed: number;
-  /** writev()'s answer for a write copied to a loop on another thread: complete for JS, flushed at 'exit'. */
-  readonly writeCopied: number;
 }
 
 /**
@@ -60,7 +58,7 @@ export interface Contract {
 export const Ev = {} as RecordTypes;
 /** Error numbers by name, as Node compares against its binding's UV_* constants: `err === Err.EBADF`. */
 export const Err = {} as ErrTable;
-export const layout = { recordInts: 0, udpHeaderFixed: 0, writeCopied: 0 };
+export const layout = { recordInts: 0, udpHeaderFixed: 0 };
 const errNames = new Map<number, string>();
 
 /** The core's name for one of its errnos ("UNKNOWN" when it is not in the table). */
@@ -70,7 +68,7 @@ export function errName(err: number): string {
 }
 
 /** `records` is reused by the next call: copy what must outlive this one. */
-export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[] | undefined, armTurnHook: boolean) => void;
+export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[] | undefined) => void;
 
 export interface NativeBinding {
   /** Starts this environment's I/O threads; returns how many loops run. */
@@ -144,8 +142,8 @@ export interface NativeBinding {
   /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
   /** quiet: nobody waits for the completion (no callback): the addon may copy the datagram and send it from another thread. */
   udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null, quiet: boolean): number;
-  /** At the process's 'exit': waits (bounded) until the loops on other threads sent what was copied to them. */
-  flushCopied(): number;
+  /** Waits (bounded) until the loops on threads sent what they were handed; how many answered. */
+  udpFlush(): number;
   udpSetBroadcast(slot: number, gen: number, on: boolean): number;
   udpSetTTL(slot: number, gen: number, ttl: number): number;
   udpSetMulticastTTL(slot: number, gen: number, ttl: number): number;
@@ -194,10 +192,9 @@ export function loadNative(): void {
 }
 
 function adopt(addon: NativeBinding): void {
-  const { recordInts, records, errors, udpHeaderFixed, writeCopied } = addon.contract;
+  const { recordInts, records, errors, udpHeaderFixed } = addon.contract;
   layout.recordInts = recordInts;
   layout.udpHeaderFixed = udpHeaderFixed;
-  layout.writeCopied = writeCopied;
   Object.assign(Ev, records);
   Object.assign(Err, errors);
   for (const name of Object.keys(errors)) errNames.set(errors[name], name);

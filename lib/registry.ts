@@ -69,6 +69,7 @@ function ensureStarted(): void {
     loadNative();
     recordInts = layout.recordInts;
     loopCount = native.init(dispatch, hostIsNode());
+    turnHookNeeded = !native.isDriven();
     if (PROTONET_DEBUG) {
       const forced = process.env.PROTONET_IO_THREADS;
       if (native.isDriven()) {
@@ -113,16 +114,24 @@ export function addActiveRef(delta: 1 | -1): void {
 }
 
 // Called by the addon once per doorbell with every event every loop had.
-// `armTurnHook`: the addon asks to be told when this event-loop turn ends
-// (I/O threads only, at most once per turn budget: bridge.cc).
-function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined, armTurnHook: boolean): void {
+function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined): void {
   if (PROTONET_DEBUG) debugInternals('batch delivered: %d events, %d buffers', count, buffers?.length ?? 0);
-  if (armTurnHook) setImmediate(endTurn);
+  // The addon takes one fresh batch per event-loop turn (bridge.cc); this
+  // tells it when the turn is over, after this turn's I/O callbacks.
+  if (turnHookNeeded && !turnHookArmed) {
+    turnHookArmed = true;
+    setImmediate(endTurn);
+  }
   queue.push({ records, count, buffers, next: 0, nextBuffer: 0, pool: undefined, poolOff: 0 });
   drain();
 }
 
+let turnHookArmed = false;
+// Only I/O threads need it: a loop on this thread's own libuv loop delivers
+// from its libuv callbacks, at most once per phase (native isDriven()).
+let turnHookNeeded = true;
 function endTurn(): void {
+  turnHookArmed = false;
   native.turnEnded();
 }
 

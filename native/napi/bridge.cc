@@ -29,7 +29,6 @@ void bridge_post_local(Instance* inst, const Event& ev) {
 
 void bridge_turn_ended(Instance* inst) {
   inst->in_turn = false;
-  inst->turn_hook_armed = false;
   if (inst->deferred) {
     inst->deferred = false;
     napi_call_threadsafe_function(inst->tsfn, nullptr, napi_tsfn_nonblocking);
@@ -218,7 +217,6 @@ namespace {
 void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv) {
 
   std::vector<Event>& evs = inst->events;
-  bool arm_turn_hook = false;  // JS is to report when this turn ends
   if (inst->next_event >= evs.size()) {
     // Node's threadsafe function runs every queued call in one go (up to a
     // thousand), and under load the loops ring again while JS handles a
@@ -235,30 +233,19 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     // Within the first kTurnBudgetNs of a turn, a ring that arrived during the
     // previous batch is served at once (a ping-pong reply landing while JS
     // still runs: no extra turn, no extra wake-up); after it, it waits.
-    // JS reports the end of a turn only when asked (arm_turn_hook): the
-    // first batch taken more than kTurnBudgetNs after the turn began asks,
-    // and starts the window again. Asking on every batch cost a setImmediate
-    // and a native call per batch (a quarter of the JS thread's time in a
-    // bulk stream under Bun); asking once per window keeps the bound: a
-    // chain of batches in one turn runs at most two windows, then waits.
     // A driven loop (driven_loop.h) needs none of this: it delivers only
     // from its own libuv callbacks, at most once per phase, like Node's I/O.
     const bool driven = inst->pump != nullptr;
     const int64_t now = driven ? 0 : std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::steady_clock::now().time_since_epoch()).count();
-    const bool window_over = !driven && inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs;
-    if (window_over && inst->turn_hook_armed) {
+    if (!driven && inst->in_turn && now - inst->turn_start_ns >= kTurnBudgetNs) {
       inst->deferred = true;
     } else {
       take_all(inst, evs);
-      if (!driven && !evs.empty()) {
-        if (!inst->in_turn) {
-          inst->in_turn = true;
-          inst->turn_start_ns = now;
-        } else if (window_over) {
-          arm_turn_hook = true;  // armed below, once JS is sure to be called
-          inst->turn_start_ns = now;
-        }
+      // Only a delivered batch makes JS arm the turnEnded hook.
+      if (!driven && !inst->in_turn && !evs.empty()) {
+        inst->in_turn = true;
+        inst->turn_start_ns = now;
       }
     }
     if (evs.empty()) return;
@@ -371,16 +358,12 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     return;
   }
 
-  napi_value arm = nullptr;
-  if (napi_get_boolean(env, arm_turn_hook, &arm) != napi_ok) arm = nullptr;
-  napi_value argv[4] = {records, count, buffers, arm};
-  // The dispatcher arms its setImmediate before anything can throw.
-  if (arm_turn_hook) inst->turn_hook_armed = true;
+  napi_value argv[3] = {records, count, buffers};
   if (inst->delivering == 0) inst->write_burst.delivered();
   inst->delivering++;
   napi_status st = from_uv
-      ? napi_make_callback(env, inst->async_context, global, js_dispatch, 4, argv, nullptr)
-      : napi_call_function(env, global, js_dispatch, 4, argv, nullptr);
+      ? napi_make_callback(env, inst->async_context, global, js_dispatch, 3, argv, nullptr)
+      : napi_call_function(env, global, js_dispatch, 3, argv, nullptr);
   inst->delivering--;
   if (st == napi_pending_exception) {
     // A listener threw. The dispatcher has already saved the events it did

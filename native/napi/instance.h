@@ -167,13 +167,10 @@ struct Instance {
   // Depth of JS calls delivering loop events (bridge.cc): writes made there
   // answer the events being delivered and stay on the JS thread (WriteBurst).
   int delivering = 0;
-  // Fresh batches within one event-loop turn are bounded (bridge.cc deliver):
-  // `in_turn` is set when a batch is delivered and cleared by JS from
-  // setImmediate (turnEnded), which JS arms only when a batch asks it to
-  // (`turn_hook_armed`); `deferred` marks a doorbell that arrived once the
-  // turn was over budget and must be rung again when it ends.
+  // One fresh batch per event-loop turn (see bridge_call_js): set when a batch
+  // is delivered, cleared by JS from setImmediate (turnEnded); `deferred` marks
+  // a doorbell that arrived meanwhile and must be rung again then.
   bool in_turn = false;
-  bool turn_hook_armed = false;
   bool deferred = false;
   int64_t turn_start_ns = 0;  // when the turn's first batch was taken
   // The reused records Int32Array (see bridge.cc) and its backing store.
