@@ -48,6 +48,8 @@ export interface Contract {
   readonly errors: ErrTable;
   /** A UdpMessage's bytes: [family 4|6, L, port hi, port lo] (this many), L bytes of address text, payload. */
   readonly udpHeaderFixed: number;
+  /** writev()'s answer for a write copied to a loop on another thread: complete for JS, flushed at 'exit'. */
+  readonly writeCopied: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface Contract {
 export const Ev = {} as RecordTypes;
 /** Error numbers by name, as Node compares against its binding's UV_* constants: `err === Err.EBADF`. */
 export const Err = {} as ErrTable;
-export const layout = { recordInts: 0, udpHeaderFixed: 0 };
+export const layout = { recordInts: 0, udpHeaderFixed: 0, writeCopied: 0 };
 const errNames = new Map<number, string>();
 
 /** The core's name for one of its errnos ("UNKNOWN" when it is not in the table). */
@@ -142,8 +144,8 @@ export interface NativeBinding {
   /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
   /** quiet: nobody waits for the completion (no callback): the addon may copy the datagram and send it from another thread. */
   udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null, quiet: boolean): number;
-  /** Waits (bounded) until the loops on threads sent what they were handed; how many answered. */
-  udpFlush(): number;
+  /** At the process's 'exit': waits (bounded) until the loops on other threads sent what was copied to them. */
+  flushCopied(): number;
   udpSetBroadcast(slot: number, gen: number, on: boolean): number;
   udpSetTTL(slot: number, gen: number, ttl: number): number;
   udpSetMulticastTTL(slot: number, gen: number, ttl: number): number;
@@ -192,9 +194,10 @@ export function loadNative(): void {
 }
 
 function adopt(addon: NativeBinding): void {
-  const { recordInts, records, errors, udpHeaderFixed } = addon.contract;
+  const { recordInts, records, errors, udpHeaderFixed, writeCopied } = addon.contract;
   layout.recordInts = recordInts;
   layout.udpHeaderFixed = udpHeaderFixed;
+  layout.writeCopied = writeCopied;
   Object.assign(Ev, records);
   Object.assign(Err, errors);
   for (const name of Object.keys(errors)) errNames.set(errors[name], name);
