@@ -69,8 +69,12 @@ export function errName(err: number): string {
   return errNames.get(err) ?? 'UNKNOWN';
 }
 
-/** `records` is reused by the next call: copy what must outlive this one. */
-export type Dispatch = (records: Int32Array, count: number, buffers: Buffer[] | undefined) => void;
+/**
+ * `records` is reused by the next call: copy what must outlive this one. The
+ * batch's Buffers come in record order: the first alone, the rest (if any)
+ * in `more`.
+ */
+export type Dispatch = (records: Int32Array, count: number, first: Buffer | undefined, more: Buffer[] | undefined) => void;
 
 export interface NativeBinding {
   /** Starts this environment's I/O threads; returns how many loops run. */

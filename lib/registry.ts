@@ -28,7 +28,10 @@ let activeRefs = 0;
 interface Batch {
   records: Int32Array;
   count: number;
-  buffers: Buffer[] | undefined;
+  // The Buffers the records refer to, in order: the first on its own, the
+  // rest (rarely any) in an array (bridge.cc).
+  first: Buffer | undefined;
+  more: Buffer[] | undefined;
   next: number;
   nextBuffer: number;
   // Small reads come packed in pool Buffers, in order (bridge.cc): the pool
@@ -114,15 +117,17 @@ export function addActiveRef(delta: 1 | -1): void {
 }
 
 // Called by the addon once per doorbell with every event every loop had.
-function dispatch(records: Int32Array, count: number, buffers: Buffer[] | undefined): void {
-  if (PROTONET_DEBUG) debugInternals('batch delivered: %d events, %d buffers', count, buffers?.length ?? 0);
+function dispatch(records: Int32Array, count: number, first: Buffer | undefined, more: Buffer[] | undefined): void {
+  if (PROTONET_DEBUG) {
+    debugInternals('batch delivered: %d events, %d buffers', count, first === undefined ? 0 : 1 + (more?.length ?? 0));
+  }
   // The addon takes one fresh batch per event-loop turn (bridge.cc); this
   // tells it when the turn is over, after this turn's I/O callbacks.
   if (turnHookNeeded && !turnHookArmed) {
     turnHookArmed = true;
     setImmediate(endTurn);
   }
-  queue.push({ records, count, buffers, next: 0, nextBuffer: 0, pool: undefined, poolOff: 0 });
+  queue.push({ records, count, first, more, next: 0, nextBuffer: 0, pool: undefined, poolOff: 0 });
   drain();
 }
 
@@ -133,6 +138,11 @@ let turnHookNeeded = true;
 function endTurn(): void {
   turnHookArmed = false;
   native.turnEnded();
+}
+
+function takeBuffer(b: Batch): Buffer {
+  const i = b.nextBuffer++;
+  return i === 0 ? b.first! : b.more![i - 1];
 }
 
 // Events of one socket are delivered in the order the loop produced them.
@@ -152,12 +162,12 @@ function drain(): void {
       const value = b.records[o + 3];
       let buf: Buffer | undefined;
       if (type === Ev.Data || type === Ev.UdpMessage) {
-        buf = b.buffers![b.nextBuffer++];
+        buf = takeBuffer(b);
         // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
         if (buf.length !== value) buf = buf.subarray(0, value);
       } else if (type === Ev.PoolAt) {
         // Small reads follow in a pool Buffer the addon keeps across batches.
-        b.pool = b.buffers![b.nextBuffer++];
+        b.pool = takeBuffer(b);
         b.poolOff = value;
         continue;
       } else if (type === Ev.DataPooled || type === Ev.UdpMessagePooled) {
@@ -179,10 +189,13 @@ function drain(): void {
           queue.shift();
         } else {
           // The addon reuses its records array: keep our own copy of the rest.
+          const rest = b.more?.slice(Math.max(b.nextBuffer - 1, 0)) ?? [];
+          if (b.nextBuffer === 0 && b.first !== undefined) rest.unshift(b.first);
           queue[0] = {
             records: b.records.slice(b.next * recordInts, b.count * recordInts),
             count: b.count - b.next,
-            buffers: b.buffers?.slice(b.nextBuffer),
+            first: rest[0],
+            more: rest.slice(1),
             next: 0,
             nextBuffer: 0,
             pool: b.pool,

@@ -92,12 +92,14 @@ describe('delivery order across sockets', () => {
   });
 });
 
-// A 'data' listener that throws, in the middle of a batch of small reads from
-// many sockets (protonet packs those into shared pool Buffers, bridge.cc):
-// the error goes to 'uncaughtException' as from any I/O callback, and every
-// other socket still gets exactly its own bytes, in order.
+// A 'data' listener that throws, in the middle of a batch of reads from many
+// sockets: small ones (protonet packs those into shared pool Buffers,
+// bridge.cc) or big ones (a Buffer each, so the rest of the batch keeps
+// several): the error goes to 'uncaughtException' as from any I/O callback,
+// and every other socket still gets exactly its own bytes, in order.
 const throwing = `
 const net = process.env.IMPL === 'node' ? require('node:net') : require(${JSON.stringify(repoRoot)});
+const size = Number(process.env.SIZE);
 const got = {};
 let uncaught = 0;
 process.on('uncaughtException', (e) => { if (e.message === 'boom') uncaught++; else throw e; });
@@ -120,11 +122,11 @@ server.listen(0, '127.0.0.1', async () => {
   }
   await new Promise((r) => setTimeout(r, 100));
   for (let round = 0; round < 3; round++) {
-    clients.forEach((c, i) => c.write('ABCDEFGHIJKLMNOP'[i].repeat(700 + i)));
+    clients.forEach((c, i) => c.write('ABCDEFGHIJKLMNOP'[i].repeat(size + i)));
     await new Promise((r) => setTimeout(r, 20));
   }
   const t0 = Date.now();
-  const done = () => Object.keys(got).length === 16 && Object.values(got).every((v) => v.length >= 3 * 700);
+  const done = () => Object.keys(got).length === 16 && Object.values(got).every((v) => v.length >= 3 * size);
   while (!done() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
   for (const c of clients) c.destroy();
   server.close();
@@ -132,12 +134,12 @@ server.listen(0, '127.0.0.1', async () => {
 });
 `;
 
-describe('a throwing data listener in a batch of small reads', () => {
-  for (const impl of ['node', 'protonet']) {
-    it(`${impl}: one uncaughtException; every other socket gets exactly its bytes`, async function () {
+describe('a throwing data listener in a batch of reads', () => {
+  for (const [impl, size] of [['node', 700], ['protonet', 700], ['node', 20000], ['protonet', 20000]] as const) {
+    it(`${impl}, ${size}-byte reads: one uncaughtException; every other socket gets exactly its bytes`, async function () {
       this.timeout(15000);
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, ['-e', throwing], { env: { ...process.env, IMPL: impl }, timeout: 10000 },
+        execFile(process.execPath, ['-e', throwing], { env: { ...process.env, IMPL: impl, SIZE: String(size) }, timeout: 10000 },
           (err, stdout) => (err ? reject(err) : resolve(stdout)));
       });
       const { got, uncaught } = JSON.parse(out) as { got: Record<string, string>; uncaught: number };
@@ -145,7 +147,7 @@ describe('a throwing data listener in a batch of small reads', () => {
       const names = 'ABCDEFGHIJKLMNOP';
       expect(Object.keys(got).sort().join('')).to.equal(names);
       for (let i = 0; i < names.length; i++) {
-        expect(got[names[i]], names[i]).to.equal(names[i].repeat(3 * (700 + i)));
+        expect(got[names[i]], names[i]).to.equal(names[i].repeat(3 * (size + i)));
       }
     });
   }

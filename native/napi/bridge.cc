@@ -280,8 +280,8 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   const size_t n = last - first;
   // A pooled read may be preceded by a kRecPoolAt record: at most two each.
   napi_value records = records_array(env, inst, 2 * n);
-  napi_value buffers = nullptr, count = nullptr, global = nullptr;
-  if (records == nullptr || napi_get_undefined(env, &buffers) != napi_ok ||
+  napi_value first_buffer = nullptr, more_buffers = nullptr, count = nullptr, global = nullptr;
+  if (records == nullptr || napi_get_undefined(env, &first_buffer) != napi_ok ||
       napi_get_global(env, &global) != napi_ok) {
     // No memory in the JS heap for even the batch's frame: nothing is lost,
     // the batch is tried again on a later call.
@@ -294,13 +294,21 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   int32_t* rec = inst->records_data;
   size_t k = 0;  // records written
   uint32_t nbuf = 0;
-  // Appends to the buffers array; false (nothing appended) if napi cannot.
+  more_buffers = first_buffer;  // undefined until a second Buffer needs it
+  // Appends to the batch's Buffers; false (nothing appended) if napi cannot.
+  // Most batches carry at most one (the pool, or one big read), and V8 makes
+  // an array and stores into it by the slow generic path: the first goes
+  // alone as its own argument, an array holds the rest.
   auto push_buffer = [&](napi_value buf) {
     if (buf == nullptr) return false;
-    napi_value arr = buffers;
-    if (nbuf == 0 && napi_create_array(env, &arr) != napi_ok) return false;
-    if (napi_set_element(env, arr, nbuf, buf) != napi_ok) return false;
-    buffers = arr;
+    if (nbuf == 0) {
+      first_buffer = buf;
+    } else {
+      napi_value arr = more_buffers;
+      if (nbuf == 1 && napi_create_array(env, &arr) != napi_ok) return false;
+      if (napi_set_element(env, arr, nbuf - 1, buf) != napi_ok) return false;
+      more_buffers = arr;
+    }
     nbuf++;
     return true;
   };
@@ -358,12 +366,12 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
     return;
   }
 
-  napi_value argv[3] = {records, count, buffers};
+  napi_value argv[4] = {records, count, first_buffer, more_buffers};
   if (inst->delivering == 0) inst->write_burst.delivered();
   inst->delivering++;
   napi_status st = from_uv
-      ? napi_make_callback(env, inst->async_context, global, js_dispatch, 3, argv, nullptr)
-      : napi_call_function(env, global, js_dispatch, 3, argv, nullptr);
+      ? napi_make_callback(env, inst->async_context, global, js_dispatch, 4, argv, nullptr)
+      : napi_call_function(env, global, js_dispatch, 4, argv, nullptr);
   inst->delivering--;
   if (st == napi_pending_exception) {
     // A listener threw. The dispatcher has already saved the events it did
