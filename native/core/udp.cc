@@ -161,7 +161,7 @@ bool LoopCore::udp_read(Udp* u, bool poll_error) {
   int budget = kUdpWakeBudget;
   bool progress = false;
   while (budget > 0) {
-    if (udp_outbox_load(u, epoch) >= Loop::kOutboxBytesPerSocket) {
+    if (udp_outbox_load(u, epoch) >= Loop::kUdpOutboxBytes) {
       // JS is behind: stop reading until it takes the outbox (the kernel's
       // receive buffer holds what comes meanwhile, and drops the rest, as
       // it would for a slow node:dgram).
@@ -303,7 +303,7 @@ void LoopCore::udp_publish_locked() {
 void LoopCore::udp_resume_throttled(uint64_t epoch) {
   size_t keep = 0;
   for (Udp* u : udp_throttled_) {
-    if (udp_outbox_load(u, epoch) < Loop::kOutboxBytesPerSocket) {
+    if (udp_outbox_load(u, epoch) < Loop::kUdpOutboxBytes) {
       u->throttled = false;
       throttled_count_.fetch_sub(1);
       udp_update(u);
