@@ -112,8 +112,9 @@ async function udpFlood(impl, ctx) {
     sender = worker('udp-flood', 'sender', impl, { port, size: 64 }, ctx);
     await sender.wait('connected');
     const secs = ctx.quick ? 0.5 : 1;
-    let held = 0;
-    for (let rate = 25000; rate < 20e6; rate = Math.round(rate * 1.25)) {
+    // One step at an offered rate: what arrived per second, whether at least
+    // 99% of what went out arrived, and whether the sender kept up.
+    const step = async (rate) => {
       receiver.send('count');
       const before = (await receiver.wait('count')).count;
       sender.send(`rate ${rate} ${secs}`);
@@ -121,10 +122,29 @@ async function udpFlood(impl, ctx) {
       await new Promise((r) => setTimeout(r, 200)); // what is in flight lands
       receiver.send('count');
       const got = (await receiver.wait('count')).count - before;
-      if (got < 0.99 * sent) break;
-      held = Math.max(held, got / took);
+      return { held: got >= 0.99 * sent, perSec: got / took, senderKeptUp: sent >= 0.9 * rate * took };
+    };
+    // Steps of 25% find the bracket; bisecting it then resolves the highest
+    // rate held to about 2% (steps alone would make every ratio a power of
+    // 1.25: 1.56, 1.95, 2.44).
+    let held = 0;
+    let lastHeld = 0;
+    let failed = 0;
+    for (let rate = 25000; rate < 20e6; rate = Math.round(rate * 1.25)) {
+      const r = await step(rate);
+      if (!r.held) { failed = rate; break; }
+      held = Math.max(held, r.perSec);
+      lastHeld = rate;
       // The sender cannot offer more: what it reached is the result.
-      if (sent < 0.9 * rate * took) break;
+      if (!r.senderKeptUp) break;
+    }
+    for (let i = 0; i < 4 && lastHeld > 0 && failed > 0; i++) {
+      const mid = Math.round((lastHeld + failed) / 2);
+      const r = await step(mid);
+      if (!r.held) { failed = mid; continue; }
+      held = Math.max(held, r.perSec);
+      lastHeld = mid;
+      if (!r.senderKeptUp) break;
     }
     return { held };
   } finally {
