@@ -189,8 +189,8 @@ function drain(): void {
           queue.shift();
         } else {
           // The addon reuses its records array: keep our own copy of the rest.
-          const rest = b.more?.slice(Math.max(b.nextBuffer - 1, 0)) ?? [];
-          if (b.nextBuffer === 0 && b.first !== undefined) rest.unshift(b.first);
+          const all = b.first === undefined ? [] : [b.first, ...(b.more ?? [])];
+          const rest = all.slice(b.nextBuffer);
           queue[0] = {
             records: b.records.slice(b.next * recordInts, b.count * recordInts),
             count: b.count - b.next,

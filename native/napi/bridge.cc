@@ -280,8 +280,8 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   const size_t n = last - first;
   // A pooled read may be preceded by a kRecPoolAt record: at most two each.
   napi_value records = records_array(env, inst, 2 * n);
-  napi_value first_buffer = nullptr, more_buffers = nullptr, count = nullptr, global = nullptr;
-  if (records == nullptr || napi_get_undefined(env, &first_buffer) != napi_ok ||
+  napi_value undefined = nullptr, count = nullptr, global = nullptr;
+  if (records == nullptr || napi_get_undefined(env, &undefined) != napi_ok ||
       napi_get_global(env, &global) != napi_ok) {
     // No memory in the JS heap for even the batch's frame: nothing is lost,
     // the batch is tried again on a later call.
@@ -294,7 +294,7 @@ void deliver(napi_env env, napi_value js_dispatch, Instance* inst, bool from_uv)
   int32_t* rec = inst->records_data;
   size_t k = 0;  // records written
   uint32_t nbuf = 0;
-  more_buffers = first_buffer;  // undefined until a second Buffer needs it
+  napi_value first_buffer = undefined, more_buffers = undefined;
   // Appends to the batch's Buffers; false (nothing appended) if napi cannot.
   // Most batches carry at most one (the pool, or one big read), and V8 makes
   // an array and stores into it by the slow generic path: the first goes
