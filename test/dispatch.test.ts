@@ -126,7 +126,9 @@ server.listen(0, '127.0.0.1', async () => {
     await new Promise((r) => setTimeout(r, 20));
   }
   const t0 = Date.now();
-  const done = () => Object.keys(got).length === 16 && Object.values(got).every((v) => v.length >= 3 * size);
+  // Socket i sends 3 * (size + i) bytes: wait for all of them, not just 3 * size.
+  const done = () => Object.keys(got).length === 16 &&
+    Object.entries(got).every(([name, v]) => v.length >= 3 * (size + 'ABCDEFGHIJKLMNOP'.indexOf(name)));
   while (!done() && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
   for (const c of clients) c.destroy();
   server.close();
