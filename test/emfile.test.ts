@@ -40,9 +40,14 @@ process.stdin.on('data', (d) => {
   for (let i; (i = buf.indexOf('\\n')) >= 0; buf = buf.slice(i + 1)) {
     const cmd = buf.slice(0, i);
     if (cmd === 'probe') {
-      // Full again only if the spare was taken back after the shedding.
-      try { fs.closeSync(fs.openSync('/dev/null', 'r')); say('probe free'); } catch (e) { say('probe ' + e.code); }
-      say('listening ' + server.listening);
+      // Full again only if the spare was taken back after the shedding. With I/O threads
+      // the loop takes it back on its own thread right after its last shed client closed,
+      // which that client may see first: probe a moment later (a probe racing that retake
+      // would also steal the slot the loop is reopening).
+      setTimeout(() => {
+        try { fs.closeSync(fs.openSync('/dev/null', 'r')); say('probe free'); } catch (e) { say('probe ' + e.code); }
+        say('listening ' + server.listening);
+      }, 200);
     }
     if (cmd === 'free') { for (const f of fillers.splice(0)) fs.closeSync(f); say('freed'); }
     if (cmd === 'exit') server.close(() => process.exit(0));
