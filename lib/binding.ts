@@ -147,7 +147,7 @@ export interface NativeBinding {
   udpDisconnect(slot: number, gen: number): number;
   /** bytes + 1: sent now; 0: queued (an Ev.UdpSendDone follows); < 0: errno. `ip` null: the connected peer. */
   /** quiet: nobody waits for the completion (no callback): the addon may copy the datagram and send it from another thread. */
-  udpSend(slot: number, gen: number, chunks: Uint8Array[], port: number, ip: string | null, quiet: boolean): number;
+  udpSend(slot: number, gen: number, chunks: Uint8Array | Uint8Array[], port: number, ip: string | null, quiet: boolean): number;
   /** At the process's 'exit': waits (bounded) until the loops on other threads sent what was copied to them. */
   flushCopied(): number;
   udpSetBroadcast(slot: number, gen: number, on: boolean): number;

@@ -14,8 +14,12 @@ export interface Registered {
   slot: number;
   gen: number;
   loop: number;
-  /** One loop event (in the handle's own async context). */
-  deliver(type: Ev, value: number, buf: Buffer | undefined): void;
+  /**
+   * One loop event (in the handle's own async context). A datagram's record
+   * (header, then payload) is bytes off..off + value of `buf`, which may be a
+   * pool shared with other events: the handle makes the one view it keeps.
+   */
+  deliver(type: Ev, value: number, buf: Buffer | undefined, off: number): void;
 }
 
 const handles: (Registered | undefined)[] = [];
@@ -161,19 +165,28 @@ function drain(): void {
       const gen = b.records[o + 2];
       const value = b.records[o + 3];
       let buf: Buffer | undefined;
-      if (type === Ev.Data || type === Ev.UdpMessage) {
+      let off = 0;
+      if (type === Ev.Data) {
         buf = takeBuffer(b);
         // A whole read into a JS-allocated buffer comes as that buffer (bridge.cc).
         if (buf.length !== value) buf = buf.subarray(0, value);
+      } else if (type === Ev.UdpMessage) {
+        buf = takeBuffer(b);
       } else if (type === Ev.PoolAt) {
         // Small reads follow in a pool Buffer the addon keeps across batches.
         b.pool = takeBuffer(b);
         b.poolOff = value;
         continue;
-      } else if (type === Ev.DataPooled || type === Ev.UdpMessagePooled) {
+      } else if (type === Ev.DataPooled) {
         buf = b.pool!.subarray(b.poolOff, b.poolOff + value);
         b.poolOff += value;
-        type = type === Ev.DataPooled ? Ev.Data : Ev.UdpMessage;
+        type = Ev.Data;
+      } else if (type === Ev.UdpMessagePooled) {
+        // No view of the whole record: the handle cuts the payload's itself.
+        buf = b.pool;
+        off = b.poolOff;
+        b.poolOff += value;
+        type = Ev.UdpMessage;
       }
       const h = handles[slot];
       if (h === undefined || h.gen !== gen) {
@@ -182,7 +195,7 @@ function drain(): void {
         continue;
       }
       try {
-        h.deliver(type, value, buf);
+        h.deliver(type, value, buf, off);
         if (runTicks !== undefined && nextIsFor(b, slot)) runTicks();
       } catch (err) {
         if (b.next >= b.count) {

@@ -207,7 +207,8 @@ export class UdpHandle implements Registered {
     }
     if (ip !== null && !this.#fits(ip)) return UV_EINVAL;
     if (oncomplete === null) flushCopiedAtExit();
-    const r = native.udpSend(this.slot, this.gen, chunks, port, ip, oncomplete === null);
+    // One chunk goes as itself: no array for the addon to walk.
+    const r = native.udpSend(this.slot, this.gen, chunks.length === 1 ? chunks[0] : chunks, port, ip, oncomplete === null);
     if (r !== 0) return uvErr(r);
     let bytes = 0;
     for (const c of chunks) bytes += c.byteLength;
@@ -339,22 +340,23 @@ export class UdpHandle implements Registered {
   // ---- events from the loop ----
 
   /** The registry's entry point: one loop event, in this handle's async context. */
-  deliver(type: Ev, value: number, buf: Buffer | undefined): void {
-    this.#scope.runInAsyncScope(this.onEvent, this, type, value, buf);
+  deliver(type: Ev, value: number, buf: Buffer | undefined, off: number): void {
+    this.#scope.runInAsyncScope(this.onEvent, this, type, value, buf, off);
   }
 
-  onEvent(type: Ev, value: number, buf: Buffer | undefined): void {
+  onEvent(type: Ev, value: number, buf: Buffer | undefined, off: number): void {
     switch (type) {
       case Ev.UdpMessage: {
         if (this.#has(F_CLOSING) || !this.#has(F_READING)) return;
+        // The record is b[off, off + value): family, address length, port,
+        // the address's text, then the payload.
         const b = buf!;
-        const textLen = b[1];
-        const start = layout.udpHeaderFixed + textLen;
-        const data = b.subarray(start);
+        const textLen = b[off + 1];
+        const data = b.subarray(off + layout.udpHeaderFixed + textLen, off + value);
         const rinfo: RemoteInfo = {
-          address: addressText(b, layout.udpHeaderFixed, textLen),
-          family: b[0] === 6 ? 'IPv6' : 'IPv4',
-          port: (b[2] << 8) | b[3],
+          address: addressText(b, off + layout.udpHeaderFixed, textLen),
+          family: b[off] === 6 ? 'IPv6' : 'IPv4',
+          port: (b[off + 2] << 8) | b[off + 3],
           size: data.length,
         };
         this.onmessage?.(data.length, data, rinfo);

@@ -617,6 +617,29 @@ describe('dgram parity with node:dgram', () => {
       await closed(r);
     });
 
+    dgramParity('datagrams from three senders in turn (::1, and two on 127.0.0.1): each rinfo names its own', async (dgram, rec) => {
+      const r = track(rec, 'receiver', dgram.createSocket('udp6'));
+      r.bind(0, '::');
+      await onceEvent(r, 'listening');
+      const port = r.address().port;
+      rec.port(port, 'RECV');
+      const senders: [DgramSocket, string][] = [];
+      for (const [name, type, address] of [['six', 'udp6', '::1'], ['fourA', 'udp4', '127.0.0.1'], ['fourB', 'udp4', '127.0.0.1']] as const) {
+        const s = track(rec, name, dgram.createSocket(type));
+        await bound(s, address);
+        rec.port(s.address().port, name.toUpperCase());
+        senders.push([s, address]);
+      }
+      for (let i = 0; i < 9; i++) {
+        const [s, address] = senders[[0, 1, 2, 1, 1, 0, 2, 2, 0][i]];
+        const arrived = messages(r, 1);
+        s.send(`m${i}`, port, address === '::1' ? '::1' : '127.0.0.1');
+        await arrived;
+      }
+      for (const [s] of senders) await closed(s);
+      await closed(r);
+    });
+
     dgramParity('udp6 sends to an IPv4-mapped address; a bare IPv4 address fails as in node:dgram', async (dgram, rec) => {
       const [r, port] = await receiver(dgram, rec, 'udp4');
       const s = track(rec, 'sender', dgram.createSocket('udp6'));

@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "pipe_win.h"
 #include "socket_ops.h"
+#include "views.h"
 #include "write_offload.h"
 
 namespace pn {
@@ -230,25 +231,8 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
   iovec* iov = n <= kStackIov ? stack_iov : heap_iov.get();
   size_t total = 0;
   for (uint32_t i = 0; i < n; i++) {
-    napi_value v = chunks.Get(i);
-    void* data = nullptr;
-    size_t len = 0;
-    napi_typedarray_type type;
-    napi_value ab;
-    size_t offset;
-    bool is_typed = false;
-    napi_is_typedarray(info.Env(), v, &is_typed);
-    if (is_typed) {
-      size_t count = 0;
-      napi_get_typedarray_info(info.Env(), v, &type, &count, &data, &ab, &offset);
-      static const size_t kSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 8};
-      len = count * (static_cast<size_t>(type) < 12 ? kSize[type] : 1);
-    } else {
-      napi_get_dataview_info(info.Env(), v, &len, &data, &ab, &offset);
-    }
-    iov[i].iov_base = data;
-    iov[i].iov_len = len;
-    total += len;
+    view_bytes(info.Env(), chunks.Get(i), &iov[i]);  // lib/ passes only views
+    total += iov[i].iov_len;
   }
 
   // A burst (WriteBurst) goes to a loop whole, its bytes copied here so the

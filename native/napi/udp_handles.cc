@@ -19,6 +19,7 @@
 #include "socket_ops.h"
 #include "socket_ops_udp.h"
 #include "udp.h"
+#include "views.h"
 #include "write_offload.h"
 
 namespace pn {
@@ -199,7 +200,7 @@ bool offload_datagram(Instance* inst, uint32_t slot, SlotInfo& s, const iovec* i
   return true;
 }
 
-// udpSend(slot, gen, chunks, port, ip | null, quiet) -> bytes + 1 (sent now,
+// udpSend(slot, gen, chunk | chunks, port, ip | null, quiet) -> bytes + 1 (sent now,
 // or copied and handed to a loop: the same for JS) | 0 (queued: a
 // kEvUdpSendDone follows; JS keeps `chunks` alive until then) | -errno
 // (nothing sent). quiet: nobody waits for this datagram's completion (no
@@ -216,22 +217,20 @@ Napi::Value JsSend(const Napi::CallbackInfo& info) {
     int err = addr_from_ip(ip.c_str(), i32(info, 3), &to);
     if (err) return status(info, err);
   }
-  Napi::Array chunks = info[2].As<Napi::Array>();
-  const uint32_t n = chunks.Length();
+  // One view (the common datagram) or an array of them. lib/ passes only
+  // views; anything else is refused, never read.
+  napi_env env = info.Env();
+  bool is_array = false;
+  napi_is_array(env, info[2], &is_array);
+  Napi::Array chunks;
+  uint32_t n = 1;
+  if (is_array) {
+    chunks = info[2].As<Napi::Array>();
+    n = chunks.Length();
+  }
   IovArray iov(new iovec[n == 0 ? 1 : n]);
   for (uint32_t i = 0; i < n; i++) {
-    Napi::Value v = chunks.Get(i);
-    if (v.IsTypedArray()) {
-      Napi::TypedArray t = v.As<Napi::TypedArray>();
-      Napi::ArrayBuffer ab = t.ArrayBuffer();
-      iov[i].iov_base = static_cast<char*>(ab.Data()) + t.ByteOffset();
-      iov[i].iov_len = t.ByteLength();
-    } else if (v.IsDataView()) {
-      Napi::DataView d = v.As<Napi::DataView>();
-      iov[i].iov_base = static_cast<char*>(d.ArrayBuffer().Data()) + d.ByteOffset();
-      iov[i].iov_len = d.ByteLength();
-    } else {
-      // lib/ passes only views; anything else is refused, never read.
+    if (!view_bytes(env, is_array ? static_cast<napi_value>(chunks.Get(i)) : static_cast<napi_value>(info[2]), &iov[i])) {
       return status(info, -EINVAL);
     }
   }
