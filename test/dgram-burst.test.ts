@@ -194,4 +194,46 @@ describe('dgram bursts (sends without a callback may leave the JS thread)', func
     expect(answers).to.deep.equal(inOrder.slice(0, 50));
     expect(handed, 'datagrams handed to another thread').to.equal(0);
   });
+
+  // On Linux a run of datagrams to one peer (one size, maybe a shorter last one) leaves as one
+  // buffer (UDP_SEGMENT) and may arrive as one (UDP_GRO). Whoever sends or receives, each
+  // datagram must still be one message, exactly as sent: runs, the short ones that end them,
+  // empty ones, across implementations.
+  it('runs of equal datagrams, short and empty ones: one message each, in order, between either implementation', async () => {
+    const count = 1500;
+    const sizeOf = (i: number): number => (i % 37 === 36 ? 0 : i % 37 === 35 ? 40 : 200);
+    const make = (i: number): Buffer => {
+      const b = Buffer.alloc(sizeOf(i), i & 0xff);
+      if (b.length > 0) b.writeUInt32BE(i, 0);
+      return b;
+    };
+    const expected = Array.from({ length: count }, (_, i) => (sizeOf(i) === 0 ? 'empty' : `${i}:${sizeOf(i)}`));
+    const pairs: [string, DgramLike, DgramLike][] = [['protonet to itself', dgramImpl(), dgramImpl()]];
+    if (REFERENCE) {
+      pairs.push(['to node:dgram', dgramImpl(), nodeDgram], ['from node:dgram', nodeDgram, dgramImpl()]);
+    }
+    for (const [label, txDgram, rxDgram] of pairs) {
+      const rx = rxDgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+      const port = await bound(rx);
+      const tx = txDgram.createSocket({ type: 'udp4', sendBufferSize: 1 << 20 });
+      await new Promise<void>((resolve) => tx.connect(port, '127.0.0.1', resolve));
+      const got: string[] = [];
+      const arrived = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        rx.on('message', (msg: Buffer, rinfo: { size: number }) => {
+          if (msg.length === 0) got.push('empty');
+          else got.push(msg.equals(make(msg.readUInt32BE(0))) && rinfo.size === msg.length ? `${msg.readUInt32BE(0)}:${msg.length}` : 'corrupted');
+          if (got.length === count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      for (let i = 0; i < count; i++) tx.send(make(i));
+      await arrived;
+      await closed(tx);
+      await closed(rx);
+      expect(got, label).to.deep.equal(expected);
+    }
+  });
 });

@@ -162,6 +162,7 @@ class LoopCore {
   void udp_teardown();  // scratch memory
   void udp_flush_pending();  // drain_commands(), at its end
   bool udp_read(Udp* u, bool poll_error);
+  bool udp_deliver_one(Udp* u, const UdpRecvSlot& s, const char* payload, size_t len);
   void udp_recv_failed(Udp* u, int err);  // a receive error: reported, reading stopped on Windows
   void udp_check_errors();  // after a poll: udp_error_checks_
   bool udp_checks_due() const { return !udp_error_checks_.empty(); }

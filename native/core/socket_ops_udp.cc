@@ -14,9 +14,24 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#if PN_UDP_GSO
+#include <netinet/udp.h>
+// The kernel's values (include/uapi/linux/udp.h), for C libraries older
+// than the options.
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#endif
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "socket_ops.h"
@@ -90,6 +105,94 @@ int send_errno() {
 }
 
 constexpr int kMaxBatch = 64;
+
+#if PN_UDP_GSO
+// A run sent as one buffer: at most this many datagrams (UDP_MAX_SEGMENTS,
+// 64 before Linux 6.8) and bytes (under the 65,507 an IPv4 datagram may
+// carry, so the kernel's own limits never refuse a run for its size).
+constexpr int kRunMaxDatagrams = 64;
+constexpr size_t kRunMaxBytes = 65000;
+// The buffers of every run of one call (a copied datagram is one buffer).
+constexpr size_t kRunIovMax = 256;
+// udp_send_batch_runs when the kernel refused a run: send one by one.
+constexpr int kRunsRefused = INT32_MIN;
+
+size_t out_bytes(const UdpOut& m) {
+  size_t total = 0;
+  for (int i = 0; i < m.iovcnt; i++) total += m.iov[i].iov_len;
+  return total;
+}
+
+bool same_destination(const SockAddr* a, const SockAddr* b) {
+  if (a == nullptr || b == nullptr) return a == b;
+  return a->len == b->len && memcmp(&a->storage, &b->storage, a->len) == 0;
+}
+
+// udp_send_batch with runs (see socket_ops_udp.h): the datagrams sent, -errno
+// of msgs[0], or kRunsRefused (and *gso false) when the kernel refused a run
+// it was the first of.
+int udp_send_batch_runs(int fd, const UdpOut* msgs, int n, bool* gso) {
+  mmsghdr hdr[kMaxBatch];
+  int first[kMaxBatch + 1];  // the first datagram of each run, then n
+  iovec iov[kRunIovMax];
+  alignas(cmsghdr) char ctl[kMaxBatch][CMSG_SPACE(sizeof(uint16_t))];
+  int runs = 0;
+  size_t used = 0;
+  int i = 0;
+  while (i < n) {
+    // A run: datagrams of one size to one destination, and at most one
+    // shorter one to end it (the kernel cuts every `seg` bytes).
+    const size_t seg = out_bytes(msgs[i]);
+    int end = i + 1;
+    size_t bytes = seg;
+    size_t bufs = static_cast<size_t>(msgs[i].iovcnt);
+    while (seg > 0 && end < n && end - i < kRunMaxDatagrams && same_destination(msgs[end].to, msgs[i].to)) {
+      const size_t len = out_bytes(msgs[end]);
+      if (len == 0 || len > seg || bytes + len > kRunMaxBytes) break;
+      if (used + bufs + static_cast<size_t>(msgs[end].iovcnt) > kRunIovMax) break;
+      bytes += len;
+      bufs += static_cast<size_t>(msgs[end].iovcnt);
+      end++;
+      if (len < seg) break;
+    }
+    memset(&hdr[runs], 0, sizeof hdr[runs]);
+    msghdr& h = hdr[runs].msg_hdr;
+    if (end - i == 1) {
+      h = make_msghdr(msgs[i].iov, msgs[i].iovcnt, msgs[i].to);
+    } else {
+      h = make_msghdr(iov + used, static_cast<int>(bufs), msgs[i].to);
+      for (int k = i; k < end; k++) {
+        for (int b = 0; b < msgs[k].iovcnt; b++) iov[used++] = msgs[k].iov[b];
+      }
+      h.msg_control = ctl[runs];
+      h.msg_controllen = sizeof ctl[runs];
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const uint16_t size = static_cast<uint16_t>(seg);
+      memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+    first[runs++] = i;
+    i = end;
+  }
+  first[runs] = n;
+  for (;;) {
+    g_send_syscalls.fetch_add(1, std::memory_order_relaxed);
+    int sent = sendmmsg(fd, hdr, static_cast<unsigned>(runs), 0);
+    if (sent > 0) return first[sent];
+    if (sent < 0 && errno == EINTR) continue;
+    // Refusals of the offload itself: EIO (no checksum offload on the route),
+    // EINVAL (a segment over the path MTU...). One by one, a datagram's own
+    // EINVAL comes back again, and is reported then.
+    if (sent < 0 && first[1] - first[0] > 1 && (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP)) {
+      *gso = false;
+      return kRunsRefused;
+    }
+    return send_errno();
+  }
+}
+#endif
 
 }  // namespace
 
@@ -303,6 +406,8 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
   iovec iov[kMaxBatch];
 #if PN_UDP_MMSG
   mmsghdr hdr[kMaxBatch];
+  // Room for the one control message asked for (UDP_GRO's segment size).
+  alignas(cmsghdr) char ctl[kMaxBatch][CMSG_SPACE(sizeof(int))];
   for (int i = 0; i < n; i++) {
     iov[i].iov_base = slots[i].buf;
     iov[i].iov_len = slots[i].cap;
@@ -311,6 +416,8 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
     hdr[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     hdr[i].msg_hdr.msg_iov = &iov[i];
     hdr[i].msg_hdr.msg_iovlen = 1;
+    hdr[i].msg_hdr.msg_control = ctl[i];
+    hdr[i].msg_hdr.msg_controllen = sizeof ctl[i];
   }
   for (;;) {
     g_recv_syscalls.fetch_add(1, std::memory_order_relaxed);
@@ -321,9 +428,18 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
       return -errno;
     }
     for (int i = 0; i < got; i++) {
+      msghdr& h = hdr[i].msg_hdr;
       slots[i].len = hdr[i].msg_len;
-      slots[i].truncated = (hdr[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-      slots[i].from.len = hdr[i].msg_hdr.msg_namelen;
+      slots[i].truncated = (h.msg_flags & MSG_TRUNC) != 0;
+      slots[i].from.len = h.msg_namelen;
+      slots[i].segment = 0;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int size = 0;
+          memcpy(&size, CMSG_DATA(c), sizeof size);
+          if (size > 0 && slots[i].len > static_cast<size_t>(size)) slots[i].segment = static_cast<size_t>(size);
+        }
+      }
     }
     return got;
   }
@@ -357,8 +473,38 @@ int udp_recv_batch(int fd, UdpRecvSlot* slots, int n) {
 
 int udp_pending_error(int fd) { return sock_error(fd); }
 
-int udp_send_batch(int fd, const UdpOut* msgs, int n) {
+int udp_enable_gro(int fd) {
+#if PN_UDP_GSO
+  return set_int(fd, SOL_UDP, UDP_GRO, 1);
+#else
+  (void)fd;
+  return -ENOPROTOOPT;
+#endif
+}
+
+bool udp_can_segment(int fd) {
+#if PN_UDP_GSO
+  const int family = fd_family(fd);
+  if (family != AF_INET && family != AF_INET6) return false;
+  int size = 0;
+  socklen_t len = sizeof size;
+  return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+#else
+  (void)fd;
+  return false;
+#endif
+}
+
+int udp_send_batch(int fd, const UdpOut* msgs, int n, bool* gso) {
   if (n > kMaxBatch) n = kMaxBatch;
+#if PN_UDP_GSO
+  if (gso != nullptr && *gso && n > 1) {
+    int sent = udp_send_batch_runs(fd, msgs, n, gso);
+    if (sent != kRunsRefused) return sent;
+  }
+#else
+  (void)gso;
+#endif
 #if PN_UDP_MMSG
   mmsghdr hdr[kMaxBatch];
   for (int i = 0; i < n; i++) {

@@ -22,6 +22,15 @@
 #define PN_UDP_MMSG 0
 #endif
 
+// Linux's UDP segmentation offload (UDP_SEGMENT, 4.18) and receive
+// coalescing (UDP_GRO, 5.0): with both, a run of datagrams to one peer
+// crosses the kernel as one buffer. Only where the batched calls are.
+#if PN_UDP_MMSG
+#define PN_UDP_GSO 1
+#else
+#define PN_UDP_GSO 0
+#endif
+
 namespace pn {
 
 #ifdef _WIN32
@@ -100,8 +109,25 @@ struct UdpRecvSlot {
   size_t cap = 0;
   size_t len = 0;          // bytes stored (at most cap)
   bool truncated = false;  // the datagram was longer than cap (MSG_TRUNC)
+  // Nonzero: the slot holds several datagrams from `from`, coalesced by the
+  // kernel (UDP_GRO), each this long but the last (which may be shorter).
+  size_t segment = 0;
   SockAddr from;
 };
+
+// Lets the kernel hand this socket a run of datagrams from one sender as one
+// buffer (UDP_GRO; udp_recv_batch reports the segment size). Only for a
+// socket whose every receive offers at least kUdpGroMinCap bytes: a
+// coalesced run never exceeds it, so no datagram of a run is ever cut off.
+// 0, or -errno where the kernel lacks it (then datagrams come one by one).
+constexpr size_t kUdpGroMinCap = 64 * 1024;
+int udp_enable_gro(int fd);
+
+// Whether udp_send_batch may send runs on `fd` as one buffer: an IPv4 or
+// IPv6 socket whose kernel knows UDP_SEGMENT. Anything else would take the
+// run for one datagram (a Unix datagram socket, or a kernel before 4.18,
+// ignores the segment size it does not know).
+bool udp_can_segment(int fd);
 
 // Receives up to `n` datagrams, each into its own slot: recvmmsg where the
 // platform has it (one system call), else recvmsg until EAGAIN or n. The
@@ -127,7 +153,14 @@ struct UdpOut {
 
 // Sends msgs[0..n) in order, sendmmsg where available: the number sent
 // (>= 1, maybe fewer than n), or -errno of msgs[0] (-EAGAIN: buffer full).
-int udp_send_batch(int fd, const UdpOut* msgs, int n);
+// With *gso true (Linux), consecutive datagrams to one destination that the
+// kernel can segment (all of one size but a shorter last one) go as one
+// buffer with UDP_SEGMENT: the same datagrams on the wire, far less kernel
+// work per datagram. When the kernel refuses that (no checksum offload on
+// the route, a segment over the path MTU...), *gso becomes false for good and
+// the datagrams go one by one; an error such a run meets is msgs[0]'s, as
+// it would be one by one. gso may be null (never coalesce).
+int udp_send_batch(int fd, const UdpOut* msgs, int n, bool* gso);
 
 // How many system calls udp_recv_batch and udp_send_batch have made in this
 // process (tests check that batches really batch).

@@ -323,7 +323,18 @@ int udp_pending_error(int fd) {
   return err_from_wsa_as_libuv(err);
 }
 
-int udp_send_batch(int fd, const UdpOut* msgs, int n) {
+int udp_enable_gro(int fd) {
+  (void)fd;
+  return -ENOPROTOOPT;  // Winsock's UDP_RECV_MAX_COALESCED_SIZE is not used
+}
+
+bool udp_can_segment(int fd) {
+  (void)fd;
+  return false;
+}
+
+int udp_send_batch(int fd, const UdpOut* msgs, int n, bool* gso) {
+  (void)gso;  // no segmentation offload here: one by one
   int sent = 0;
   while (sent < n) {
     g_send_syscalls.fetch_add(1, std::memory_order_relaxed);

@@ -36,7 +36,15 @@ size_t slot_bytes_from_env() {
 
 }  // namespace
 
-void LoopCore::udp_adopt(Udp* u) { udp_update(u); }
+void LoopCore::udp_adopt(Udp* u) {
+  // Runs of datagrams from one sender may come coalesced (UDP_GRO): one
+  // buffer through the kernel instead of one per datagram. Only with
+  // receive slices a run always fits in, and never on a lent fd (its owner
+  // reads it).
+  if (!u->borrowed && slot_bytes_from_env() >= kUdpGroMinCap) udp_enable_gro(u->fd);
+  u->gso = udp_can_segment(u->fd);
+  udp_update(u);
+}
 
 void LoopCore::udp_update(Udp* u) {
   uint32_t want = 0;
@@ -184,52 +192,73 @@ bool LoopCore::udp_read(Udp* u, bool poll_error) {
     }
     for (int i = 0; i < got; i++) {
       const UdpRecvSlot& s = slots[i];
-      char ip[kMaxIpLen];
-      int port = 0, family = 0;
-      if (addr_to_ip(s.from.sa(), ip, sizeof ip, &port, &family) != 0) {
-        ip[0] = '\0';  // no sender (an unnamed peer): an empty address
-        family = 4;
+      // A coalesced run (UDP_GRO) is cut back into its datagrams here, each
+      // delivered as if it had come alone.
+      if (s.segment == 0) {
+        if (!udp_deliver_one(u, s, s.buf, s.len)) return true;
+        continue;
       }
-      const size_t iplen = strlen(ip);
-      const size_t total = kUdpHeaderFixed + iplen + s.len;
-      // The datagram goes into the loop's shared slab, compactly (header,
-      // then payload), so the scratch is free for the next call.
-      if (slab_ == nullptr || slab_->size - slab_->used < total) {
-        if (slab_ != nullptr) slab_release(slab_);
-        slab_ = slab_new(std::max(kReadChunk, total));
-        if (slab_ == nullptr) {
-          udp_recv_failed(u, -ENOMEM);
-          return true;
-        }
-      }
-      char* dst = slab_->bytes() + slab_->used;
-      dst[0] = static_cast<char>(family);
-      dst[1] = static_cast<char>(iplen);
-      dst[2] = static_cast<char>((port >> 8) & 0xff);
-      dst[3] = static_cast<char>(port & 0xff);
-      memcpy(dst + kUdpHeaderFixed, ip, iplen);
-      if (s.len > 0) memcpy(dst + kUdpHeaderFixed + iplen, s.buf, s.len);
-      Event ev;
-      ev.type = kEvUdpMessage;
-      ev.slot = u->slot;
-      ev.gen = u->gen;
-      ev.len = static_cast<uint32_t>(total);
-      ev.data = dst;
-      ev.slab = slab_;
-      slab_ref(slab_);
-      slab_->used += (total + 7) & ~static_cast<size_t>(7);
-      if (slab_->used > slab_->size) slab_->used = slab_->size;
-      batch_.push_back(ev);
-      u->batch_bytes += total;
-      if (!u->in_batch) {
-        u->in_batch = true;
-        batch_udps_.push_back(u);
+      for (size_t at = 0; at < s.len; at += s.segment) {
+        if (!udp_deliver_one(u, s, s.buf + at, std::min(s.segment, s.len - at))) return true;
       }
     }
     budget -= got;
     if (got < want) return true;  // drained: skip the call that would say EAGAIN
   }
   return progress;
+}
+
+// One datagram of a receive slot into the batch: false when the loop is out
+// of memory (udp_recv_failed has reported it; reading stops).
+bool LoopCore::udp_deliver_one(Udp* u, const UdpRecvSlot& s, const char* payload, size_t len) {
+  UdpScratch& sc = *udp_scratch_;
+  if (s.from.len == 0 || s.from.len != sc.last_from.len ||
+      memcmp(&s.from.storage, &sc.last_from.storage, s.from.len) != 0) {
+    if (s.from.len == 0 ||
+        addr_to_ip(s.from.sa(), sc.last_ip, sizeof sc.last_ip, &sc.last_port, &sc.last_family) != 0) {
+      sc.last_ip[0] = '\0';  // no sender (an unnamed peer): an empty address
+      sc.last_port = 0;
+      sc.last_family = 4;
+    }
+    sc.last_iplen = strlen(sc.last_ip);
+    sc.last_from = s.from;
+  }
+  const size_t iplen = sc.last_iplen;
+  const size_t total = kUdpHeaderFixed + iplen + len;
+  // The datagram goes into the loop's shared slab, compactly (header, then
+  // payload), so the scratch is free for the next call.
+  if (slab_ == nullptr || slab_->size - slab_->used < total) {
+    if (slab_ != nullptr) slab_release(slab_);
+    slab_ = slab_new(std::max(kReadChunk, total));
+    if (slab_ == nullptr) {
+      udp_recv_failed(u, -ENOMEM);
+      return false;
+    }
+  }
+  char* dst = slab_->bytes() + slab_->used;
+  dst[0] = static_cast<char>(sc.last_family);
+  dst[1] = static_cast<char>(iplen);
+  dst[2] = static_cast<char>((sc.last_port >> 8) & 0xff);
+  dst[3] = static_cast<char>(sc.last_port & 0xff);
+  memcpy(dst + kUdpHeaderFixed, sc.last_ip, iplen);
+  if (len > 0) memcpy(dst + kUdpHeaderFixed + iplen, payload, len);
+  Event ev;
+  ev.type = kEvUdpMessage;
+  ev.slot = u->slot;
+  ev.gen = u->gen;
+  ev.len = static_cast<uint32_t>(total);
+  ev.data = dst;
+  ev.slab = slab_;
+  slab_ref(slab_);
+  slab_->used += (total + 7) & ~static_cast<size_t>(7);
+  if (slab_->used > slab_->size) slab_->used = slab_->size;
+  batch_.push_back(ev);
+  u->batch_bytes += total;
+  if (!u->in_batch) {
+    u->in_batch = true;
+    batch_udps_.push_back(u);
+  }
+  return true;
 }
 
 void LoopCore::udp_flush(Udp* u, bool copied_only) {
@@ -244,7 +273,7 @@ void LoopCore::udp_flush(Udp* u, bool copied_only) {
       out[n].to = s->has_to ? &s->to : nullptr;
     }
     if (n == 0) break;
-    int sent = udp_send_batch(u->fd, out, n);
+    int sent = udp_send_batch(u->fd, out, n, &u->gso);
     if (sent == -EAGAIN) break;  // wait for writability
     if (sent < 0) {
       // This datagram failed (EMSGSIZE, a connected peer's ECONNREFUSED...);

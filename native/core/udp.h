@@ -34,6 +34,7 @@
 #include "handle.h"
 #include "loop.h"
 #include "platform.h"
+#include "socket_ops_udp.h"
 
 namespace pn {
 
@@ -63,6 +64,10 @@ struct Udp : Handle {
   // the drain ends (LoopCore::udp_flush_pending), so sends posted together
   // go out in one sendmmsg. Listed in LoopCore::udp_flush_pending_.
   bool flush_pending = false;
+  // Runs of datagrams to one destination go as one buffer (udp_send_batch):
+  // set on adoption where the socket can (udp_can_segment), cleared for good
+  // if the kernel refuses a run.
+  bool gso = false;
 
   // Send queue: a vector with a head index, as Stream's write queue.
   std::vector<UdpSendPtr> sq;
@@ -88,6 +93,14 @@ struct UdpScratch {
   static constexpr int kSlots = 32;
   std::unique_ptr<char[]> bytes;  // kSlots * slot_bytes
   size_t slot_bytes = kSlotBytes;
+  // The text of the last sender's address: a flood or a stream of game
+  // inputs comes from few peers, and formatting an address each time cost
+  // more than comparing it (udp_read).
+  SockAddr last_from;  // len 0: none yet
+  char last_ip[kMaxIpLen] = {};
+  size_t last_iplen = 0;
+  int last_port = 0;
+  int last_family = 0;
 };
 
 }  // namespace pn

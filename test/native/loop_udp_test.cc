@@ -1,6 +1,8 @@
 // loop_udp_test - UDP sockets on a Loop: echo on 127.0.0.1 and ::1 with the
 // sender's address, thousands of datagrams with none lost, receive batching
-// (datagrams per system call), a datagram longer than the receive slice,
+// (datagrams per system call), runs of datagrams sent as one buffer and
+// coalesced runs received (Linux: UDP_SEGMENT / UDP_GRO), a datagram longer
+// than the receive slice,
 // a connected socket's ICMP error, sends queued behind a full socket (flushed
 // in order, or cancelled at close), copied datagrams on a lent fd (quiet
 // completions, sent before a close, kEvReleased), stale generations.
@@ -10,7 +12,11 @@
 #include "udp.h"
 
 #ifndef _WIN32
+#include <poll.h>
 #include <sys/un.h>
+#endif
+#if PN_UDP_GSO
+#include <netinet/udp.h>
 #endif
 
 using namespace pt;
@@ -237,6 +243,176 @@ static void test_send_batches() {
   for (int i = 0; i < kCount; i++) CHECK(got[i].payload == std::string(bytes[i], 7));
   close_both(t);
 }
+
+#if PN_UDP_GSO
+// One datagram from a non-blocking socket, waiting at most kWaitMs; with
+// `segment`, the size UDP_GRO says the buffer's datagrams have (0: one).
+static std::string recv_one(int fd, int* segment = nullptr) {
+  pollfd p{fd, POLLIN, 0};
+  CHECK_EQ(poll(&p, 1, kWaitMs), 1);
+  static char buf[65536];
+  iovec iov{buf, sizeof buf};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  h.msg_control = ctl;
+  h.msg_controllen = sizeof ctl;
+  ssize_t n = recvmsg(fd, &h, 0);
+  CHECK(n >= 0);
+  if (segment != nullptr) {
+    *segment = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c))
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) memcpy(segment, CMSG_DATA(c), sizeof(int));
+  }
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// The sizes of a batch mixing runs and breaks: a run of 40 datagrams of 100
+// bytes ended by a shorter one, an empty datagram (never in a run), a longer
+// one (starts a new run), then 30 more of 100.
+static std::vector<size_t> run_sizes() {
+  std::vector<size_t> sizes(40, 100);
+  sizes.push_back(60);
+  sizes.push_back(0);
+  sizes.push_back(300);
+  sizes.push_back(300);
+  for (int i = 0; i < 30; i++) sizes.push_back(100);
+  return sizes;
+}
+
+// Datagrams posted together to one peer go out as runs (one buffer each,
+// UDP_SEGMENT), and still arrive one by one, each exactly as sent: at a
+// plain socket, and at one with UDP_GRO, which gets a run whole (so the
+// run really was one buffer).
+static void test_segmented_runs() {
+  for (int gro = 0; gro <= 1; gro++) {
+    TestLoop t;
+    int pa = 0, pr = 0;
+    int fa = bound_udp("127.0.0.1", &pa), fr = bound_udp("127.0.0.1", &pr);
+    int set = 0;
+    CHECK_EQ(pn::udp_buffer_size(fr, true, 1 << 20, &set), 0);
+    if (gro) CHECK_EQ(pn::udp_enable_gro(fr), 0);
+    t.cmd(pn::kCmdAdoptUdp, kA, 1, fa);
+    const std::vector<size_t> sizes = run_sizes();
+    static std::vector<std::string> bytes;
+    bytes.clear();
+    std::vector<pn::Command> cmds;
+    for (size_t i = 0; i < sizes.size(); i++) {
+      bytes.push_back(pattern(sizes[i], static_cast<uint32_t>(i + 1)));
+    }
+    for (size_t i = 0; i < sizes.size(); i++) cmds.push_back(make_send(kA, bytes[i].data(), sizes[i], "127.0.0.1", pr));
+    t.loop.post(cmds.data(), cmds.size());  // one drain: sent together
+    t.expect(kA, pn::kEvUdpSendDone, static_cast<int>(sizes.size()));
+    for (const Event& ev : t.log)
+      if (ev.type == pn::kEvUdpSendDone) CHECK_EQ(ev.status, 0);
+    size_t next = 0;
+    int coalesced = 0;
+    while (next < sizes.size()) {
+      int segment = 0;
+      std::string got = recv_one(fr, &segment);
+      if (segment == 0) {
+        CHECK(got == bytes[next]);
+        next++;
+        continue;
+      }
+      coalesced++;
+      for (size_t at = 0; at < got.size(); at += static_cast<size_t>(segment), next++) {
+        CHECK(next < sizes.size());
+        CHECK(got.substr(at, static_cast<size_t>(segment)) == bytes[next]);
+      }
+    }
+    fprintf(stderr, "  %s receiver: %zu datagrams, %d coalesced buffers\n", gro ? "UDP_GRO" : "plain",
+            sizes.size(), coalesced);
+    if (gro) CHECK(coalesced >= 2);  // the run of 40 (+ the short one) and the run of 30
+    t.cmd(pn::kCmdClose, kA);
+    t.expect(kA, pn::kEvClosed);
+    raw_close(fr);
+  }
+}
+
+// A run the kernel cannot segment (here: a socket that sends without UDP
+// checksums, SO_NO_CHECK, for which UDP_SEGMENT is EINVAL) is sent one by
+// one instead: every datagram arrives and none reports an error.
+static void test_refused_runs_go_one_by_one() {
+  TestLoop t;
+  int pa = 0, pr = 0;
+  int fa = bound_udp("127.0.0.1", &pa), fr = bound_udp("127.0.0.1", &pr);
+  int set = 0;
+  CHECK_EQ(pn::udp_buffer_size(fr, true, 1 << 20, &set), 0);
+  int one = 1;
+  CHECK_EQ(setsockopt(fa, SOL_SOCKET, SO_NO_CHECK, &one, sizeof one), 0);
+  t.cmd(pn::kCmdAdoptUdp, kA, 1, fa);
+  constexpr int kCount = 50;
+  static char bytes[kCount][8];
+  std::vector<pn::Command> cmds;
+  for (int i = 0; i < kCount; i++) {
+    snprintf(bytes[i], sizeof bytes[i], "%07d", i);
+    cmds.push_back(make_send(kA, bytes[i], 7, "127.0.0.1", pr));
+  }
+  t.loop.post(cmds.data(), cmds.size());
+  t.expect(kA, pn::kEvUdpSendDone, kCount);
+  for (const Event& ev : t.log)
+    if (ev.type == pn::kEvUdpSendDone) CHECK_EQ(ev.status, 0);
+  for (int i = 0; i < kCount; i++) CHECK(recv_one(fr) == std::string(bytes[i], 7));
+  t.cmd(pn::kCmdClose, kA);
+  t.expect(kA, pn::kEvClosed);
+  raw_close(fr);
+}
+
+// A run that reaches a loop's socket coalesced (a peer's UDP_SEGMENT send,
+// kept whole by UDP_GRO) is delivered as its datagrams, each a message of
+// its own with the sender's address.
+static void test_coalesced_runs_are_split() {
+  TestLoop t;
+  int pb = 0, ps = 0;
+  int fb = bound_udp("127.0.0.1", &pb), fs = bound_udp("127.0.0.1", &ps);
+  t.cmd(pn::kCmdAdoptUdp, kB, 1, fb);
+  t.cmd(pn::kCmdReadStart, kB);
+  // The loop turns UDP_GRO on when it adopts the socket: wait for that.
+  for (int waited = 0;; waited += 5) {
+    int on = 0;
+    socklen_t len = sizeof on;
+    CHECK_EQ(getsockopt(fb, SOL_UDP, UDP_GRO, &on, &len), 0);
+    if (on) break;
+    CHECK(waited < kWaitMs);
+    sleep_ms(5);
+  }
+  const std::string run = pattern(20 * 100 + 50, 7);
+  pn::SockAddr to;
+  CHECK_EQ(pn::addr_from_ip("127.0.0.1", pb, &to), 0);
+  iovec iov{const_cast<char*>(run.data()), run.size()};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(uint16_t))] = {};
+  msghdr h{};
+  h.msg_name = to.sa();
+  h.msg_namelen = to.len;
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  h.msg_control = ctl;
+  h.msg_controllen = sizeof ctl;
+  cmsghdr* c = CMSG_FIRSTHDR(&h);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  const uint16_t segment = 100;
+  memcpy(CMSG_DATA(c), &segment, sizeof segment);
+  CHECK_EQ(sendmsg(fs, &h, 0), static_cast<ssize_t>(run.size()));
+  wait_messages(t, kB, 21);
+  sleep_ms(50);
+  t.pull(10);
+  std::vector<Message> got = messages(t, kB);
+  CHECK_EQ(got.size(), 21);
+  for (size_t i = 0; i < got.size(); i++) {
+    CHECK(got[i].payload == run.substr(i * 100, 100));
+    CHECK_EQ(got[i].port, ps);
+    CHECK(got[i].address == "127.0.0.1");
+  }
+  CHECK_EQ(got[20].payload.size(), 50);
+  t.cmd(pn::kCmdClose, kB);
+  t.expect(kB, pn::kEvClosed);
+  raw_close(fs);
+}
+#endif
 
 // A datagram longer than the receive slice is cut to it and delivered with
 // no error, as node:dgram delivers what fits its 64 KiB buffer
@@ -501,6 +677,11 @@ int main() {
   TEST(many_datagrams);
   TEST(receive_batches);
   TEST(send_batches);
+#if PN_UDP_GSO
+  TEST(segmented_runs);
+  TEST(refused_runs_go_one_by_one);
+  TEST(coalesced_runs_are_split);
+#endif
   TEST(truncated_datagram);
   TEST(connected_refused);
 #ifndef _WIN32
