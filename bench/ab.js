@@ -24,8 +24,9 @@ const UNITS = {
   pingpong: (o) => o.count + o.warmup,
   fanin: (o, r) => r.msgs,
   connrate: (o) => o.count,
+  'udp-pingpong': (o) => o.count + o.warmup,
 };
-const RATE = { bulk: 'mbps', pingpong: 'rtps', fanin: 'msgsPerSec', connrate: 'connsPerSec' };
+const RATE = { bulk: 'mbps', pingpong: 'rtps', fanin: 'msgsPerSec', connrate: 'connsPerSec', 'udp-pingpong': 'rtps' };
 
 async function once(runtime, tree, name, opts, env) {
   const script = path.join(path.resolve(tree), 'bench', 'workloads', `${name}.js`);
